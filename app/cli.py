@@ -1,0 +1,143 @@
+"""The `mockinterview` command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from app.settings import Settings, SettingsError, load_settings
+
+app = typer.Typer(help="ML system design mock interviewer.", no_args_is_help=True, add_completion=False)
+eval_app = typer.Typer(help="Measure retrieval and grading on labelled cases.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+out = Console()
+err = Console(stderr=True)
+
+
+@contextmanager
+def clean_errors() -> Iterator[None]:
+    """Known failures end the command with one readable line and exit status 2, never a traceback."""
+    from app.embeddings import EmbeddingError
+    from app.eval_retrieval import CaseFileError
+    from app.store import StoreError
+
+    try:
+        yield
+    except (SettingsError, StoreError, EmbeddingError, CaseFileError, FileNotFoundError) as exc:
+        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        raise typer.Exit(2) from None
+
+
+def settings_or_exit() -> Settings:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("chromadb", "httpx", "sentence_transformers", "urllib3", "bm25s", "transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return settings
+
+
+@app.command()
+def ingest(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Markdown files or folders; default: the knowledge base.")
+    ] = None,
+    collection: Annotated[str | None, typer.Option(help="Collection name (3+ characters).")] = None,
+) -> None:
+    """Chunk, embed and store markdown; unchanged chunks are not embedded again."""
+    settings = settings_or_exit()
+    with clean_errors():
+        from app.services import ingest_paths
+
+        report = ingest_paths(settings, paths or None, collection, progress=sys.stderr.isatty())
+    out.print(
+        f"{report.files} files, {report.chunks} chunks: {report.embedded} embedded, "
+        f"{report.unchanged} unchanged, {report.deleted} removed in {report.seconds:.2f}s "
+        f"-> collection {collection or settings.collection!r}",
+        highlight=False,
+    )
+    for path, reason in report.skipped:
+        err.print(f"skipped {path}: {reason}", markup=False, highlight=False)
+
+
+def _search_fn(settings: Settings, collection: str | None) -> Callable[[str, int], list]:
+    from app.services import retriever_for
+
+    retriever = retriever_for(settings, collection)
+    if retriever.store.count() == 0:
+        raise SettingsError(
+            f"Collection {retriever.store.name!r} is empty: run `mockinterview ingest` first."
+        )
+    return lambda query, k: retriever.search(query, k)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    k: Annotated[int, typer.Option("-k", help="Number of results.")] = 5,
+    collection: Annotated[str | None, typer.Option(help="Collection name.")] = None,
+    topic: Annotated[str | None, typer.Option(help="Only this topic.")] = None,
+    step: Annotated[int | None, typer.Option(help="Only knowledge for this framework step (1-7).")] = None,
+) -> None:
+    """Hybrid search of the knowledge base; prints ranked passages with heading paths."""
+    settings = settings_or_exit()
+    with clean_errors():
+        from app.services import retriever_for
+
+        _search_fn(settings, collection)
+        results = retriever_for(settings, collection).search(query, k, topic=topic, step=step)
+    if not results:
+        out.print("No results.")
+        return
+    for rank, r in enumerate(results, start=1):
+        out.print(f"[bold]{rank}. {r.heading}[/bold]  ({r.source}, score {r.score:.4f})", highlight=False)
+        body = r.text.split("\n\n", 1)[-1]
+        out.print(body[:400] + ("..." if len(body) > 400 else ""), markup=False, highlight=False)
+        out.print()
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    cases: Annotated[Path, typer.Option(help="JSONL file of {id, query, relevant_terms, topic}.")],
+    collection: Annotated[str | None, typer.Option(help="Collection name.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """hit@5 and MRR@10 of retrieval on labelled queries."""
+    settings = settings_or_exit()
+    with clean_errors():
+        from app.eval_retrieval import evaluate, load_cases
+
+        loaded = load_cases(cases)
+        search_fn = _search_fn(settings, collection)
+        report = evaluate(loaded, lambda q, k: [r.text for r in search_fn(q, k)])
+    if as_json:
+        print(json.dumps(report))
+        return
+    table = Table(title=f"Retrieval on {cases.name} ({report['n']} queries)")
+    for col in ("topic", "n", "hit@5", "MRR@10"):
+        table.add_column(col)
+    for topic, row in sorted(report["by_topic"].items()):
+        table.add_row(topic, str(row["n"]), f"{row['hit_at_5']:.2f}", f"{row['mrr_at_10']:.2f}")
+    table.add_row(
+        "[bold]all[/bold]", str(report["n"]), f"{report['hit_at_5']:.3f}", f"{report['mrr_at_10']:.3f}"
+    )
+    out.print(table)
+    for miss in report["misses"]:
+        out.print(f"miss {miss['id']} (rank {miss['rank']}): {miss['query']}", markup=False, highlight=False)
+
+
+def main() -> None:
+    app()

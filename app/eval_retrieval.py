@@ -1,0 +1,89 @@
+"""Retrieval evaluation: hit@5 and MRR@10 on labelled queries, per topic, with the misses."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RetrievalCase:
+    id: str
+    query: str
+    relevant_terms: list[str]
+    topic: str
+
+
+class CaseFileError(ValueError):
+    """A case file is missing or malformed."""
+
+
+def load_cases(path: Path) -> list[RetrievalCase]:
+    """Read a JSONL file of {id, query, relevant_terms, topic}."""
+    if not path.exists():
+        raise CaseFileError(f"Case file not found: {path}")
+    cases = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            cases.append(
+                RetrievalCase(
+                    str(raw["id"]), str(raw["query"]), list(raw["relevant_terms"]), str(raw.get("topic", ""))
+                )
+            )
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise CaseFileError(f"{path}:{number}: not a valid retrieval case ({exc})") from exc
+    return cases
+
+
+@lru_cache(maxsize=4096)
+def term_pattern(term: str) -> re.Pattern[str]:
+    """A whole-term, case-insensitive pattern."""
+    return re.compile(r"(?<![A-Za-z0-9])" + re.escape(term) + r"(?![A-Za-z0-9])", re.IGNORECASE)
+
+
+def is_relevant(passage: str, terms: list[str]) -> bool:
+    return any(term_pattern(t).search(passage) for t in terms)
+
+
+def evaluate(cases: list[RetrievalCase], search: Callable[[str, int], list[str]]) -> dict[str, Any]:
+    """Run each query (top 10 passages) and compute hit@5, MRR@10, per-topic figures and misses."""
+    hits = 0
+    rr_total = 0.0
+    by_topic: dict[str, dict[str, float]] = {}
+    misses = []
+    for case in cases:
+        passages = search(case.query, 10)
+        rank = next(
+            (i for i, p in enumerate(passages[:10], start=1) if is_relevant(p, case.relevant_terms)), None
+        )
+        hit = rank is not None and rank <= 5
+        rr = 1.0 / rank if rank else 0.0
+        hits += int(hit)
+        rr_total += rr
+        topic = by_topic.setdefault(case.topic, {"n": 0, "hit_at_5": 0.0, "mrr_at_10": 0.0})
+        topic["n"] += 1
+        topic["hit_at_5"] += int(hit)
+        topic["mrr_at_10"] += rr
+        if not hit:
+            misses.append(
+                {"id": case.id, "query": case.query, "rank": rank, "relevant_terms": case.relevant_terms}
+            )
+    for topic in by_topic.values():
+        topic["hit_at_5"] = round(topic["hit_at_5"] / topic["n"], 4)
+        topic["mrr_at_10"] = round(topic["mrr_at_10"] / topic["n"], 4)
+    n = len(cases)
+    return {
+        "n": n,
+        "hit_at_5": round(hits / n, 4) if n else 0.0,
+        "mrr_at_10": round(rr_total / n, 4) if n else 0.0,
+        "by_topic": by_topic,
+        "misses": misses,
+    }

@@ -1,0 +1,189 @@
+"""Hybrid retrieval: dense search in Chroma and BM25, fused by reciprocal rank fusion."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import bm25s
+import numpy as np
+
+from app.embeddings import Embedder
+from app.store import KnowledgeStore, StoredChunk
+from app.tokens import Speller, tokenize, words
+
+
+@dataclass
+class SearchResult:
+    id: str
+    text: str
+    heading: str
+    source: str
+    metadata: dict[str, Any]
+    score: float
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+    dense_score: float | None = None
+    lexical_score: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = 60) -> list[tuple[str, float]]:
+    """Fuse ranked id lists: score(id) = sum over lists of 1 / (k + rank), rank starting at 1."""
+    scores: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+    return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
+
+
+def collapse_sections(
+    fused: list[tuple[str, float]], metadata: dict[str, dict[str, Any]]
+) -> list[tuple[str, float]]:
+    """Each section's best passage first, in fused order; further passages of a section come after."""
+    seen: set[tuple[Any, Any]] = set()
+    firsts: list[tuple[str, float]] = []
+    rest: list[tuple[str, float]] = []
+    for chunk_id, score in fused:
+        meta = metadata.get(chunk_id, {})
+        key = (meta.get("source"), meta.get("heading", chunk_id))
+        (rest if key in seen else firsts).append((chunk_id, score))
+        seen.add(key)
+    return firsts + rest
+
+
+def matches_filter(metadata: dict[str, Any], topic: str | None, step: int | None) -> bool:
+    if topic and metadata.get("topic") != topic:
+        return False
+    return not (step and not metadata.get(f"step_{step}"))
+
+
+def chroma_where(topic: str | None, step: int | None) -> dict[str, Any] | None:
+    clauses: list[dict[str, Any]] = []
+    if topic:
+        clauses.append({"topic": topic})
+    if step:
+        clauses.append({f"step_{step}": True})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+class LexicalIndex:
+    """BM25 over stemmed tokens of every chunk, with a speller built from the corpus vocabulary."""
+
+    def __init__(self, chunks: list[StoredChunk]) -> None:
+        self.chunks = chunks
+        self.speller = Speller({w for c in chunks for w in words(c.document)})
+        self._bm25 = bm25s.BM25()
+        corpus = [tokenize(c.document) or ["_empty_"] for c in chunks]
+        if corpus:
+            self._bm25.index(corpus, show_progress=False)
+
+    def search(
+        self, query: str, n: int, topic: str | None = None, step: int | None = None
+    ) -> list[tuple[int, float]]:
+        """(chunk position, BM25 score) pairs, best first, only positive scores."""
+        if not self.chunks:
+            return []
+        tokens = tokenize(self.speller.correct_text(query))
+        if not tokens:
+            return []
+        scores = np.asarray(self._bm25.get_scores(tokens))
+        order = np.argsort(-scores, kind="stable")
+        hits: list[tuple[int, float]] = []
+        for position in order:
+            if scores[position] <= 0 or len(hits) >= n:
+                break
+            if matches_filter(self.chunks[position].metadata, topic, step):
+                hits.append((int(position), float(scores[position])))
+        return hits
+
+
+class HybridRetriever:
+    """Searches one collection; the BM25 index is built once and rebuilt after an ingest."""
+
+    def __init__(
+        self,
+        store: KnowledgeStore,
+        embedder: Embedder,
+        *,
+        candidates: int = 30,
+        rrf_k: int = 60,
+        thesaurus: HybridRetriever | None = None,
+        expand_with: int = 3,
+    ) -> None:
+        self.store = store
+        self.thesaurus = thesaurus  # a curated collection whose top concept names expand queries here
+        self.expand_with = expand_with
+        self.embedder = embedder
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+        self._lexical: LexicalIndex | None = None
+        self._lock = threading.Lock()
+
+    def refresh(self) -> None:
+        with self._lock:
+            self._lexical = None
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        with self._lock:
+            if self._lexical is None:
+                self._lexical = LexicalIndex(self.store.all_chunks())
+            return self._lexical
+
+    def expand(self, query: str) -> str:
+        """The query plus the names of the best-matching thesaurus concepts: their words bridge gaps."""
+        if self.thesaurus is None or self.thesaurus is self:
+            return query
+        names = [r.heading.split(" > ")[-1] for r in self.thesaurus.search(query, self.expand_with)]
+        return " ".join([query, *names])
+
+    def search(
+        self, query: str, k: int = 5, topic: str | None = None, step: int | None = None
+    ) -> list[SearchResult]:
+        query = query.strip()
+        if not query:
+            return []
+        lexical = self.lexical
+        by_id = {c.id: c for c in lexical.chunks}
+        expanded = self.expand(lexical.speller.correct_text(query) or query)
+        dense_hits = self.store.query(
+            self.embedder.encode_one(expanded), self.candidates, where=chroma_where(topic, step)
+        )
+        lexical_hits = lexical.search(expanded, self.candidates, topic, step)
+        dense_ids = [h.id for h in dense_hits]
+        lexical_ids = [lexical.chunks[pos].id for pos, _ in lexical_hits]
+        meta = {h.id: h.metadata for h in dense_hits}
+        meta.update({c.id: c.metadata for c in lexical.chunks})
+        fused = collapse_sections(reciprocal_rank_fusion([dense_ids, lexical_ids], self.rrf_k), meta)[:k]
+        dense_info = {h.id: (rank, h.similarity) for rank, h in enumerate(dense_hits, start=1)}
+        lexical_info = {
+            lexical.chunks[pos].id: (rank, score) for rank, (pos, score) in enumerate(lexical_hits, start=1)
+        }
+        results = []
+        for chunk_id, score in fused:
+            chunk = by_id.get(chunk_id)
+            if chunk is None:
+                dense = next(h for h in dense_hits if h.id == chunk_id)
+                chunk = StoredChunk(dense.id, dense.document, dense.metadata)
+            d = dense_info.get(chunk_id)
+            lx = lexical_info.get(chunk_id)
+            results.append(
+                SearchResult(
+                    id=chunk_id,
+                    text=chunk.document,
+                    heading=str(chunk.metadata.get("heading", "")),
+                    source=str(chunk.metadata.get("source", "")),
+                    metadata=chunk.metadata,
+                    score=score,
+                    dense_rank=d[0] if d else None,
+                    dense_score=d[1] if d else None,
+                    lexical_rank=lx[0] if lx else None,
+                    lexical_score=lx[1] if lx else None,
+                )
+            )
+        return results

@@ -1,0 +1,83 @@
+"""Builds the knowledge services from settings: store, embedder, retriever, ingestion."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from app.embeddings import Embedder, get_embedder
+from app.ingest import IngestReport, collect_files, ingest
+from app.retrieval import HybridRetriever
+from app.settings import Settings
+from app.store import KnowledgeStore, open_client
+
+log = logging.getLogger(__name__)
+
+KNOWLEDGE_EXCLUDE = ("README.md",)
+
+_clients: dict[str, object] = {}
+_retrievers: dict[tuple[str, str], HybridRetriever] = {}
+
+
+def embedder_for(settings: Settings) -> Embedder:
+    return get_embedder(settings.embedding_model_path)
+
+
+def open_store(settings: Settings, collection: str | None = None) -> KnowledgeStore:
+    """The collection (default: the bundled knowledge) in the configured Chroma."""
+    key = f"{settings.chroma_mode}:{settings.chroma_dir}:{settings.chroma_host}:{settings.chroma_port}"
+    if key not in _clients:
+        _clients[key] = open_client(
+            settings.chroma_mode, settings.chroma_dir, settings.chroma_host, settings.chroma_port
+        )
+    return KnowledgeStore(_clients[key], collection or settings.collection)
+
+
+def retriever_for(settings: Settings, collection: str | None = None) -> HybridRetriever:
+    """One retriever per collection and process, so the BM25 index is built once."""
+    name = collection or settings.collection
+    key = (str(settings.chroma_dir), name)
+    if key not in _retrievers:
+        # Other collections borrow the curated knowledge base's vocabulary to expand their queries.
+        thesaurus = None
+        if name != settings.collection and open_store(settings).count() > 0:
+            thesaurus = retriever_for(settings)
+        _retrievers[key] = HybridRetriever(
+            open_store(settings, name),
+            embedder_for(settings),
+            candidates=settings.candidates,
+            rrf_k=settings.rrf_k,
+            thesaurus=thesaurus,
+        )
+    return _retrievers[key]
+
+
+def ingest_paths(
+    settings: Settings, paths: list[Path] | None = None, collection: str | None = None, progress: bool = False
+) -> IngestReport:
+    """Ingest markdown files or folders (default: the bundled knowledge base) into a collection."""
+    if paths:
+        files = collect_files(paths)
+    else:
+        files = collect_files([settings.knowledge_dir], exclude=KNOWLEDGE_EXCLUDE)
+    store = open_store(settings, collection)
+    report = ingest(
+        files,
+        store,
+        embedder_for(settings),
+        min_tokens=settings.chunk_min_tokens,
+        max_tokens=settings.chunk_max_tokens,
+        progress=progress,
+    )
+    retriever = _retrievers.get((str(settings.chroma_dir), store.name))
+    if retriever is not None:
+        retriever.refresh()
+    return report
+
+
+def ensure_knowledge(settings: Settings, progress: bool = False) -> IngestReport:
+    """Ingest the bundled knowledge base when the store is empty or stale (a no-op when current)."""
+    report = ingest_paths(settings, progress=progress)
+    if report.embedded or report.deleted:
+        log.info("knowledge base updated: %d chunks embedded, %d removed", report.embedded, report.deleted)
+    return report

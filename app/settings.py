@@ -1,0 +1,160 @@
+"""Typed settings: profiles, environment overrides, one data directory.
+
+Select a profile with ``MOCKINTERVIEW_PROFILE`` (``local`` by default). A profile only changes defaults; every
+field can still be overridden from the environment as ``MOCKINTERVIEW_<FIELD>`` (for example
+``MOCKINTERVIEW_DATA_DIR=/srv/mockinterview``).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent
+
+ProfileName = Literal["local", "openai"]
+
+# Defaults each profile sets; the environment still wins over these.
+PROFILES: dict[str, dict[str, Any]] = {
+    "local": {"llm_backend": "llama_cpp"},
+    "openai": {"llm_backend": "openai"},
+}
+
+
+class SettingsError(ValueError):
+    """Settings could not be loaded; the message names the field and the problem."""
+
+
+def _default_data_dir() -> Path:
+    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "mockinterview"
+
+
+class Settings(BaseSettings):
+    """Every knob of the product. Field docs are the configuration reference (see README)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MOCKINTERVIEW_", extra="ignore", validate_default=True, validate_assignment=True
+    )
+
+    # --- general ---
+    profile: ProfileName = Field(
+        "local", description="Settings profile: `local` (embedded, no key) or `openai`."
+    )
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="One folder for the Chroma store, the session database and the assembled model file.",
+    )
+    knowledge_dir: Path = Field(
+        PROJECT_DIR / "knowledge",
+        description="The knowledge base: markdown concept files, rubric.yaml and questions.yaml.",
+    )
+    log_level: str = Field("INFO", description="Python logging level.")
+
+    # --- knowledge store and retrieval ---
+    collection: str = Field(
+        "knowledge", min_length=3, description="Chroma collection of the bundled knowledge."
+    )
+    chroma_mode: Literal["embedded", "http"] = Field(
+        "embedded",
+        description="`embedded` keeps Chroma in the data directory; `http` talks to a Chroma server.",
+    )
+    chroma_host: str = Field("127.0.0.1", description="Chroma server host when `chroma_mode=http`.")
+    chroma_port: int = Field(8000, description="Chroma server port when `chroma_mode=http`.")
+    embedding_model_path: Path | None = Field(
+        None, description="A local sentence-transformers model folder; default: the bundled all-MiniLM-L6-v2."
+    )
+    chunk_min_tokens: int = Field(
+        120, ge=20, description="Chunks smaller than this merge with their neighbours."
+    )
+    chunk_max_tokens: int = Field(
+        350, ge=60, description="Upper bound of a chunk's size (approximate tokens)."
+    )
+    top_k: int = Field(5, ge=1, le=50, description="Results returned by a search.")
+    candidates: int = Field(
+        30, ge=5, le=200, description="Candidates taken from each of dense and lexical search."
+    )
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+
+    # --- LLM ---
+    llm_backend: Literal["llama_cpp", "openai"] = Field(
+        "llama_cpp",
+        description="`llama_cpp`: the bundled model in a local server; `openai`: any compatible API.",
+    )
+    temperature: float = Field(0.2, ge=0.0, le=2.0, description="Sampling temperature of interviewer turns.")
+    max_tokens: int = Field(160, ge=16, le=4096, description="Upper bound of tokens per interviewer turn.")
+
+    # --- sessions ---
+    database_url: str | None = Field(
+        None,
+        description="Session database URL; default: SQLite file `sessions.sqlite3` in the data directory.",
+    )
+    max_message_chars: int = Field(
+        8000, ge=200, description="Longer candidate messages are answered on a truncated view."
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment overrides profile defaults, which arrive as init arguments.
+        return env_settings, init_settings, dotenv_settings, file_secret_settings
+
+    @field_validator("data_dir", "knowledge_dir", mode="after")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    # --- derived paths ---
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def sqlite_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'sessions.sqlite3'}"
+
+    @property
+    def rubric_path(self) -> Path:
+        return self.knowledge_dir / "rubric.yaml"
+
+    @property
+    def questions_path(self) -> Path:
+        return self.knowledge_dir / "questions.yaml"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings: profile defaults, then the environment, then explicit overrides."""
+    profile = overrides.get("profile") or os.environ.get("MOCKINTERVIEW_PROFILE", "local")
+    if profile not in PROFILES:
+        raise SettingsError(f"Unknown profile {profile!r}: choose one of {', '.join(PROFILES)}.")
+    values = {**PROFILES[profile], "profile": profile}
+    try:
+        settings = Settings(**values)
+        for key, value in overrides.items():
+            setattr(settings, key, value)  # validated on assignment
+        return settings
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise SettingsError(f"Invalid setting MOCKINTERVIEW_{field.upper()}: {first['msg']}") from exc
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings, loaded once."""
+    return load_settings()
