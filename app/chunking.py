@@ -294,13 +294,7 @@ def chunk_markdown(
         if cur is not None:
             cur_path, cur_parts, cur_tokens, mergeable = cur
             common = _common_path(cur_path, path)
-            if (
-                mergeable
-                and whole
-                and cur_tokens < min_tokens
-                and cur_tokens + tokens <= max_tokens
-                and common
-            ):
+            if mergeable and whole and cur_tokens < min_tokens and cur_tokens + tokens <= max_tokens and common:
                 # A small section merges with the next whole one under their shared parent heading.
                 head = " > ".join(cur_path[len(common) :])
                 if head and len(cur_parts) and not cur_parts[0].startswith(f"{head}:"):

@@ -45,7 +45,7 @@ def settings_or_exit() -> Settings:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(2) from None
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    for noisy in ("chromadb", "httpx", "sentence_transformers", "urllib3", "bm25s", "transformers"):
+    for noisy in ("chromadb", "httpx", "httpx2", "openai", "sentence_transformers", "urllib3", "bm25s", "transformers"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return settings
 
@@ -78,9 +78,7 @@ def _search_fn(settings: Settings, collection: str | None) -> Callable[[str, int
 
     retriever = retriever_for(settings, collection)
     if retriever.store.count() == 0:
-        raise SettingsError(
-            f"Collection {retriever.store.name!r} is empty: run `mockinterview ingest` first."
-        )
+        raise SettingsError(f"Collection {retriever.store.name!r} is empty: run `mockinterview ingest` first.")
     return lambda query, k: retriever.search(query, k)
 
 
@@ -131,12 +129,35 @@ def eval_retrieval(
         table.add_column(col)
     for topic, row in sorted(report["by_topic"].items()):
         table.add_row(topic, str(row["n"]), f"{row['hit_at_5']:.2f}", f"{row['mrr_at_10']:.2f}")
-    table.add_row(
-        "[bold]all[/bold]", str(report["n"]), f"{report['hit_at_5']:.3f}", f"{report['mrr_at_10']:.3f}"
-    )
+    table.add_row("[bold]all[/bold]", str(report["n"]), f"{report['hit_at_5']:.3f}", f"{report['mrr_at_10']:.3f}")
     out.print(table)
     for miss in report["misses"]:
         out.print(f"miss {miss['id']} (rank {miss['rank']}): {miss['query']}", markup=False, highlight=False)
+
+
+@app.command()
+def doctor(as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False) -> None:
+    """Check the model file, the model server, a real generation, embeddings, Chroma and the database."""
+    settings = settings_or_exit()
+    from app.doctor import run_doctor
+
+    report = run_doctor(settings)
+    if as_json:
+        print(json.dumps(report.as_dict()))
+    else:
+        mark = {True: "[green]ok[/green]", False: "[red]FAIL[/red]"}
+        out.print(f"LLM ({report.model or report.llm_backend}): {mark[report.llm_ok]}")
+        if report.llm_ok:
+            out.print(
+                f"  server start {report.server_start_s}s, first token {report.ttft_s}s, {report.gen_tok_s} tokens/s",
+                highlight=False,
+            )
+        out.print(f"Embeddings (offline): {mark[report.embeddings_ok]}")
+        out.print(f"Knowledge store (Chroma): {mark[report.store_ok]}")
+        out.print(f"Session database: {mark[report.database_ok]}")
+        for problem in report.problems:
+            out.print(f"- {problem}", markup=False, highlight=False)
+    raise typer.Exit(0 if report.ok else 1)
 
 
 def main() -> None:

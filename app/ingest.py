@@ -86,9 +86,7 @@ def read_markdown(path: Path) -> str:
         return data.decode("cp1252", errors="replace")
 
 
-def plan_ingest(
-    chunked: dict[str, list[Chunk]], existing: dict[str, set[str]], keep_sources: set[str]
-) -> IngestPlan:
+def plan_ingest(chunked: dict[str, list[Chunk]], existing: dict[str, set[str]], keep_sources: set[str]) -> IngestPlan:
     """Compare freshly chunked files with stored ids. Sources neither chunked nor kept are removed."""
     plan = IngestPlan()
     for source, chunks in chunked.items():
@@ -121,9 +119,7 @@ def ingest(
     for source in files:
         try:
             text = read_markdown(source.path)
-            chunked[source.key] = chunk_markdown(
-                text, source.key, min_tokens=min_tokens, max_tokens=max_tokens
-            )
+            chunked[source.key] = chunk_markdown(text, source.key, min_tokens=min_tokens, max_tokens=max_tokens)
         except (OSError, ValueError, FrontMatterError) as exc:
             # Keep what was stored for a file that cannot be read now: nothing is lost.
             log.warning("skipped %s: %s", source.path, exc)

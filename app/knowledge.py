@@ -259,9 +259,7 @@ def load_concepts(knowledge_dir: Path) -> dict[str, Concept]:
             continue
         for concept in parse_concepts(path.read_text(encoding="utf-8"), path.name):
             if concept.id in concepts:
-                raise KnowledgeError(
-                    f"{path}: concept id {concept.id!r} also in {concepts[concept.id].source}"
-                )
+                raise KnowledgeError(f"{path}: concept id {concept.id!r} also in {concepts[concept.id].source}")
             concepts[concept.id] = concept
     return concepts
 
@@ -271,9 +269,7 @@ def load_knowledge(knowledge_dir: Path) -> KnowledgeBase:
     if not knowledge_dir.is_dir():
         raise KnowledgeError(f"{knowledge_dir}: knowledge folder not found")
     rubric = _validated(Rubric, load_yaml(knowledge_dir / "rubric.yaml"), knowledge_dir / "rubric.yaml")
-    questions = _validated(
-        QuestionBank, load_yaml(knowledge_dir / "questions.yaml"), knowledge_dir / "questions.yaml"
-    )
+    questions = _validated(QuestionBank, load_yaml(knowledge_dir / "questions.yaml"), knowledge_dir / "questions.yaml")
     return KnowledgeBase(load_concepts(knowledge_dir), rubric, questions)
 
 
@@ -301,9 +297,7 @@ def reference_problems(kb: KnowledgeBase) -> list[str]:
         if item.id in seen:
             problems.append(f"rubric item id {item.id} is repeated")
         seen.add(item.id)
-        problems.extend(
-            f"rubric item {item.id} links unknown concept {c}" for c in item.concepts if c not in ids
-        )
+        problems.extend(f"rubric item {item.id} links unknown concept {c}" for c in item.concepts if c not in ids)
     for _step, flag in kb.rubric.red_flags():
         if flag.id in seen:
             problems.append(f"red flag id {flag.id} is repeated")
@@ -315,9 +309,7 @@ def reference_problems(kb: KnowledgeBase) -> list[str]:
         if scenario.id in scenario_ids:
             problems.append(f"scenario id {scenario.id} is repeated")
         scenario_ids.add(scenario.id)
-        problems.extend(
-            f"scenario {scenario.id} links unknown concept {c}" for c in scenario.concepts if c not in ids
-        )
+        problems.extend(f"scenario {scenario.id} links unknown concept {c}" for c in scenario.concepts if c not in ids)
         missing = [n for n in STEP_IDS if not scenario.expectations.get(n)]
         if missing:
             problems.append(f"scenario {scenario.id} has no expectations for steps {missing}")

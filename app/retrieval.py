@@ -39,9 +39,7 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = 60) -> li
     return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
-def collapse_sections(
-    fused: list[tuple[str, float]], metadata: dict[str, dict[str, Any]]
-) -> list[tuple[str, float]]:
+def collapse_sections(fused: list[tuple[str, float]], metadata: dict[str, dict[str, Any]]) -> list[tuple[str, float]]:
     """Each section's best passage first, in fused order; further passages of a section come after."""
     seen: set[tuple[Any, Any]] = set()
     firsts: list[tuple[str, float]] = []
@@ -82,9 +80,7 @@ class LexicalIndex:
         if corpus:
             self._bm25.index(corpus, show_progress=False)
 
-    def search(
-        self, query: str, n: int, topic: str | None = None, step: int | None = None
-    ) -> list[tuple[int, float]]:
+    def search(self, query: str, n: int, topic: str | None = None, step: int | None = None) -> list[tuple[int, float]]:
         """(chunk position, BM25 score) pairs, best first, only positive scores."""
         if not self.chunks:
             return []
@@ -142,9 +138,7 @@ class HybridRetriever:
         names = [r.heading.split(" > ")[-1] for r in self.thesaurus.search(query, self.expand_with)]
         return " ".join([query, *names])
 
-    def search(
-        self, query: str, k: int = 5, topic: str | None = None, step: int | None = None
-    ) -> list[SearchResult]:
+    def search(self, query: str, k: int = 5, topic: str | None = None, step: int | None = None) -> list[SearchResult]:
         query = query.strip()
         if not query:
             return []

@@ -56,10 +56,7 @@ def ingest_paths(
     settings: Settings, paths: list[Path] | None = None, collection: str | None = None, progress: bool = False
 ) -> IngestReport:
     """Ingest markdown files or folders (default: the bundled knowledge base) into a collection."""
-    if paths:
-        files = collect_files(paths)
-    else:
-        files = collect_files([settings.knowledge_dir], exclude=KNOWLEDGE_EXCLUDE)
+    files = collect_files(paths) if paths else collect_files([settings.knowledge_dir], exclude=KNOWLEDGE_EXCLUDE)
     store = open_store(settings, collection)
     report = ingest(
         files,

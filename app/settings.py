@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -22,8 +22,8 @@ ProfileName = Literal["local", "openai"]
 
 # Defaults each profile sets; the environment still wins over these.
 PROFILES: dict[str, dict[str, Any]] = {
-    "local": {"llm_backend": "llama_cpp"},
-    "openai": {"llm_backend": "openai"},
+    "local": {"llm_backend": "llama_cpp", "llm_model": "local"},
+    "openai": {"llm_backend": "openai", "llm_model": "gpt-4o-mini", "llm_base_url": "https://api.openai.com/v1"},
 }
 
 
@@ -43,9 +43,7 @@ class Settings(BaseSettings):
     )
 
     # --- general ---
-    profile: ProfileName = Field(
-        "local", description="Settings profile: `local` (embedded, no key) or `openai`."
-    )
+    profile: ProfileName = Field("local", description="Settings profile: `local` (embedded, no key) or `openai`.")
     data_dir: Path = Field(
         default_factory=_default_data_dir,
         description="One folder for the Chroma store, the session database and the assembled model file.",
@@ -57,9 +55,7 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="Python logging level.")
 
     # --- knowledge store and retrieval ---
-    collection: str = Field(
-        "knowledge", min_length=3, description="Chroma collection of the bundled knowledge."
-    )
+    collection: str = Field("knowledge", min_length=3, description="Chroma collection of the bundled knowledge.")
     chroma_mode: Literal["embedded", "http"] = Field(
         "embedded",
         description="`embedded` keeps Chroma in the data directory; `http` talks to a Chroma server.",
@@ -69,23 +65,40 @@ class Settings(BaseSettings):
     embedding_model_path: Path | None = Field(
         None, description="A local sentence-transformers model folder; default: the bundled all-MiniLM-L6-v2."
     )
-    chunk_min_tokens: int = Field(
-        120, ge=20, description="Chunks smaller than this merge with their neighbours."
-    )
-    chunk_max_tokens: int = Field(
-        350, ge=60, description="Upper bound of a chunk's size (approximate tokens)."
-    )
+    chunk_min_tokens: int = Field(120, ge=20, description="Chunks smaller than this merge with their neighbours.")
+    chunk_max_tokens: int = Field(350, ge=60, description="Upper bound of a chunk's size (approximate tokens).")
     top_k: int = Field(5, ge=1, le=50, description="Results returned by a search.")
-    candidates: int = Field(
-        30, ge=5, le=200, description="Candidates taken from each of dense and lexical search."
-    )
+    candidates: int = Field(30, ge=5, le=200, description="Candidates taken from each of dense and lexical search.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
 
     # --- LLM ---
     llm_backend: Literal["llama_cpp", "openai"] = Field(
-        "llama_cpp",
-        description="`llama_cpp`: the bundled model in a local server; `openai`: any compatible API.",
+        "llama_cpp", description="`llama_cpp`: the bundled model in a local server; `openai`: any compatible API."
     )
+    llm_model: str = Field("local", description="Model name sent to the API (`local` for the embedded server).")
+    llm_base_url: str | None = Field(
+        None, description="Base URL of an OpenAI-compatible API (OpenAI, vLLM, Ollama, a llama.cpp server)."
+    )
+    openai_api_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("MOCKINTERVIEW_OPENAI_API_KEY", "OPENAI_API_KEY", "openai_api_key"),
+        description="API key, read from OPENAI_API_KEY; never logged. Not needed for a local endpoint.",
+    )
+    llm_structured_output: Literal["auto", "json_schema", "json_object_schema", "prompt_only"] = Field(
+        "auto",
+        description="How to ask for JSON: `auto` picks json_schema for OpenAI and a schema-constrained json_object "
+        "for llama.cpp servers (which reject json_schema).",
+    )
+    model_variant: Literal["1.5b", "0.5b"] = Field(
+        "1.5b", description="Bundled model: Qwen2.5-Coder `1.5b` (default) or the faster, weaker `0.5b` extra."
+    )
+    model_path: Path | None = Field(None, description="Any GGUF file to serve instead of the bundled model.")
+    n_ctx: int = Field(4096, ge=512, description="Context window of the embedded server, in tokens.")
+    n_threads: int | None = Field(None, ge=1, description="CPU threads for the embedded server; default: all cores.")
+    server_start_timeout_s: float = Field(120.0, gt=0, description="How long to wait for the embedded server.")
+    llm_connect_timeout_s: float = Field(5.0, gt=0, description="Timeout to connect to the LLM endpoint.")
+    llm_read_timeout_s: float = Field(120.0, gt=0, description="Timeout waiting for LLM output.")
+    llm_max_retries: int = Field(2, ge=0, le=10, description="Retries, with backoff, on connection errors and 5xx.")
     temperature: float = Field(0.2, ge=0.0, le=2.0, description="Sampling temperature of interviewer turns.")
     max_tokens: int = Field(160, ge=16, le=4096, description="Upper bound of tokens per interviewer turn.")
 

@@ -78,9 +78,7 @@ class KnowledgeStore:
             grouped.setdefault(str((meta or {}).get("source", "")), set()).add(chunk_id)
         return grouped
 
-    def add(
-        self, ids: list[str], documents: list[str], embeddings: np.ndarray, metadatas: list[dict]
-    ) -> None:
+    def add(self, ids: list[str], documents: list[str], embeddings: np.ndarray, metadatas: list[dict]) -> None:
         for start in range(0, len(ids), 256):
             end = start + 256
             self._collection.upsert(

@@ -78,9 +78,7 @@ def test_bad_files_are_skipped_with_reasons_and_nothing_lost(settings, tmp_path)
     first = ingest_paths(settings, [corpus], "badfiles")
     (corpus / "serving.md").write_bytes(b"\x00\x01binary")
     (corpus / "plain.md").write_text("No headings at all, just a paragraph about caching.")
-    (corpus / "moji.md").write_text(
-        "# Caf\u00c3\u00a9 \u00f0\u0178\u0161\u20ac Deploy\n\nit\u00e2\u20ac\u2122s fine"
-    )
+    (corpus / "moji.md").write_text("# Caf\u00c3\u00a9 \u00f0\u0178\u0161\u20ac Deploy\n\nit\u00e2\u20ac\u2122s fine")
     report = ingest_paths(settings, [corpus], "badfiles")
     assert [Path(p).name for p, _ in report.skipped] == ["serving.md"]
     assert "binary" in report.skipped[0][1]
@@ -102,8 +100,7 @@ def test_guide_ingests_cleanly_into_its_own_collection(settings, tmp_path):
     assert report.skipped == [] and report.chunks >= 20
     chunks = open_store(settings, "guide").all_chunks()
     assert any(
-        c.metadata["heading"].startswith("ML Concepts > Recommendation & Ranking")
-        and "Offline Metrics" in c.document
+        c.metadata["heading"].startswith("ML Concepts > Recommendation & Ranking") and "Offline Metrics" in c.document
         for c in chunks
     )
     assert {"ML Concepts > Classification", "ML System Lifecycle > Training > Techniques"} <= {

@@ -44,3 +44,31 @@ def test_explicit_overrides_win(monkeypatch, tmp_path):
     assert load_settings(collection="explicit").collection == "explicit"
     with pytest.raises(SettingsError):
         load_settings(collection="ab")
+
+
+def test_openai_profile_without_key_names_the_variable(monkeypatch):
+    from app.llm_factory import openai_backend
+
+    monkeypatch.setenv("MOCKINTERVIEW_PROFILE", "openai")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with pytest.raises(SettingsError, match="OPENAI_API_KEY"):
+        openai_backend(load_settings())
+
+
+def test_openai_profile_against_a_local_endpoint_needs_no_key(monkeypatch):
+    from app.llm_factory import openai_backend
+
+    monkeypatch.setenv("MOCKINTERVIEW_PROFILE", "openai")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("MOCKINTERVIEW_LLM_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("MOCKINTERVIEW_LLM_MODEL", "local")
+    llm = openai_backend(load_settings())
+    assert llm.capabilities.label == "openai: local" and not llm.capabilities.strong_grader
+
+
+def test_api_key_never_appears_in_settings_output(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-sentinel-123456")
+    settings = load_settings()
+    assert settings.openai_api_key is not None
+    assert settings.openai_api_key.get_secret_value() == "sk-sentinel-123456"
+    assert "sk-sentinel" not in repr(settings) and "sk-sentinel" not in str(settings.model_dump())

@@ -1,0 +1,214 @@
+"""The embedded model server: llama.cpp's OpenAI-compatible server as a child process on 127.0.0.1."""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import FrameType
+
+log = logging.getLogger(__name__)
+
+ALIAS = "local"
+
+
+class ServerError(RuntimeError):
+    """The embedded model server could not be started or has stopped."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def server_command(model: Path, port: int, n_ctx: int, n_threads: int, host: str = "127.0.0.1") -> list[str]:
+    return [
+        sys.executable, "-m", "llama_cpp.server",
+        "--model", str(model),
+        "--model_alias", ALIAS,
+        "--host", host,
+        "--port", str(port),
+        "--n_ctx", str(n_ctx),
+        "--n_threads", str(n_threads),
+    ]  # fmt: skip
+
+
+_live: set[LlamaServer] = set()
+_hooks_installed = False
+_hooks_lock = threading.Lock()
+
+
+def _stop_all() -> None:
+    for server in list(_live):
+        server.stop()
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    _stop_all()
+    previous = _previous_handlers.get(signum)
+    if callable(previous):
+        previous(signum, frame)
+    elif signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    else:
+        raise SystemExit(128 + signum)
+
+
+_previous_handlers: dict[int, object] = {}
+
+
+def _install_exit_hooks() -> None:
+    """Stop every child server at exit, on Ctrl-C and on SIGTERM (from the main thread only)."""
+    global _hooks_installed
+    with _hooks_lock:
+        if _hooks_installed:
+            return
+        _hooks_installed = True
+        atexit.register(_stop_all)
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                _previous_handlers[signum] = signal.getsignal(signum)
+                signal.signal(signum, _on_signal)
+
+
+class LlamaServer:
+    """Starts, watches, restarts and stops one llama.cpp server process."""
+
+    def __init__(
+        self,
+        model: Path,
+        *,
+        n_ctx: int = 4096,
+        n_threads: int | None = None,
+        start_timeout_s: float = 120.0,
+        port: int | None = None,
+    ) -> None:
+        self.model = model
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads or os.cpu_count() or 2
+        self.start_timeout_s = start_timeout_s
+        self.port = port or 0
+        self.process: subprocess.Popen[bytes] | None = None
+        self.restarts = 0
+        self.started_in_s: float | None = None
+        self._log_file: Path | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def start(self) -> LlamaServer:
+        """Start the process and wait until it answers, or raise a clear error."""
+        with self._lock:
+            if self.alive():
+                return self
+            _install_exit_hooks()
+            if not self.model.is_file():
+                raise ServerError(f"Model file not found: {self.model}")
+            self.port = self.port or free_port()
+            handle, name = tempfile.mkstemp(prefix="llama-server-", suffix=".log")
+            os.close(handle)
+            self._log_file = Path(name)
+            started = time.perf_counter()
+            with self._log_file.open("wb") as log_handle:
+                self.process = subprocess.Popen(
+                    server_command(self.model, self.port, self.n_ctx, self.n_threads),
+                    stdout=log_handle,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,  # Ctrl-C reaches the app, which then stops the server itself
+                )
+            _live.add(self)
+            try:
+                self._wait_healthy()
+            except ServerError:
+                self._terminate()
+                raise
+            self.started_in_s = time.perf_counter() - started
+            log.info("model server ready on port %d in %.1fs (pid %d)", self.port, self.started_in_s, self.pid)
+            return self
+
+    def _log_tail(self, lines: int = 5) -> str:
+        if self._log_file is None or not self._log_file.exists():
+            return ""
+        text = self._log_file.read_text(errors="replace").strip().splitlines()
+        return " | ".join(text[-lines:])
+
+    def _wait_healthy(self) -> None:
+        deadline = time.monotonic() + self.start_timeout_s
+        url = f"http://127.0.0.1:{self.port}/v1/models"
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                raise ServerError(
+                    f"The model server exited during start-up (code {self.process.returncode}): {self._log_tail()}"
+                )
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    models = json.loads(response.read())
+                    if any(m.get("id") == ALIAS for m in models.get("data", [])):
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError, json.JSONDecodeError, OSError):
+                pass
+            time.sleep(0.25)
+        raise ServerError(
+            f"The model server did not become ready within {self.start_timeout_s:.0f}s. "
+            f"Raise MOCKINTERVIEW_SERVER_START_TIMEOUT_S on a slow machine. {self._log_tail()}"
+        )
+
+    def restart(self) -> None:
+        """Start a fresh process on the same port after a failure."""
+        self._terminate()
+        self.restarts += 1
+        log.warning("model server stopped; restarting it (restart %d)", self.restarts)
+        self.start()
+
+    def _terminate(self) -> None:
+        process = self.process
+        if process is None:
+            return
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+                process.wait(timeout=10)
+        self.process = None
+
+    def stop(self) -> None:
+        """Stop the process; safe to call more than once."""
+        with self._lock:
+            self._terminate()
+            _live.discard(self)
+            if self._log_file is not None:
+                self._log_file.unlink(missing_ok=True)
+                self._log_file = None
+
+    def __enter__(self) -> LlamaServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,105 @@
+"""Builds the LLM backend from settings. The only module that knows which LLM library and server are used."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlparse
+
+import httpx
+from langchain_openai import ChatOpenAI
+
+from app.llama_server import ALIAS, LlamaServer
+from app.llm import Capabilities, ChatBackend
+from app.model_files import model_label, resolve_model
+from app.settings import Settings, SettingsError
+
+log = logging.getLogger(__name__)
+
+OPENAI_HOSTS = ("api.openai.com",)
+NO_KEY = "not-needed"  # local OpenAI-compatible servers ignore the key, but the client needs one
+
+
+def _timeout(settings: Settings) -> httpx.Timeout:
+    return httpx.Timeout(settings.llm_read_timeout_s, connect=settings.llm_connect_timeout_s)
+
+
+def _structured_mode(settings: Settings, backend: str) -> str:
+    if settings.llm_structured_output != "auto":
+        return settings.llm_structured_output
+    return "json_object_schema" if backend == "llama_cpp" else "json_schema"
+
+
+def _chat_model(settings: Settings, base_url: str, api_key: str, model: str, stream_usage: bool) -> ChatOpenAI:
+    return ChatOpenAI(
+        model=model,
+        base_url=base_url,
+        api_key=api_key,
+        temperature=settings.temperature,
+        max_tokens=settings.max_tokens,
+        timeout=_timeout(settings),
+        max_retries=settings.llm_max_retries,
+        stream_usage=stream_usage,
+    )
+
+
+def start_local_server(settings: Settings, show_progress: bool = False) -> LlamaServer:
+    """Assemble (once) and verify the bundled model, then start the server and wait until it is ready."""
+    model = resolve_model(settings.model_variant, settings.model_path, settings.models_dir, show_progress)
+    server = LlamaServer(
+        model, n_ctx=settings.n_ctx, n_threads=settings.n_threads, start_timeout_s=settings.server_start_timeout_s
+    )
+    return server.start()
+
+
+def local_backend(settings: Settings, server: LlamaServer) -> ChatBackend:
+    """A backend over an already running embedded server; restarts it once when it dies."""
+
+    def recover() -> bool:
+        if server.alive():
+            return False
+        server.restart()
+        return True
+
+    return ChatBackend(
+        chat_model=_chat_model(settings, server.base_url, NO_KEY, ALIAS, stream_usage=False),
+        capabilities=Capabilities(
+            backend="llama_cpp",
+            model=model_label(settings.model_variant, settings.model_path),
+            structured=_structured_mode(settings, "llama_cpp"),  # type: ignore[arg-type]
+        ),
+        recover=recover,
+        on_close=server.stop,
+        temperature=settings.temperature,
+        max_tokens=settings.max_tokens,
+        legacy_max_tokens=True,
+    )
+
+
+def openai_backend(settings: Settings) -> ChatBackend:
+    """Any OpenAI-compatible endpoint. A key is required by OpenAI itself, optional for local servers."""
+    base_url = settings.llm_base_url or "https://api.openai.com/v1"
+    host = urlparse(base_url).hostname or ""
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+    official = host in OPENAI_HOSTS
+    if not key and official:
+        raise SettingsError("OPENAI_API_KEY is not set: export it to use the openai profile.")
+    is_local_model = settings.llm_model == ALIAS
+    return ChatBackend(
+        chat_model=_chat_model(settings, base_url, key or NO_KEY, settings.llm_model, stream_usage=official),
+        capabilities=Capabilities(
+            backend="openai",
+            model=settings.llm_model,
+            structured=_structured_mode(settings, "openai"),  # type: ignore[arg-type]
+            strong_grader=not is_local_model,
+        ),
+        temperature=settings.temperature,
+        max_tokens=settings.max_tokens,
+        legacy_max_tokens=not official,
+    )
+
+
+def build_llm(settings: Settings, show_progress: bool = False) -> ChatBackend:
+    """The backend the settings ask for; the embedded server is started here and stopped by `close()`."""
+    if settings.llm_backend == "openai":
+        return openai_backend(settings)
+    return local_backend(settings, start_local_server(settings, show_progress))

@@ -1,0 +1,162 @@
+"""The real embedded model server, started by the tests on 127.0.0.1 with the bundled model."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from typing import Literal
+
+import pytest
+from pydantic import BaseModel
+
+from app.llm import LLMUnavailable
+from app.llm_factory import local_backend, openai_backend, start_local_server
+from app.settings import PROJECT_DIR, load_settings
+
+pytestmark = pytest.mark.integration
+
+QUESTION = [
+    {"role": "system", "content": "You are a mock interviewer. Reply with exactly one short question."},
+    {"role": "user", "content": "Ask me one question about monitoring a fraud model."},
+]
+
+
+class ItemVerdict(BaseModel):
+    item: str
+    verdict: Literal["covered", "partial", "missing"]
+    quote: str
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie still answers kill(0); read its state.
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory):
+    data = tmp_path_factory.mktemp("llm-data")
+    return load_settings(data_dir=data, max_tokens=32, temperature=0.0)
+
+
+@pytest.fixture(scope="module")
+def server(settings):
+    server = start_local_server(settings)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def llm(settings, server):
+    backend = local_backend(settings, server)
+    backend.on_close = None  # the module's server outlives each test
+    return backend
+
+
+def test_real_generation(llm):
+    text = llm.generate(QUESTION)
+    assert text.strip()
+    assert llm.last.completion_tokens and llm.last.completion_tokens <= 32
+
+
+def test_streaming_yields_several_chunks(llm):
+    pieces = list(llm.stream(QUESTION))
+    assert len(pieces) > 1
+    assert "".join(pieces).strip()
+    assert llm.last.ttft_s is not None and llm.last.ttft_s < llm.last.total_s
+
+
+def test_structured_output_parses_into_pydantic(llm):
+    messages = [
+        {"role": "system", "content": "You label interview answers. Answer in JSON."},
+        {
+            "role": "user",
+            "content": 'Checklist item: "offline metric". Candidate: "I would track PR-AUC because fraud is rare." '
+            "Give item, verdict (covered, partial or missing) and the quote.",
+        },
+    ]
+    verdict = llm.structured(messages, ItemVerdict, max_tokens=80)
+    assert isinstance(verdict, ItemVerdict)
+    assert verdict.verdict in ("covered", "partial", "missing")
+
+
+def test_killed_server_gives_a_clear_error_then_recovers(llm, server):
+    stream = llm.stream(QUESTION)
+    first = next(stream)
+    assert first
+    os.kill(server.pid, signal.SIGKILL)
+    with pytest.raises(LLMUnavailable) as info:
+        for _ in stream:
+            pass
+    assert "\n" not in str(info.value) and "Traceback" not in str(info.value)
+    time.sleep(0.2)
+    assert not server.alive()
+    text = llm.generate(QUESTION)  # the backend restarts the server once and answers
+    assert text.strip()
+    assert server.alive() and server.restarts == 1
+    assert llm.notices == ["The local model stopped unexpectedly and was restarted."]
+
+
+def test_openai_profile_round_trip_against_the_local_server(server, monkeypatch):
+    monkeypatch.setenv("MOCKINTERVIEW_PROFILE", "openai")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    settings = load_settings(
+        llm_base_url=server.base_url, llm_model="local", llm_structured_output="json_object_schema", max_tokens=24
+    )
+    llm = openai_backend(settings)
+    assert llm.capabilities.backend == "openai"
+    assert llm.generate(QUESTION).strip()
+    assert isinstance(
+        llm.structured([*QUESTION[:1], {"role": "user", "content": "Label: 'PR-AUC'"}], ItemVerdict, max_tokens=60),
+        ItemVerdict,
+    )
+
+
+CHILD = textwrap.dedent(
+    """
+    import sys, time
+    from app.llm_factory import build_llm
+    from app.settings import load_settings
+    llm = build_llm(load_settings(data_dir=sys.argv[1]))
+    print(llm.chat_model.openai_api_base, flush=True)
+    import app.llama_server as s
+    print(next(iter(s._live)).pid, flush=True)
+    if sys.argv[2] == "exit":
+        sys.exit(0)
+    time.sleep(120)
+    """
+)
+
+
+@pytest.mark.parametrize("how", ["exit", "sigterm", "sigint"])
+def test_no_child_process_is_left_behind(settings, how):
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(settings.data_dir), how],
+        cwd=PROJECT_DIR,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    child.stdout.readline()
+    server_pid = int(child.stdout.readline())
+    assert pid_alive(server_pid)
+    if how == "sigterm":
+        child.send_signal(signal.SIGTERM)
+    elif how == "sigint":
+        child.send_signal(signal.SIGINT)
+    child.wait(timeout=60)
+    deadline = time.monotonic() + 15
+    while pid_alive(server_pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not pid_alive(server_pid), f"model server {server_pid} outlived its parent ({how})"

@@ -1,0 +1,133 @@
+import pytest
+from pydantic import BaseModel
+
+from app.llm import (
+    Capabilities,
+    ChatBackend,
+    LLMTimeout,
+    LLMUnavailable,
+    StructuredOutputError,
+    describe_error,
+    extract_json,
+    response_format,
+)
+from tests.unit.fakes import APIConnectionError, APITimeoutError, FakeChatModel, InternalServerError
+
+LOCAL = Capabilities(backend="llama_cpp", model="test-model", structured="json_object_schema")
+MSGS = [{"role": "system", "content": "You interview."}, {"role": "user", "content": "Hello"}]
+
+
+class Verdict(BaseModel):
+    covered: bool
+    quote: str
+
+
+def backend(*replies, caps=LOCAL, recover=None):
+    fake = FakeChatModel(list(replies))
+    return ChatBackend(chat_model=fake, capabilities=caps, recover=recover, temperature=0.1, max_tokens=50), fake
+
+
+def test_generate_passes_messages_and_settings():
+    llm, fake = backend("What is the business goal?")
+    assert llm.generate(MSGS) == "What is the business goal?"
+    messages, kwargs = fake.calls[0]
+    assert messages == MSGS
+    assert kwargs == {"max_tokens": 50, "temperature": 0.1}
+    assert llm.last.prompt_tokens == 11 and llm.last.completion_tokens == 7
+
+
+def test_stream_yields_pieces_and_times_first_token():
+    llm, _ = backend("one two three")
+    pieces = list(llm.stream(MSGS, max_tokens=20))
+    assert len(pieces) == 3 and "".join(pieces).strip() == "one two three"
+    assert llm.last.ttft_s is not None and llm.last.chunks == 3
+
+
+def test_structured_output_uses_schema_constrained_json_object_on_llama_cpp():
+    llm, fake = backend('```json\n{"covered": true, "quote": "PR-AUC"}\n```')
+    verdict = llm.structured(MSGS, Verdict)
+    assert verdict == Verdict(covered=True, quote="PR-AUC")
+    fmt = fake.calls[0][1]["response_format"]
+    assert fmt["type"] == "json_object" and fmt["schema"]["properties"]["quote"]["type"] == "string"
+
+
+def test_structured_output_uses_json_schema_on_openai():
+    caps = Capabilities(backend="openai", model="gpt", structured="json_schema")
+    llm, fake = backend('{"covered": false, "quote": ""}', caps=caps)
+    llm.structured(MSGS, Verdict)
+    fmt = fake.calls[0][1]["response_format"]
+    assert fmt["type"] == "json_schema" and fmt["json_schema"]["name"] == "Verdict"
+
+
+def test_structured_output_retries_once_with_the_reason():
+    llm, fake = backend('{"covered": "maybe"}', '{"covered": true, "quote": "x"}')
+    assert llm.structured(MSGS, Verdict).covered is True
+    retry_messages = fake.calls[1][0]
+    assert retry_messages[:2] == MSGS
+    assert retry_messages[2] == {"role": "assistant", "content": '{"covered": "maybe"}'}
+    assert "not valid" in retry_messages[3]["content"]
+
+
+def test_structured_output_gives_a_typed_error_after_the_retry():
+    llm, fake = backend("not json at all", "still not json")
+    with pytest.raises(StructuredOutputError):
+        llm.structured(MSGS, Verdict)
+    assert len(fake.calls) == 2
+
+
+def test_dead_local_server_is_restarted_once_and_the_user_is_told():
+    restarts = []
+    llm, _ = backend(APIConnectionError("refused"), "Back again?", recover=lambda: restarts.append(1) or True)
+    assert llm.generate(MSGS) == "Back again?"
+    assert restarts == [1]
+    assert llm.notices == ["The local model stopped unexpectedly and was restarted."]
+
+
+def test_connection_failure_without_recovery_is_one_readable_sentence():
+    llm, _ = backend(APIConnectionError("Connection refused to 127.0.0.1:1234 secret-key-123"))
+    with pytest.raises(LLMUnavailable) as info:
+        llm.generate(MSGS)
+    assert str(info.value) == "The model server cannot be reached."
+
+
+def test_stream_failure_maps_to_typed_errors():
+    llm, _ = backend(APITimeoutError("read timeout"))
+    with pytest.raises(LLMTimeout):
+        list(llm.stream(MSGS))
+
+
+def test_describe_error_never_shows_library_details():
+    assert "HTTP 500" in str(describe_error(InternalServerError("boom sk-live-abc")))
+    assert "sk-live" not in str(describe_error(InternalServerError("boom sk-live-abc")))
+    assert str(describe_error(ValueError("x"))) == "The model call failed unexpectedly."
+
+
+def test_response_format_modes():
+    assert response_format(Verdict, "prompt_only") is None
+    assert response_format(Verdict, "json_object_schema")["schema"]["required"] == ["covered", "quote"]
+
+
+def test_extract_json_from_prose():
+    assert extract_json('Sure! {"a": 1} hope that helps') == '{"a": 1}'
+
+
+def test_capability_label():
+    assert LOCAL.label == "local: test-model"
+    assert Capabilities(backend="openai", model="gpt-4o-mini", structured="json_schema").label == "openai: gpt-4o-mini"
+
+
+def test_llama_cpp_servers_get_max_tokens_in_the_body():
+    fake = FakeChatModel(["ok"])
+    llm = ChatBackend(chat_model=fake, capabilities=LOCAL, max_tokens=40, legacy_max_tokens=True)
+    llm.generate(MSGS, max_tokens=12)
+    assert fake.calls[0][1]["extra_body"] == {"max_tokens": 12}
+
+
+class LengthFinishReasonError(Exception):
+    pass
+
+
+def test_structured_output_cut_off_is_retried_with_a_larger_budget():
+    llm, fake = backend(LengthFinishReasonError("length"), '{"covered": true, "quote": "q"}')
+    assert llm.structured(MSGS, Verdict, max_tokens=20).quote == "q"
+    assert [call[1]["max_tokens"] for call in fake.calls] == [20, 40]
