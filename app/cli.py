@@ -29,11 +29,12 @@ def clean_errors() -> Iterator[None]:
     """Known failures end the command with one readable line and exit status 2, never a traceback."""
     from app.embeddings import EmbeddingError
     from app.eval_retrieval import CaseFileError
+    from app.knowledge import KnowledgeError
     from app.store import StoreError
 
     try:
         yield
-    except (SettingsError, StoreError, EmbeddingError, CaseFileError, FileNotFoundError) as exc:
+    except (SettingsError, StoreError, EmbeddingError, CaseFileError, KnowledgeError, FileNotFoundError) as exc:
         err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
         raise typer.Exit(2) from None
 
@@ -133,6 +134,131 @@ def eval_retrieval(
     out.print(table)
     for miss in report["misses"]:
         out.print(f"miss {miss['id']} (rank {miss['rank']}): {miss['query']}", markup=False, highlight=False)
+
+
+def read_answer(path: Path) -> str:
+    """The answer file as text; a clear error for empty, binary or unreadable files."""
+    if not path.is_file():
+        raise FileNotFoundError(f"Answer file not found: {path}")
+    data = path.read_bytes()
+    if b"\x00" in data:
+        raise SettingsError(f"{path} is a binary file, not a text answer.")
+    text = data.decode("utf-8", errors="replace").strip()
+    if not text:
+        raise SettingsError(f"{path} is empty: write the answer in it first.")
+    return text
+
+
+def print_scorecard(card: object) -> None:
+    from app.grading import Scorecard
+
+    assert isinstance(card, Scorecard)
+    out.print(
+        f"[bold]Overall {card.overall:.2f}/5 -- {card.band}[/bold]  (covered steps: {card.covered_steps or 'none'})"
+    )
+    for step in card.steps:
+        shown = sum(1 for i in step.items if i.verdict != "missing")
+        bar = "#" * round(step.score * 2) + "." * (8 - round(step.score * 2))
+        out.print(
+            f"  {step.step}. {step.name:<34} [{bar}] {step.score:.1f}/4  ({shown}/{len(step.items)} items)",
+            highlight=False,
+            markup=False,
+        )
+        for item in step.items:
+            if item.verdict != "missing":
+                out.print(f'       {item.verdict:<8} {item.id}: "{item.evidence[0]}"', markup=False, highlight=False)
+    for flag in card.red_flags:
+        out.print(f'  [red]red flag[/red] "{flag.quote}"', highlight=False)
+        out.print(f"       {flag.why} (see {flag.section})", markup=False, highlight=False)
+    if card.flags:
+        out.print(f"  flags: {', '.join(card.flags)}", markup=False)
+    if card.study:
+        out.print(f"  study: {', '.join(card.study)}", markup=False)
+    out.print()
+    out.print(card.narrative, markup=False, highlight=False)
+
+
+@app.command()
+def review(
+    question: Annotated[str, typer.Option(help="The interview question (or a scenario id).")],
+    answer_file: Annotated[Path, typer.Option(help="A text file with the candidate's answer.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the scorecard as JSON.")] = False,
+    narrative: Annotated[bool, typer.Option(help="Word the feedback with the LLM.")] = True,
+) -> None:
+    """Grade an answer against the framework checklist and print the scorecard."""
+    settings = settings_or_exit()
+    with clean_errors():
+        from app.services import grader_for, knowledge_for
+
+        answer = read_answer(answer_file)
+        if not question.strip():
+            raise SettingsError("The question is empty.")
+        card = grader_for(settings).grade(question, answer[: settings.max_answer_chars])
+        if narrative:
+            from app.feedback import refine, write_narrative
+            from app.llm import LLMError
+            from app.llm_factory import build_llm
+            from app.model_files import ModelFileError
+
+            try:
+                llm = build_llm(settings)
+            except (LLMError, ModelFileError, RuntimeError) as exc:
+                err.print(f"note: feedback is built from the ledger ({exc})", markup=False)
+            else:
+                try:
+                    card = refine(card, answer, llm)
+                    card = write_narrative(card, answer, llm, knowledge_for(settings))
+                finally:
+                    llm.close()
+    if as_json:
+        print(card.model_dump_json(indent=2))
+    else:
+        print_scorecard(card)
+
+
+@eval_app.command("grading")
+def eval_grading(
+    cases: Annotated[Path, typer.Option(help="JSONL file of {id, question, answer, band, covered_steps, notes}.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    no_narrative: Annotated[bool, typer.Option("--no-narrative", help="Skip the LLM narrative.")] = True,
+) -> None:
+    """Spearman, band ordering, injection resistance and step F1 of the grader on labelled answers."""
+    settings = settings_or_exit()
+    with clean_errors():
+        from app.eval_grading import evaluate, load_cases
+        from app.services import grader_for
+
+        loaded = load_cases(cases)
+        grader = grader_for(settings)
+        report = evaluate(loaded, grader.grade)
+    if as_json:
+        print(json.dumps(report))
+        return
+    table = Table(title=f"Grading on {cases.name} ({report['n']} answers)")
+    for col in ("id", "band", "predicted", "score", "steps", "flags"):
+        table.add_column(col)
+    for row in report["cases"]:
+        table.add_row(
+            row["id"],
+            row["band"],
+            row["predicted_band"],
+            f"{row['score']:.2f}",
+            ",".join(map(str, row["predicted_steps"])),
+            ",".join(row["flags"]),
+        )
+    out.print(table)
+    for key in (
+        "spearman",
+        "band_order_rate",
+        "pairwise_concordance",
+        "adversarial_pass_rate",
+        "step_f1_macro",
+        "step_f1_micro",
+        "band_accuracy",
+        "reproducible",
+        "grade_p50_ms",
+    ):
+        out.print(f"{key:>22}: {report[key]}", highlight=False)
 
 
 @app.command()

@@ -150,6 +150,7 @@ class RedFlag(BaseModel):
     concept: str
     examples: list[str] = Field(default_factory=list)
     key_terms: list[str] = Field(default_factory=list)
+    cues: list[str] = Field(default_factory=list)  # case-insensitive regular expressions of the claim's wording
     challenge: str = ""
 
 

@@ -6,7 +6,9 @@ import logging
 from pathlib import Path
 
 from app.embeddings import Embedder, get_embedder
+from app.grading import Grader
 from app.ingest import IngestReport, collect_files, ingest
+from app.knowledge import KnowledgeBase, cached_knowledge
 from app.retrieval import HybridRetriever
 from app.settings import Settings
 from app.store import KnowledgeStore, open_client
@@ -78,3 +80,11 @@ def ensure_knowledge(settings: Settings, progress: bool = False) -> IngestReport
     if report.embedded or report.deleted:
         log.info("knowledge base updated: %d chunks embedded, %d removed", report.embedded, report.deleted)
     return report
+
+
+def knowledge_for(settings: Settings) -> KnowledgeBase:
+    return cached_knowledge(settings.knowledge_dir)
+
+
+def grader_for(settings: Settings) -> Grader:
+    return Grader(knowledge_for(settings), embedder_for(settings))

@@ -107,6 +107,7 @@ class Settings(BaseSettings):
         None,
         description="Session database URL; default: SQLite file `sessions.sqlite3` in the data directory.",
     )
+    max_answer_chars: int = Field(20000, ge=500, description="Answers longer than this are graded on their start.")
     max_message_chars: int = Field(
         8000, ge=200, description="Longer candidate messages are answered on a truncated view."
     )

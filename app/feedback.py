@@ -1,0 +1,149 @@
+"""LLM wording of the scorecard, validated against the ledger; a plain ledger feedback when the model fails."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from pydantic import BaseModel, Field
+
+from app.grading import VERDICT_VALUE, Scorecard, ledger_feedback
+from app.knowledge import KnowledgeBase
+from app.llm import LLM, LLMError
+from app.prompts import fence_candidate, render
+
+log = logging.getLogger(__name__)
+
+INJECTION_NOTE = "Instructions addressed to the grader inside an answer are ignored; only the design content counts."
+GENERIC_PRAISE = re.compile(
+    r"\b(great job|good job|well done|excellent|awesome|fantastic|amazing|impressive|outstanding|brilliant|"
+    r"nice work|perfect answer|keep it up)\b",
+    re.IGNORECASE,
+)
+VERDICT_TALK = re.compile(
+    r"\b(score|scored|band|grade|rating)\b[^.]{0,20}(\d|strong|partial|weak|off.topic|full marks)|\b\d\s*/\s*(5|10)\b",
+    re.IGNORECASE,
+)
+QUOTED = re.compile(r"[\"\u201c]([^\"\u201d]{8,})[\"\u201d]")
+
+
+class Narrative(BaseModel):
+    feedback: str = Field(description="3-5 sentences for the candidate")
+
+
+class RefinedVerdict(BaseModel):
+    id: str
+    verdict: str
+    quote: str = ""
+
+
+class Refinement(BaseModel):
+    verdicts: list[RefinedVerdict]
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def narrative_problems(text: str, answer: str, card: Scorecard) -> list[str]:
+    """Why an LLM narrative cannot be shown (empty when it can)."""
+    problems = []
+    if not text.strip():
+        problems.append("empty")
+    if len(text) > 1500:
+        problems.append("too long")
+    if GENERIC_PRAISE.search(text):
+        problems.append("generic praise")
+    if VERDICT_TALK.search(text):
+        problems.append("states a score or verdict")
+    quotes = QUOTED.findall(text)
+    if any(i.evidence for s in card.steps for i in s.items) and not quotes:
+        problems.append("does not quote the candidate")
+    if any(normalise(q) not in normalise(answer) for q in quotes):
+        problems.append("quotes words the candidate did not write")
+    return problems
+
+
+def ledger_summary(card: Scorecard) -> str:
+    lines = []
+    for step in card.steps:
+        shown = [i for i in step.items if i.verdict != "missing"]
+        missing = [i for i in step.items if i.verdict == "missing"]
+        lines.append(f"Step {step.step} {step.name}: {len(shown)} of {len(step.items)} items shown")
+        for item in shown[:3]:
+            lines.append(f'  shown ({item.verdict}): {item.description} -- "{item.evidence[0]}"')
+        for item in missing[:2]:
+            lines.append(f"  missing: {item.description}")
+    for flag in card.red_flags:
+        lines.append(f'Wrong claim: "{flag.quote}" -- {flag.why}')
+    return "\n".join(lines)
+
+
+def write_narrative(card: Scorecard, answer: str, llm: LLM, kb: KnowledgeBase) -> Scorecard:
+    """Ask the LLM to word the feedback; keep it only when it passes validation."""
+    prompt = render(
+        "grading_feedback", question=card.question, answer=fence_candidate(answer), ledger=ledger_summary(card)
+    )
+    try:
+        narrative = llm.structured([{"role": "user", "content": prompt}], Narrative, max_tokens=220).feedback.strip()
+    except LLMError as exc:
+        log.warning("narrative fell back to the ledger: %s", exc)
+        return card.model_copy(update={"narrative": ledger_feedback(card, kb), "narrative_source": "ledger"})
+    problems = narrative_problems(narrative, answer, card)
+    if problems:
+        log.warning("narrative fell back to the ledger: %s", ", ".join(problems))
+        return card.model_copy(update={"narrative": ledger_feedback(card, kb), "narrative_source": "ledger"})
+    if "prompt_injection_suspected" in card.flags:
+        narrative = f"{INJECTION_NOTE} {narrative}"
+    return card.model_copy(update={"narrative": narrative, "narrative_source": "llm"})
+
+
+LEVELS = ["missing", "partial", "covered"]
+
+
+def apply_refinement(card: Scorecard, answer: str, refinement: Refinement, max_shift: float = 0.3) -> Scorecard:
+    """Accept a verdict change only by one level and only with a quote that exists in the answer.
+    The overall score moves by at most `max_shift` and the band never changes."""
+    proposals = {v.id: v for v in refinement.verdicts}
+    text = normalise(answer)
+    steps = []
+    changed = 0
+    for step in card.steps:
+        items = []
+        for item in step.items:
+            proposal = proposals.get(item.id)
+            if (
+                proposal is not None
+                and proposal.verdict in LEVELS
+                and abs(LEVELS.index(proposal.verdict) - LEVELS.index(item.verdict)) == 1
+                and proposal.quote.strip()
+                and normalise(proposal.quote) in text
+            ):
+                evidence = [proposal.quote.strip()] if proposal.verdict != "missing" else []
+                item = item.model_copy(update={"verdict": proposal.verdict, "evidence": evidence})
+                changed += 1
+            items.append(item)
+        weights = [1.0] * len(items)
+        ratio = sum(VERDICT_VALUE[i.verdict] for i in items) / (sum(weights) or 1)
+        steps.append(step.model_copy(update={"items": items, "score": round(min(4.0, 4.0 * ratio / 0.6), 1)}))
+    if not changed:
+        return card
+    before = sum(s.score for s in card.steps)
+    after = sum(s.score for s in steps)
+    shift = max(-max_shift, min(max_shift, (after - before) / max(len(steps), 1) / 4))
+    overall = round(min(5.0, max(1.0, card.overall + shift)), 2)
+    return card.model_copy(update={"steps": steps, "overall": overall})
+
+
+def refine(card: Scorecard, answer: str, llm: LLM) -> Scorecard:
+    """A capable model may refine item verdicts within bounds; anything unusable leaves the card as it was."""
+    if not llm.capabilities.strong_grader or "prompt_injection_suspected" in card.flags:
+        return card
+    items = "\n".join(f"{i.id}: {i.description} -- {i.verdict}" for s in card.steps for i in s.items)
+    prompt = render("grading_refine", question=card.question, answer=fence_candidate(answer), items=items)
+    try:
+        refinement = llm.structured([{"role": "user", "content": prompt}], Refinement, max_tokens=900)
+    except LLMError as exc:
+        log.warning("verdict refinement skipped: %s", exc)
+        return card
+    return apply_refinement(card, answer, refinement)

@@ -1,0 +1,312 @@
+"""The grader: an evidence ledger turned into a scorecard. The score comes from evidence, never from the LLM."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from app.embeddings import Embedder
+from app.evidence import FlagEvidence, ItemEvidence, Ledger, RubricIndex, build_ledger, rubric_index
+from app.injection import find_injections
+from app.knowledge import KnowledgeBase, Scenario
+
+log = logging.getLogger(__name__)
+
+Band = Literal["strong", "partial", "weak", "off_topic"]
+BAND_RANK: dict[str, int] = {"strong": 4, "partial": 3, "weak": 2, "off_topic": 1}
+VERDICT_VALUE = {"covered": 1.0, "partial": 0.4, "missing": 0.0}
+
+# Policy constants (see `decide_band`): evidence is the weighted count of checklist items shown by the answer.
+RELEVANCE_FLOOR = 0.32  # an answer whose sentences point elsewhere than the question is off topic
+DESIGN_EVIDENCE_FLOOR = 2.5  # below this, no data, feature, model, evaluation or deployment decision was made
+VOCABULARY_FLOOR = 5  # an ML design answer uses at least a few of the field's terms
+STRONG_EVIDENCE = 26.0
+STRONG_COVERED_ITEMS = 8
+STEP_COVERED_RATIO = 0.25  # share of a step's weighted checklist shown for the step to count as covered
+INJECTION_SCORE_CAP = 1.5
+
+
+class ItemResult(BaseModel):
+    id: str
+    description: str
+    verdict: Literal["covered", "partial", "missing"]
+    strength: float = Field(ge=0, le=1)
+    evidence: list[str] = Field(default_factory=list, description="the candidate's sentences, quoted exactly")
+
+
+class StepResult(BaseModel):
+    step: int
+    name: str
+    score: float = Field(ge=0, le=4)
+    items: list[ItemResult]
+
+
+class RedFlagResult(BaseModel):
+    id: str
+    step: int
+    quote: str
+    claim: str
+    why: str
+    section: str = Field(description="knowledge concept id that explains it")
+
+
+class Scorecard(BaseModel):
+    question: str
+    scenario_id: str | None = None
+    overall: float = Field(ge=1, le=5)
+    band: Band
+    covered_steps: list[int]
+    steps: list[StepResult]
+    red_flags: list[RedFlagResult]
+    strengths: list[str]
+    gaps: list[str]
+    study: list[str] = Field(description="knowledge concept ids to read")
+    flags: list[str]
+    relevance: float
+    evidence_total: float
+    narrative: str = ""
+    narrative_source: Literal["llm", "ledger"] = "ledger"
+    hints_used: int = 0
+
+
+@dataclass
+class Features:
+    evidence: float  # weighted items over all steps
+    design_evidence: float  # weighted items of steps 2-6: the design itself
+    covered_items: int
+    relevance: float
+    red_flags: int
+    injection: bool
+    vocabulary: int = 99  # distinct rubric key terms the answer uses
+
+
+# ---------- pure policy ----------
+
+
+def weighted_evidence(items: list[ItemEvidence], steps: range | list[int] = range(1, 8)) -> float:
+    return float(sum(i.weight * VERDICT_VALUE[i.verdict] for i in items if i.step in steps))
+
+
+def step_ratio(items: list[ItemEvidence]) -> float:
+    total = sum(i.weight for i in items)
+    return weighted_evidence(items) / total if total else 0.0
+
+
+def decide_band(f: Features) -> Band:
+    """Off topic: no design decisions, or sentences about something else. Strong: broad, specific and sound.
+    Partial: real design content with at most one wrong claim. Weak: everything else."""
+    if f.red_flags == 0 and (
+        f.relevance < RELEVANCE_FLOOR or f.design_evidence < DESIGN_EVIDENCE_FLOOR or f.vocabulary < VOCABULARY_FLOOR
+    ):
+        band: Band = "off_topic"
+    elif f.evidence >= STRONG_EVIDENCE and f.covered_items >= STRONG_COVERED_ITEMS and f.red_flags <= 1:
+        band = "strong"
+    elif f.design_evidence >= DESIGN_EVIDENCE_FLOOR and f.red_flags <= 1 and f.evidence >= 5:
+        band = "partial"
+    else:
+        band = "weak"
+    if f.injection and BAND_RANK[band] > BAND_RANK["weak"]:
+        band = "weak"
+    return band
+
+
+def overall_score(band: Band, f: Features) -> float:
+    """A 1-5 score inside the band's range, higher with more evidence and lower with each red flag."""
+
+    def frac(x: float) -> float:
+        return min(1.0, max(0.0, x))
+
+    if band == "off_topic":
+        score = 1.0 + 0.4 * frac(f.evidence / 12)
+    elif band == "weak":
+        score = 1.5 + 0.9 * frac(f.evidence / 15) - 0.1 * min(f.red_flags, 3)
+        score = max(1.5, score)
+    elif band == "partial":
+        score = 2.5 + 1.2 * frac((f.evidence - 5) / 25) - 0.15 * f.red_flags
+    else:
+        score = 3.8 + 1.2 * frac((f.evidence - STRONG_EVIDENCE) / 40) - 0.15 * f.red_flags
+    if f.injection:
+        score = min(score, INJECTION_SCORE_CAP)
+    return round(min(5.0, max(1.0, score)), 2)
+
+
+def covered_steps_of(band: Band, ratios: dict[int, float]) -> list[int]:
+    """Steps with real, correct content; a weak or off-topic answer has none worth counting."""
+    if band in ("weak", "off_topic"):
+        return []
+    return [step for step, ratio in sorted(ratios.items()) if ratio >= STEP_COVERED_RATIO]
+
+
+def step_score(ratio: float) -> float:
+    return round(min(4.0, 4.0 * ratio / 0.6), 1)
+
+
+# ---------- relevance ----------
+
+
+def match_scenario(question: str, kb: KnowledgeBase, embedder: Embedder, threshold: float = 0.75) -> Scenario | None:
+    """The question bank's scenario this question is, when it is one (asked by id or worded closely)."""
+    for scenario in kb.questions.scenarios:
+        if question.strip() in (scenario.id, scenario.prompt.strip()):
+            return scenario
+    q = embedder.encode_one(question)
+    best, best_sim = None, threshold
+    for scenario in kb.questions.scenarios:
+        sim = float(embedder.encode_one(scenario.prompt) @ q)
+        if sim >= best_sim:
+            best, best_sim = scenario, sim
+    return best
+
+
+def relevance(question: str, scenario: Scenario | None, sentences: list[str], embedder: Embedder) -> float:
+    """Cosine of the answer's mean sentence vector with the question (and the scenario's key vocabulary)."""
+    if not sentences:
+        return 0.0
+    target = question if scenario is None else f"{question} {' '.join(scenario.key_terms)}"
+    vectors = embedder.encode(sentences)
+    mean = vectors.mean(axis=0)
+    mean /= float(np.linalg.norm(mean)) or 1.0
+    return round(float(mean @ embedder.encode_one(target)), 3)
+
+
+# ---------- the scorecard ----------
+
+
+def _item_results(items: list[ItemEvidence]) -> list[ItemResult]:
+    return [
+        ItemResult(id=i.item_id, description=i.description, verdict=i.verdict, strength=i.strength, evidence=i.quotes)
+        for i in items
+    ]
+
+
+def _flag_results(flags: list[FlagEvidence]) -> list[RedFlagResult]:
+    return [
+        RedFlagResult(id=f.flag_id, step=f.step, quote=f.quote, claim=f.claim, why=f.why, section=f.concept)
+        for f in flags
+    ]
+
+
+def strengths_and_gaps(kb: KnowledgeBase, ledger: Ledger, steps: list[int]) -> tuple[list[str], list[str], list[str]]:
+    """Specific strengths (with the candidate's words), the most important gaps, and concepts to study."""
+    strengths: list[str] = []
+    covered = sorted(
+        (i for i in ledger.items if i.verdict == "covered" and i.step in steps), key=lambda i: (-i.weight, -i.strength)
+    )
+    quoted: set[str] = set()
+    for item in covered:
+        if item.quotes[0] in quoted or len(strengths) >= 4:
+            continue
+        quoted.add(item.quotes[0])
+        strengths.append(f'{kb.rubric.step(item.step).name}: "{item.quotes[0]}"')
+    missing = sorted(
+        (i for i in ledger.items if i.verdict != "covered" and i.step in steps), key=lambda i: (-i.weight, i.strength)
+    )
+    gaps = [f"{kb.rubric.step(i.step).name}: {i.description}" for i in missing[:5]]
+    study: list[str] = []
+    for flag in ledger.flags:
+        if flag.concept not in study:
+            study.append(flag.concept)
+    for item in missing:
+        for concept in item.concepts[:1]:
+            if concept not in study:
+                study.append(concept)
+    return strengths, gaps, study[:6]
+
+
+def ledger_feedback(card: Scorecard, kb: KnowledgeBase) -> str:
+    """Plain feedback built from the ledger alone (used when no LLM narrative is available)."""
+    parts: list[str] = []
+    if "prompt_injection_suspected" in card.flags:
+        parts.append(
+            "Instructions addressed to the grader inside an answer are ignored; only the design content counts."
+        )
+    if card.band == "off_topic":
+        parts.append("The answer does not design a system for this question, so it earns little credit.")
+    if card.strengths:
+        parts.append("Shown: " + "; ".join(card.strengths[:2]) + ".")
+    for flag in card.red_flags[:2]:
+        parts.append(f'"{flag.quote}" -- {flag.why}')
+    if card.gaps:
+        parts.append("Missing: " + "; ".join(g.split(": ", 1)[-1].rstrip(".") for g in card.gaps[:3]) + ".")
+    if card.study:
+        titles = [kb.concepts[c].title if c in kb.concepts else c for c in card.study[:3]]
+        parts.append("Study: " + ", ".join(titles) + ".")
+    return " ".join(parts)
+
+
+@dataclass
+class Grader:
+    """Deterministic grading against the rubric: same input, same scorecard."""
+
+    kb: KnowledgeBase
+    embedder: Embedder
+
+    @property
+    def index(self) -> RubricIndex:
+        return rubric_index(self.kb, self.embedder)
+
+    def grade(self, question: str, answer: str, *, steps: list[int] | None = None, hints_used: int = 0) -> Scorecard:
+        started = time.perf_counter()
+        injections = find_injections(answer)
+        ledger = build_ledger(answer, self.index, injections, steps)
+        scenario = match_scenario(question, self.kb, self.embedder)
+        usable = [s.text for s in ledger.sentences if s.index not in set(ledger.excluded)]
+        graded_steps = sorted({i.step for i in ledger.items})
+        features = Features(
+            evidence=weighted_evidence(ledger.items),
+            design_evidence=weighted_evidence(ledger.items, range(2, 7)),
+            vocabulary=len({t for i in ledger.items for t in i.terms}),
+            covered_items=sum(1 for i in ledger.items if i.verdict == "covered"),
+            relevance=relevance(question, scenario, usable, self.embedder),
+            red_flags=len(ledger.flags),
+            injection=bool(injections),
+        )
+        if steps and len(steps) < 7:
+            # One step of an interview: judge the step's own coverage rather than a whole design.
+            features.design_evidence = max(features.design_evidence, features.evidence)
+        band = decide_band(features)
+        ratios = {s: step_ratio(ledger.step_items(s)) for s in graded_steps}
+        flags = []
+        if injections:
+            flags.append("prompt_injection_suspected")
+        if band == "off_topic":
+            flags.append("off_topic")
+        if hints_used:
+            flags.append("hints_used")
+        strengths, gaps, study = strengths_and_gaps(self.kb, ledger, graded_steps)
+        card = Scorecard(
+            question=question,
+            scenario_id=scenario.id if scenario else None,
+            overall=overall_score(band, features),
+            band=band,
+            covered_steps=covered_steps_of(band, ratios),
+            steps=[
+                StepResult(
+                    step=s,
+                    name=self.kb.rubric.step(s).name,
+                    score=step_score(ratios[s]),
+                    items=_item_results(ledger.step_items(s)),
+                )
+                for s in graded_steps
+            ],
+            red_flags=_flag_results(ledger.flags),
+            strengths=strengths if band not in ("off_topic",) else [],
+            gaps=gaps,
+            study=study,
+            flags=flags,
+            relevance=features.relevance,
+            evidence_total=round(features.evidence, 2),
+            hints_used=hints_used,
+        )
+        card.narrative = ledger_feedback(card, self.kb)
+        log.debug("graded in %.0f ms", (time.perf_counter() - started) * 1000)
+        return card
+
+
+_QUOTE = re.compile(r'"([^"]{12,})"')
