@@ -75,8 +75,13 @@ def ingest(
 
 
 def _search_fn(settings: Settings, collection: str | None) -> Callable[[str, int], list]:
-    from app.services import retriever_for
+    """Search one collection; the bundled knowledge is ingested first when its store is empty or stale."""
+    from app.services import ensure_knowledge, retriever_for
 
+    if collection in (None, settings.collection):
+        report = ensure_knowledge(settings, progress=sys.stderr.isatty())
+        if report.embedded or report.deleted:
+            err.print(f"knowledge base indexed: {report.embedded} chunks embedded", markup=False)
     retriever = retriever_for(settings, collection)
     if retriever.store.count() == 0:
         raise SettingsError(f"Collection {retriever.store.name!r} is empty: run `mockinterview ingest` first.")

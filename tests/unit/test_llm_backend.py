@@ -131,3 +131,11 @@ def test_structured_output_cut_off_is_retried_with_a_larger_budget():
     llm, fake = backend(LengthFinishReasonError("length"), '{"covered": true, "quote": "q"}')
     assert llm.structured(MSGS, Verdict, max_tokens=20).quote == "q"
     assert [call[1]["max_tokens"] for call in fake.calls] == [20, 40]
+
+
+def test_closing_a_stream_early_stops_cleanly():
+    llm, fake = backend("one two three four five")
+    stream = llm.stream(MSGS)
+    assert next(stream).strip() == "one"
+    stream.close()  # the user left: no error, no further reads
+    assert len(fake.calls) == 1 and llm.last.chunks == 1
