@@ -266,6 +266,131 @@ def eval_grading(
         out.print(f"{key:>22}: {report[key]}", highlight=False)
 
 
+@eval_app.command("conversations")
+def eval_conversations(
+    cases: Annotated[Path, typer.Option(help="JSONL file of {id, question, turns}.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Run scripted candidates through the real engine and model and check the interviewer's behaviour."""
+    settings = settings_or_exit()
+    with clean_errors():
+        from app.eval_conversations import evaluate, load_cases
+        from app.llm_factory import build_llm
+        from app.services import interviewer_for
+
+        loaded = load_cases(cases)
+        llm = build_llm(settings, show_progress=sys.stderr.isatty())
+        try:
+            report = evaluate(interviewer_for(settings, llm), loaded)
+        finally:
+            llm.close()
+    if as_json:
+        print(json.dumps(report))
+        return
+    out.print(f"{report['passed']} of {report['n']} conversations passed; median turn {report['turn_p50_s']}s")
+    for failure in report["failed"]:
+        out.print(f"  {failure['id']}: {failure['check']}: {failure['detail']}", markup=False, highlight=False)
+
+
+@app.command()
+def interview(
+    scenario: Annotated[str | None, typer.Option(help="Scenario id from knowledge/questions.yaml.")] = None,
+    mode: Annotated[str, typer.Option(help="mock or drill.")] = "mock",
+    domain: Annotated[str | None, typer.Option(help="Pick a scenario from this domain.")] = None,
+    weak: Annotated[bool, typer.Option("--weak", help="Aim at your weakest steps or concepts.")] = False,
+    resume: Annotated[str | None, typer.Option(help="Resume a session by id.")] = None,
+    user: Annotated[str, typer.Option(help="Your name, when several people share this machine.")] = "local",
+) -> None:
+    """A mock interview or concept drill in the terminal: /hint, /next, /end, /resume ID, /quit."""
+    settings = settings_or_exit()
+    if mode not in ("mock", "drill"):
+        err.print("error: --mode must be mock or drill", markup=False)
+        raise typer.Exit(2)
+    with clean_errors():
+        from app.llm_factory import build_llm
+        from app.services import interviewer_for
+
+        out.print("Starting the interviewer (the first start assembles the model)...")
+        llm = build_llm(settings, show_progress=sys.stderr.isatty())
+    try:
+        engine = interviewer_for(settings, llm)
+        if resume:
+            session_id = resume
+            turns = engine.repo.turns(session_id)
+            if not turns:
+                raise KeyError(f"no session {session_id!r}")
+            out.print(f"[dim]Resuming {session_id}[/dim]")
+            for turn in turns[-4:]:
+                who = "interviewer" if turn.role == "interviewer" else "you"
+                out.print(f"[bold]{who}>[/bold] {turn.content}", highlight=False)
+        else:
+            session_id, opening = engine.start(mode, scenario_id=scenario, domain=domain, aim_weak=weak, user=user)
+            out.print(f"[dim]session {session_id}[/dim]")
+            out.print(f"[bold]interviewer>[/bold] {opening}", highlight=False)
+        _interview_loop(engine, session_id)
+    except KeyError as exc:
+        err.print(f"error: {exc}", markup=False)
+        raise typer.Exit(2) from None
+    finally:
+        llm.close()
+
+
+def _interview_loop(engine: object, session_id: str) -> None:
+    from app.interviewer import Interviewer
+    from app.llm import LLMError
+
+    assert isinstance(engine, Interviewer)
+    while True:
+        view = engine.view(session_id)
+        if view.ended:
+            report = engine.end(session_id)
+            if report.scorecard is not None:
+                print_scorecard(report.scorecard)
+                out.print("\n[bold]Model answer outline[/bold]")
+                for step, points in sorted(report.outline.items()):
+                    out.print(f"  {step}. " + "; ".join(points), markup=False, highlight=False)
+                out.print("[bold]Study plan[/bold]")
+                for item in report.study_plan:
+                    out.print(
+                        f"  step {item.step} {item.name} ({item.score}/4): {', '.join(item.concepts)}", markup=False
+                    )
+            else:
+                for concept, score in report.concept_scores.items():
+                    out.print(f"  {concept}: {score}/4", markup=False)
+            return
+        clock = f"{int(view.seconds_left // 60)}:{int(view.seconds_left % 60):02d}" if view.mode == "mock" else ""
+        status = f"step {view.step}/7 {view.step_name} {clock} ({view.covered}+{view.partial}/{view.total})"
+        try:
+            text = out.input(f"[dim]{status if view.mode == 'mock' else view.step_name}[/dim]\n[bold]you>[/bold] ")
+        except (EOFError, KeyboardInterrupt):
+            out.print(f"\nSaved. Resume with: mockinterview interview --resume {session_id}")
+            return
+        command = text.strip().lower()
+        try:
+            if command in ("/quit", "/exit"):
+                out.print(f"Saved. Resume with: mockinterview interview --resume {session_id}")
+                return
+            if command == "/hint":
+                out.print(f"[bold]interviewer>[/bold] {engine.hint(session_id)}", highlight=False)
+                continue
+            if command == "/next":
+                out.print(f"[bold]interviewer>[/bold] {engine.next_step(session_id)}", highlight=False)
+                continue
+            if command == "/end":
+                engine.end(session_id)
+                continue
+            if command.startswith("/resume "):
+                session_id = text.split(maxsplit=1)[1].strip()
+                engine.view(session_id)
+                continue
+            out.print("[bold]interviewer>[/bold] ", end="")
+            for chunk in engine.respond(session_id, text):
+                out.print(chunk, end="", markup=False, highlight=False)
+            out.print()
+        except (LLMError, KeyError) as exc:
+            out.print(f"[red]{exc}[/red]")
+
+
 @app.command()
 def doctor(as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False) -> None:
     """Check the model file, the model server, a real generation, embeddings, Chroma and the database."""

@@ -28,6 +28,18 @@ class ServerError(RuntimeError):
     """The embedded model server could not be started or has stopped."""
 
 
+def _die_with_parent() -> None:
+    """In the child before exec: ask Linux to send SIGTERM when the parent dies, even by kill -9."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+    except (OSError, AttributeError):  # not Linux: exit hooks still stop the server on a normal exit
+        pass
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
@@ -138,6 +150,7 @@ class LlamaServer:
                     stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL,
                     start_new_session=True,  # Ctrl-C reaches the app, which then stops the server itself
+                    preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
                 )
             _live.add(self)
             try:

@@ -27,9 +27,9 @@ def placeholders(template: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(template) if field}
 
 
-def render(name: str, folder: Path = PROMPTS_DIR, **values: object) -> str:
+def render(name: str, **values: object) -> str:
     """Fill a template; every placeholder must be given, and no unknown value is accepted."""
-    template = load_template(name, folder)
+    template = load_template(name)
     needed = placeholders(template)
     missing = needed - values.keys()
     if missing:

@@ -8,7 +8,10 @@ from pathlib import Path
 from app.embeddings import Embedder, get_embedder
 from app.grading import Grader
 from app.ingest import IngestReport, collect_files, ingest
+from app.interviewer import Interviewer
 from app.knowledge import KnowledgeBase, cached_knowledge
+from app.llm import LLM
+from app.repository import SessionRepository
 from app.retrieval import HybridRetriever
 from app.settings import Settings
 from app.store import KnowledgeStore, open_client
@@ -88,3 +91,20 @@ def knowledge_for(settings: Settings) -> KnowledgeBase:
 
 def grader_for(settings: Settings) -> Grader:
     return Grader(knowledge_for(settings), embedder_for(settings))
+
+
+def repository_for(settings: Settings) -> SessionRepository:
+    return SessionRepository(settings.sqlite_url)
+
+
+def interviewer_for(settings: Settings, llm: LLM | None) -> Interviewer:
+    """The interview engine over the configured knowledge, store, database and LLM."""
+    ensure_knowledge(settings)
+    return Interviewer(
+        knowledge_for(settings),
+        grader_for(settings),
+        retriever_for(settings),
+        llm,
+        repository_for(settings),
+        max_message_chars=settings.max_message_chars,
+    )

@@ -139,7 +139,7 @@ CHILD = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("how", ["exit", "sigterm", "sigint"])
+@pytest.mark.parametrize("how", ["exit", "sigterm", "sigint", "sigkill"])
 def test_no_child_process_is_left_behind(settings, how):
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(settings.data_dir), how],
@@ -155,6 +155,8 @@ def test_no_child_process_is_left_behind(settings, how):
         child.send_signal(signal.SIGTERM)
     elif how == "sigint":
         child.send_signal(signal.SIGINT)
+    elif how == "sigkill":
+        child.send_signal(signal.SIGKILL)  # no handler runs; the kernel's parent-death signal stops the server
     child.wait(timeout=60)
     deadline = time.monotonic() + 15
     while pid_alive(server_pid) and time.monotonic() < deadline:

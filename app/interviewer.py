@@ -1,0 +1,564 @@
+"""The interview engine: mock interviews through the 7 steps, concept drills and answer review; no UI here."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel
+
+from app.evidence import build_ledger, split_sentences, stems_of
+from app.grading import Grader, Scorecard, step_ratio
+from app.injection import find_injections
+from app.knowledge import ChecklistItem, KnowledgeBase, Scenario, Step
+from app.llm import LLM, LLMError
+from app.policy import (
+    Decision,
+    Gap,
+    Intent,
+    classify,
+    clean_reply,
+    decide,
+    reply_problems,
+    secret_snippets,
+    truncate_view,
+)
+from app.prompts import fence_candidate, load_template, render
+from app.repository import SessionRecord, SessionRepository
+from app.retrieval import HybridRetriever
+
+log = logging.getLogger(__name__)
+
+MAX_FOLLOWUPS = 3
+HISTORY_TURNS = 6
+DRILL_COVERED_SIM = 0.55
+
+
+class StudyItem(BaseModel):
+    step: int
+    name: str
+    score: float
+    concepts: list[str]
+
+
+class FinalReport(BaseModel):
+    session_id: str
+    mode: str
+    scorecard: Scorecard | None = None
+    outline: dict[int, list[str]] = {}
+    study_plan: list[StudyItem] = []
+    concept_scores: dict[str, float] = {}
+
+
+@dataclass
+class SessionView:
+    id: str
+    mode: str
+    title: str
+    step: int
+    step_name: str
+    seconds_left: float
+    covered: int
+    partial: int
+    total: int
+    ended: bool
+    notices: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Interviewer:
+    kb: KnowledgeBase
+    grader: Grader
+    retriever: HybridRetriever | None
+    llm: LLM | None
+    repo: SessionRepository
+    max_message_chars: int = 8000
+    clock: Callable[[], float] = time.time
+    rng: random.Random = field(default_factory=random.Random)
+
+    def __post_init__(self) -> None:
+        self._system_prompt = load_template("interviewer_system").strip()
+        self._secrets = secret_snippets(self._system_prompt)
+
+    # ---------- starting ----------
+
+    def choose_scenario(self, scenario_id: str | None, domain: str | None, aim_weak: bool, user: str) -> Scenario:
+        scenarios = self.kb.questions.scenarios
+        if scenario_id:
+            return self.kb.scenario(scenario_id)
+        if domain:
+            pool = [s for s in scenarios if s.domain == domain]
+            if not pool:
+                raise KeyError(f"no scenario in domain {domain!r}")
+            return self.rng.choice(pool)
+        if aim_weak:
+            weak_steps = self.repo.weakest(user, "step", [str(s) for s in range(1, 8)], 3)
+            wanted = {c for s in weak_steps for i in self.kb.rubric.step(int(s)).checklist for c in i.concepts}
+            return max(scenarios, key=lambda s: (len(wanted & set(s.concepts)), -scenarios.index(s)))
+        return self.rng.choice(scenarios)
+
+    def scenario_of(self, record: SessionRecord) -> Scenario:
+        """The session's scenario: one of the question bank, or the candidate's own question."""
+        if "scenario" in record.state:
+            return Scenario.model_validate(record.state["scenario"])
+        return self.kb.scenario(str(record.scenario_id))
+
+    def custom_scenario(self, question: str) -> Scenario:
+        """A scenario for a question outside the bank; expectations are the framework's step goals."""
+        return Scenario(
+            id="custom",
+            title=question.strip()[:60],
+            domain="custom",
+            prompt=question.strip(),
+            expectations={s.step: [s.goal or s.name] for s in self.kb.rubric.steps},
+        )
+
+    def start(
+        self,
+        mode: str = "mock",
+        *,
+        question: str | None = None,
+        scenario_id: str | None = None,
+        domain: str | None = None,
+        aim_weak: bool = False,
+        user: str = "local",
+        topic: str | None = None,
+        drills: int = 3,
+    ) -> tuple[str, str]:
+        """Open a session; returns (session id, the interviewer's opening message)."""
+        if mode == "drill":
+            return self._start_drill(user, topic, drills, aim_weak)
+        if question and question.strip():
+            scenario = self.custom_scenario(question)
+        else:
+            scenario = self.choose_scenario(scenario_id, domain, aim_weak, user)
+        state: dict[str, Any] = {
+            "step": 1,
+            "step_started": self.clock(),
+            "followups": 0,
+            "hint_level": 0,
+            "asked": [],
+            "answers": {},
+        }
+        if scenario.id == "custom":
+            state["scenario"] = scenario.model_dump()
+        session_id = self.repo.create_session(user=user, mode="mock", scenario_id=scenario.id, state=state)
+        step = self.kb.rubric.step(1)
+        opening = f"{scenario.prompt}\n\nLet's start with step 1, {step.name.lower()}: {step.opening_question}"
+        self.repo.add_turn(session_id, "interviewer", opening, {"action": "open"})
+        return session_id, opening
+
+    def _start_drill(self, user: str, topic: str | None, count: int, aim_weak: bool) -> tuple[str, str]:
+        pool = [d for d in self.kb.questions.drills if topic is None or self.kb.concepts[d.concept].topic == topic]
+        if not pool:
+            raise KeyError(f"no drill questions for topic {topic!r}")
+        if aim_weak:
+            concepts = sorted({d.concept for d in pool})
+            weak = self.repo.weakest(user, "concept", concepts, count)
+            chosen = [next(d for d in pool if d.concept == c) for c in weak]
+        else:
+            chosen = self.rng.sample(pool, min(count, len(pool)))
+        state = {"drills": [d.id for d in chosen], "index": 0, "phase": "answer", "scores": {}, "answers": {}}
+        session_id = self.repo.create_session(user=user, mode="drill", scenario_id=None, state=state)
+        first = chosen[0]
+        opening = f"Concept drill, {len(chosen)} questions. Question 1: {first.question}"
+        self.repo.add_turn(session_id, "interviewer", opening, {"action": "open", "drill": first.id})
+        return session_id, opening
+
+    # ---------- state ----------
+
+    def _session(self, session_id: str) -> SessionRecord:
+        record = self.repo.get_session(session_id)
+        if record is None:
+            raise KeyError(f"no session {session_id!r}")
+        return record
+
+    def view(self, session_id: str) -> SessionView:
+        record = self._session(session_id)
+        state = record.state
+        ended = record.status == "ended"
+        if record.mode == "drill":
+            total = len(state["drills"])
+            return SessionView(
+                record.id,
+                "drill",
+                "Concept drill",
+                min(state["index"] + 1, total),
+                f"question {min(state['index'] + 1, total)} of {total}",
+                0.0,
+                0,
+                0,
+                total,
+                ended,
+            )
+        scenario = self.scenario_of(record)
+        step = self.kb.rubric.step(min(state["step"], 7))
+        budget = step.minutes.max * 60
+        items = self._step_items(state, step.step)
+        return SessionView(
+            record.id,
+            "mock",
+            scenario.title,
+            step.step,
+            step.name,
+            max(0.0, budget - (self.clock() - state["step_started"])),
+            sum(1 for i in items if i.verdict == "covered"),
+            sum(1 for i in items if i.verdict == "partial"),
+            len(step.checklist),
+            ended,
+            list(self.llm.notices) if self.llm is not None else [],
+        )
+
+    def _step_items(self, state: dict[str, Any], step: int) -> list[Any]:
+        text = state["answers"].get(str(step), "")
+        if not text.strip():
+            return []
+        return build_ledger(text, self.grader.index, find_injections(text), [step]).items
+
+    # ---------- one candidate message ----------
+
+    def respond(self, session_id: str, text: str) -> Iterator[str]:
+        """Store the message, decide, word the reply, store it, then stream it out."""
+        record = self._session(session_id)
+        if record.status == "ended":
+            reply = "This session has ended. Start a new one to practise again."
+            yield reply
+            return
+        self.repo.add_turn(session_id, "candidate", text)  # stored whole before anything else happens
+        view, truncated = truncate_view(text, self.max_message_chars)
+        if record.mode == "drill":
+            reply, meta = self._drill_turn(record, view)
+        else:
+            reply, meta = self._mock_turn(record, view)
+        if truncated:
+            reply = f"(Your message was long, so I read the first {len(view)} characters.) {reply}"
+            meta["truncated"] = True
+        self.repo.add_turn(session_id, "interviewer", reply, meta)
+        yield from _chunks(reply)
+
+    def _mock_turn(self, record: SessionRecord, text: str) -> tuple[str, dict[str, Any]]:
+        state = dict(record.state)
+        scenario = self.scenario_of(record)
+        step = self.kb.rubric.step(state["step"])
+        intent = classify(text, on_topic=self._on_topic(text, scenario, step))
+        new_flags: list[Any] = []
+        items: list[Any] = []
+        if intent == Intent.ANSWER:
+            clean = text
+            for span in reversed(find_injections(text)):
+                clean = clean[: span.start] + clean[span.end :]
+            state["answers"][str(step.step)] = f"{state['answers'].get(str(step.step), '')}\n{clean}".strip()
+            items = self._step_items(state, step.step)
+            ledger = build_ledger(clean, self.grader.index, [], [step.step])
+            new_flags = [f for f in ledger.flags if f.step == step.step] or ledger.flags
+        else:
+            items = self._step_items(state, step.step)
+        decision = decide(
+            intent,
+            coverage=step_ratio(items) if items else 0.0,
+            gaps=[Gap(i.item_id, i.weight, i.verdict) for i in items if i.verdict != "covered"]
+            or [Gap(i.id, i.weight, "missing") for i in step.checklist],
+            new_flags=[f.flag_id for f in new_flags],
+            elapsed_s=self.clock() - state["step_started"],
+            budget_s=step.minutes.max * 60,
+            followups=state["followups"],
+            max_followups=MAX_FOLLOWUPS,
+            asked=state["asked"],
+        )
+        reply = self._act(record, state, scenario, step, decision, text, new_flags)
+        if decision.action not in ("advance", "end"):
+            self.repo.save_state(record.id, state)
+        return reply, {
+            "action": decision.action,
+            "item": decision.item_id,
+            "flag": decision.flag_id,
+            "reason": decision.reason,
+            "step": step.step,
+        }
+
+    def _on_topic(self, text: str, scenario: Scenario, step: Step) -> bool:
+        stems = set(stems_of(text))
+        for target in self.grader.index.items:
+            if any(t.content and t.content <= stems for t in target.terms if len(t.content) >= 1 and len(t.name) > 4):
+                return True
+        sim = float(
+            self.grader.embedder.encode_one(text[:2000])
+            @ self.grader.embedder.encode_one(f"{scenario.prompt} {step.name} {step.opening_question}")
+        )
+        return sim >= 0.2
+
+    def _act(
+        self,
+        record: SessionRecord,
+        state: dict[str, Any],
+        scenario: Scenario,
+        step: Step,
+        decision: Decision,
+        text: str,
+        new_flags: list[Any],
+    ) -> str:
+        current = self._current_question(state, step)
+        if decision.action == "nudge":
+            return f"Take your time. {current}"
+        if decision.action == "redirect":
+            return f"Let's keep to the interview. {current}"
+        if decision.action == "offer_hint":
+            return "I won't hand you the answer, but I can give you a hint: type 'hint'. " + current
+        if decision.action == "scaffold":
+            return step.scaffold or current
+        if decision.action == "hint":
+            return self._hint(record.id, state, step)
+        if decision.action == "advance":
+            return self._advance(record, state)
+        if decision.action == "end":
+            self.end(record.id)
+            return "Thanks, that's the end of the interview. Your scorecard is ready."
+        if decision.action == "challenge":
+            flag = new_flags[0]
+            state["followups"] += 1
+            state["last_question"] = flag.challenge
+            return self._word(
+                "interviewer_challenge",
+                record,
+                {
+                    "scenario": scenario.prompt,
+                    "step_name": step.name,
+                    "claim_quote": flag.quote,
+                    "context": self._context(flag.quote, flag.claim),
+                    "challenge": flag.challenge,
+                },
+                fallback=flag.challenge,
+                forbidden=[],
+            )
+        item = next(i for i in step.checklist if i.id == decision.item_id)
+        state["followups"] += 1
+        state["asked"] = [*state["asked"], item.id]
+        state["last_question"] = item.probe
+        forbidden = self._forbidden_terms(item, state["answers"].get(str(step.step), ""))
+        return self._word(
+            "interviewer_followup",
+            record,
+            {
+                "scenario": scenario.prompt,
+                "step_name": step.name,
+                "context": self._context(text, item.description),
+                "candidate": fence_candidate(text[-1500:]),
+                "target": item.description,
+                "forbidden": ", ".join(forbidden[:8]) or "none",
+            },
+            fallback=item.probe,
+            forbidden=forbidden,
+        )
+
+    def _current_question(self, state: dict[str, Any], step: Step) -> str:
+        return str(state.get("last_question") or step.opening_question)
+
+    def _forbidden_terms(self, item: ChecklistItem, said: str) -> list[str]:
+        """The item's key terms the candidate has not used yet: naming them would give the answer away."""
+        said_lower = said.lower()
+        return [t for t in item.key_terms if len(t) > 3 and t.lower() not in said_lower]
+
+    def _context(self, claim: str, target: str) -> str:
+        if self.retriever is None:
+            return target
+        try:
+            results = self.retriever.search(f"{claim[-400:]} {target}", k=2)
+        except Exception as exc:  # retrieval must never break a turn
+            log.warning("retrieval failed: %s", exc)
+            return target
+        return " ".join(r.text.split("\n\n", 1)[-1][:400] for r in results) or target
+
+    def _history(self, session_id: str) -> list[dict[str, str]]:
+        messages = []
+        for turn in self.repo.turns(session_id)[-HISTORY_TURNS:]:
+            if turn.role == "interviewer":
+                messages.append({"role": "assistant", "content": turn.content})
+            else:
+                messages.append({"role": "user", "content": fence_candidate(turn.content[:1500])})
+        return messages
+
+    def _word(
+        self, template: str, record: SessionRecord, values: dict[str, str], *, fallback: str, forbidden: list[str]
+    ) -> str:
+        """One question worded by the LLM, validated; the knowledge base's own wording when that fails."""
+        if self.llm is None:
+            return fallback
+        messages = [
+            {"role": "system", "content": self._system_prompt},
+            *self._history(record.id),
+            {"role": "user", "content": render(template, **values)},
+        ]
+        try:
+            reply = clean_reply("".join(self.llm.stream(messages, max_tokens=80)))
+        except LLMError as exc:
+            log.warning("interviewer reply fell back to the knowledge base: %s", exc)
+            return fallback
+        problems = reply_problems(reply, forbidden, self._secrets)
+        if problems:
+            log.info("interviewer reply rejected (%s); using the knowledge base's wording", ", ".join(problems))
+            return fallback
+        return reply
+
+    # ---------- hints, steps, the end ----------
+
+    def _hint(self, session_id: str, state: dict[str, Any], step: Step) -> str:
+        items = self._step_items(state, step.step)
+        covered = {i.item_id for i in items if i.verdict == "covered"}
+        target = next(
+            (i for i in sorted(step.checklist, key=lambda i: -i.weight) if i.id not in covered), step.checklist[0]
+        )
+        level = min(state["hint_level"] + 1, 3)
+        state["hint_level"] = level
+        concept = self.kb.concepts.get(target.concepts[0]) if target.concepts else None
+        if level == 1:
+            text = f"Hint: {target.hint_area or step.goal}"
+        elif level == 2 and concept is not None:
+            text = f"Hint: a concept worth bringing in here is {concept.title.lower()}."
+        else:
+            explanation = " ".join(s.text for s in split_sentences(concept.explanation)[:2]) if concept else ""
+            text = f"Hint: {explanation or target.description}"
+        self.repo.add_hint(session_id, step.step, target.id, level, text)
+        return text
+
+    def hint(self, session_id: str) -> str:
+        record = self._session(session_id)
+        if record.mode == "drill":
+            drill = self._drill(record.state)
+            concept = self.kb.concepts[drill.concept]
+            text = f"Hint: think about {concept.title.lower()}: {concept.key_points[0] if concept.key_points else ''}"
+            self.repo.add_hint(session_id, 0, drill.concept, 1, text)
+            self.repo.add_turn(session_id, "interviewer", text, {"action": "hint"})
+            return text
+        state = dict(record.state)
+        text = self._hint(session_id, state, self.kb.rubric.step(state["step"]))
+        self.repo.save_state(session_id, state)
+        self.repo.add_turn(session_id, "interviewer", text, {"action": "hint"})
+        return text
+
+    def _advance(self, record: SessionRecord, state: dict[str, Any]) -> str:
+        finished = state["step"]
+        if finished >= 7:
+            self.repo.save_state(record.id, state)
+            self.end(record.id)
+            return "That was the last step. Thanks, the interview is over and your scorecard is ready."
+        state.update(step=finished + 1, step_started=self.clock(), followups=0, hint_level=0, last_question=None)
+        self.repo.save_state(record.id, state)
+        step = self.kb.rubric.step(finished + 1)
+        return f"Let's move on to step {step.step}, {step.name.lower()}. {step.opening_question}"
+
+    def next_step(self, session_id: str) -> str:
+        record = self._session(session_id)
+        if record.mode == "drill":
+            reply, meta = self._drill_turn(record, "", skip=True)
+        else:
+            reply, meta = self._advance(record, dict(record.state)), {"action": "advance"}
+        self.repo.add_turn(session_id, "interviewer", reply, meta)
+        return reply
+
+    def end(self, session_id: str) -> FinalReport:
+        """Final scorecard, model-answer outline and study plan; mastery is recorded for progress."""
+        record = self._session(session_id)
+        stored = self.repo.scorecards(session_id).get(None)
+        if record.status == "ended" and stored:
+            return FinalReport.model_validate_json(stored)
+        if record.mode == "drill":
+            report = FinalReport(session_id=session_id, mode="drill", concept_scores=record.state.get("scores", {}))
+        else:
+            report = self._final_mock(record)
+        self.repo.save_scorecard(session_id, None, report.model_dump_json())
+        self.repo.save_state(session_id, record.state, status="ended")
+        return report
+
+    def _final_mock(self, record: SessionRecord) -> FinalReport:
+        state = record.state
+        scenario = self.scenario_of(record)
+        answers = "\n".join(state["answers"].get(str(s), "") for s in range(1, 8)).strip()
+        hints = self.repo.hints(record.id)
+        card = self.grader.grade(scenario.prompt, answers, hints_used=len(hints))
+        for step in card.steps:
+            self.repo.record_mastery(record.user, "step", str(step.step), step.score / 4, record.id)
+        weakest = sorted(card.steps, key=lambda s: (s.score, s.step))[:3]
+        plan = []
+        for step in weakest:
+            concepts: list[str] = []
+            for item in step.items:
+                if item.verdict != "covered":
+                    rubric_item = next(i for i in self.kb.rubric.step(step.step).checklist if i.id == item.id)
+                    concepts.extend(c for c in rubric_item.concepts if c not in concepts)
+            plan.append(StudyItem(step=step.step, name=step.name, score=step.score, concepts=concepts[:3]))
+        return FinalReport(
+            session_id=record.id,
+            mode="mock",
+            scorecard=card,
+            outline={int(k): v for k, v in scenario.expectations.items()},
+            study_plan=plan,
+        )
+
+    # ---------- drills ----------
+
+    def _drill(self, state: dict[str, Any]) -> Any:
+        drill_id = state["drills"][min(state["index"], len(state["drills"]) - 1)]
+        return next(d for d in self.kb.questions.drills if d.id == drill_id)
+
+    def drill_score(self, concept_id: str, answer: str) -> float:
+        """0-4: the share of the concept's key points that the answer states (semantic match per sentence)."""
+        concept = self.kb.concepts[concept_id]
+        sentences = [s.text for s in split_sentences(answer)]
+        if not sentences or not concept.key_points:
+            return 0.0
+        embed = self.grader.embedder
+        points = embed.encode(concept.key_points)
+        sims = embed.encode(sentences) @ points.T
+        covered = int(np.sum(sims.max(axis=0) >= DRILL_COVERED_SIM))
+        return round(4.0 * covered / len(concept.key_points), 1)
+
+    def _drill_turn(self, record: SessionRecord, text: str, skip: bool = False) -> tuple[str, dict[str, Any]]:
+        state = dict(record.state)
+        drill = self._drill(state)
+        intent = Intent.NEXT if skip else classify(text)
+        if intent in (Intent.EMPTY, Intent.IDK, Intent.ANSWER_REQUEST, Intent.SYSTEM_PROBE, Intent.HINT):
+            replies = {
+                Intent.EMPTY: f"Take your time. {drill.question}",
+                Intent.IDK: f"Start from what you know: when have you seen this come up? {drill.question}",
+                Intent.ANSWER_REQUEST: f"I won't hand over the answer, but type 'hint' for a nudge. {drill.question}",
+                Intent.SYSTEM_PROBE: f"Let's keep to the drill. {drill.question}",
+            }
+            if intent == Intent.HINT:
+                return self.hint(record.id), {"action": "hint"}
+            return replies[intent], {"action": intent.value}
+        if intent == Intent.END:
+            self.end(record.id)
+            return "Drill finished. Your concept scores are ready.", {"action": "end"}
+        key = drill.concept
+        if state["phase"] == "answer" and intent != Intent.NEXT:
+            state["answers"][key] = text
+            state["scores"][key] = self.drill_score(key, text)
+            state["phase"] = "followup"
+            self.repo.save_state(record.id, state)
+            return drill.followup or "What would make you choose differently?", {
+                "action": "followup",
+                "drill": drill.id,
+            }
+        if intent != Intent.NEXT:
+            combined = f"{state['answers'].get(key, '')}\n{text}"
+            state["scores"][key] = max(state["scores"].get(key, 0.0), self.drill_score(key, combined))
+        self.repo.record_mastery(record.user, "concept", key, state["scores"].get(key, 0.0) / 4, record.id)
+        state["index"] += 1
+        state["phase"] = "answer"
+        if state["index"] >= len(state["drills"]):
+            self.repo.save_state(record.id, state)
+            self.end(record.id)
+            return "That was the last question. Your concept scores are ready.", {"action": "end"}
+        self.repo.save_state(record.id, state)
+        nxt = self._drill(state)
+        return f"Question {state['index'] + 1}: {nxt.question}", {"action": "next", "drill": nxt.id}
+
+
+def _chunks(text: str, size: int = 24) -> Iterator[str]:
+    for start in range(0, len(text), size):
+        yield text[start : start + size]

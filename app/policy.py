@@ -1,0 +1,171 @@
+"""The interviewer's decisions as pure functions: what the candidate asked for, what to do next, what may be said."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+
+class Intent(StrEnum):
+    EMPTY = "empty"
+    HINT = "hint"
+    ANSWER_REQUEST = "answer_request"
+    NEXT = "next"
+    END = "end"
+    IDK = "idk"
+    SYSTEM_PROBE = "system_probe"
+    OFF_TOPIC = "off_topic"
+    ANSWER = "answer"
+
+
+_COMMANDS: list[tuple[Intent, re.Pattern[str]]] = [
+    (Intent.END, re.compile(r"^\s*/?(end|finish|stop|quit)( (the )?interview)?\s*[.!]?\s*$", re.IGNORECASE)),
+    (Intent.NEXT, re.compile(r"^\s*/?(next|next step|move on|skip|let'?s move on)\s*[.!]?\s*$", re.IGNORECASE)),
+    (
+        Intent.HINT,
+        re.compile(
+            r"^\s*/?(hint|give me a hint|can i (get|have) a hint\??|a hint,? please)\s*[.!?]?\s*$", re.IGNORECASE
+        ),
+    ),
+]
+_ANSWER_REQUEST = re.compile(
+    r"\b(just )?(tell|give|show) me (the )?(answer|solution|right answer|correct answer|best (metric|model|approach))\b"
+    r"|\bwhat(?:'s| is) the (right|correct|best) (answer|metric|model|approach)\b|\bjust (say|tell me) it\b",
+    re.IGNORECASE,
+)
+_IDK = re.compile(
+    r"^\s*(idk|i don'?t know|no idea|not sure|pass|dunno|no clue|i have no idea|\?+|i'?m stuck|skip this)\s*[.!?]*\s*$",
+    re.IGNORECASE,
+)
+_SYSTEM_PROBE = re.compile(
+    r"\b(system prompt|your (instructions|prompt|rules|rubric)|hidden instructions|the rubric|grading criteria|"
+    r"ignore (all |your |the )?(previous |prior )?instructions|print your prompt|repeat (the|your) prompt)\b",
+    re.IGNORECASE,
+)
+
+
+def classify(text: str, *, on_topic: bool = True) -> Intent:
+    """What a candidate message is, before any LLM sees it. `on_topic` comes from the caller's relevance check."""
+    stripped = text.strip()
+    if not stripped:
+        return Intent.EMPTY
+    for intent, pattern in _COMMANDS:
+        if pattern.match(stripped):
+            return intent
+    if _SYSTEM_PROBE.search(stripped):
+        return Intent.SYSTEM_PROBE
+    if _ANSWER_REQUEST.search(stripped):
+        return Intent.ANSWER_REQUEST
+    if _IDK.match(stripped):
+        return Intent.IDK
+    if not on_topic:
+        return Intent.OFF_TOPIC
+    return Intent.ANSWER
+
+
+Action = Literal["followup", "challenge", "advance", "scaffold", "redirect", "nudge", "offer_hint", "hint", "end"]
+
+
+@dataclass(frozen=True)
+class Gap:
+    item_id: str
+    weight: int
+    verdict: str  # "missing" or "partial"
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    item_id: str | None = None
+    flag_id: str | None = None
+    reason: str = ""
+
+
+COVERED_ENOUGH = 0.6
+
+
+def decide(
+    intent: Intent,
+    *,
+    coverage: float,
+    gaps: list[Gap],
+    new_flags: list[str],
+    elapsed_s: float,
+    budget_s: float,
+    followups: int,
+    max_followups: int,
+    asked: list[str],
+) -> Decision:
+    """The next move after a candidate message: probe the most important gap, challenge a wrong claim, or move on."""
+    simple: dict[Intent, Action] = {
+        Intent.EMPTY: "nudge",
+        Intent.END: "end",
+        Intent.NEXT: "advance",
+        Intent.HINT: "hint",
+        Intent.ANSWER_REQUEST: "offer_hint",
+        Intent.SYSTEM_PROBE: "redirect",
+        Intent.OFF_TOPIC: "redirect",
+        Intent.IDK: "scaffold",
+    }
+    if intent in simple:
+        return Decision(simple[intent], reason=f"candidate message: {intent.value}")
+    if new_flags:
+        return Decision("challenge", flag_id=new_flags[0], reason="a wrong claim was just made")
+    if coverage >= COVERED_ENOUGH:
+        return Decision("advance", reason="step covered enough")
+    if elapsed_s >= budget_s:
+        return Decision("advance", reason="step time is up")
+    if followups >= max_followups:
+        return Decision("advance", reason="follow-up budget spent")
+    ranked = sorted(gaps, key=lambda g: (g.item_id in asked, -g.weight, g.verdict != "missing", g.item_id))
+    if not ranked:
+        return Decision("advance", reason="nothing left to probe")
+    return Decision("followup", item_id=ranked[0].item_id, reason=f"probe {ranked[0].verdict} item")
+
+
+def truncate_view(text: str, limit: int) -> tuple[str, bool]:
+    """The part of a long message the interviewer answers; the whole message is still stored."""
+    if len(text) <= limit:
+        return text, False
+    cut = text[:limit]
+    end = max(cut.rfind(". "), cut.rfind("\n"))
+    return (cut[: end + 1] if end > limit * 0.6 else cut).rstrip(), True
+
+
+_QUESTION_MARK = re.compile(r"\?")
+_SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
+
+
+def reply_problems(reply: str, forbidden: list[str], secrets: list[str], max_chars: int = 320) -> list[str]:
+    """Why an LLM-worded interviewer question cannot be shown (empty when it can)."""
+    text = reply.strip()
+    problems = []
+    if not text:
+        return ["empty"]
+    if len(text) > max_chars:
+        problems.append("too long")
+    if len(_QUESTION_MARK.findall(text)) != 1:
+        problems.append("not exactly one question")
+    if len(_SENTENCE_END.findall(text)) > 2:
+        problems.append("more than two sentences")
+    lowered = f" {text.lower()} "
+    leaked = [t for t in forbidden if t and re.search(rf"(?<![a-z0-9]){re.escape(t.lower())}(?![a-z0-9])", lowered)]
+    if leaked:
+        problems.append(f"gives away: {', '.join(leaked[:3])}")
+    if any(secret.lower() in lowered for secret in secrets):
+        problems.append("repeats the system prompt")
+    return problems
+
+
+def clean_reply(reply: str) -> str:
+    """Strip quotes, role labels and markdown the model sometimes adds."""
+    text = re.sub(r"^(interviewer|assistant|question)\s*:\s*", "", reply.strip(), flags=re.IGNORECASE)
+    return text.replace("**", "").strip().strip('"').strip()
+
+
+def secret_snippets(prompt_text: str, words_per_snippet: int = 7) -> list[str]:
+    """Distinctive runs of the system prompt that must never appear in a reply."""
+    words = prompt_text.split()
+    return [" ".join(words[i : i + words_per_snippet]) for i in range(0, max(len(words) - words_per_snippet, 0), 5)]

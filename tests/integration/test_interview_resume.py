@@ -1,0 +1,62 @@
+"""A short real interview with the bundled model; the process is killed between turns and the session resumes."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from app.llm_factory import build_llm
+from app.services import interviewer_for
+from app.settings import PROJECT_DIR, load_settings
+
+pytestmark = pytest.mark.integration
+
+CHILD = textwrap.dedent(
+    """
+    import sys, time
+    from app.llm_factory import build_llm
+    from app.services import interviewer_for
+    from app.settings import load_settings
+    settings = load_settings(data_dir=sys.argv[1], max_tokens=48, temperature=0.0)
+    engine = interviewer_for(settings, build_llm(settings))
+    session_id, _ = engine.start("mock", scenario_id=sys.argv[2])
+    for text in ["The goal is to keep viewers watching longer, measured by weekly watch time.",
+                 "Inputs are the user's history and candidate videos; output is a ranked list within 200 ms."]:
+        print("".join(engine.respond(session_id, text)), flush=True)
+    print(session_id, flush=True)
+    time.sleep(600)
+    """
+)
+
+
+def test_killed_between_turns_and_resumed_without_losing_a_turn(tmp_path):
+    settings = load_settings(data_dir=tmp_path / "data", max_tokens=48, temperature=0.0)
+    scenario = "video-recommendation-feed"
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(settings.data_dir), scenario],
+        cwd=PROJECT_DIR,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert child.stdout is not None
+    replies = [child.stdout.readline().strip() for _ in range(2)]
+    session_id = child.stdout.readline().strip()
+    assert all(replies) and session_id
+    os.killpg(child.pid, signal.SIGKILL)  # the app and its model server die at once
+    child.wait(timeout=30)
+
+    llm = build_llm(settings)
+    try:
+        engine = interviewer_for(settings, llm)
+        turns = engine.repo.turns(session_id)
+        assert [t.role for t in turns] == ["interviewer", "candidate", "interviewer", "candidate", "interviewer"]
+        assert turns[2].content == replies[0] and turns[4].content == replies[1]
+        reply = "".join(engine.respond(session_id, "Scale is about 50 million daily users."))
+        assert reply.strip()
+        assert len(engine.repo.turns(session_id)) == 7
+    finally:
+        llm.close()
