@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -84,6 +85,7 @@ class Interviewer:
     def __post_init__(self) -> None:
         self._system_prompt = load_template("interviewer_system").strip()
         self._secrets = secret_snippets(self._system_prompt)
+        self._concept_names = concept_names(self.kb)
 
     # ---------- starting ----------
 
@@ -359,9 +361,15 @@ class Interviewer:
         return str(state.get("last_question") or step.opening_question)
 
     def _forbidden_terms(self, item: ChecklistItem, said: str) -> list[str]:
-        """The item's key terms the candidate has not used yet: naming them would give the answer away."""
+        """The item's technical terms (concept names, acronyms, metrics) the candidate has not used yet:
+        naming them would give the answer away. Everyday words such as "labels" stay allowed."""
         said_lower = said.lower()
-        return [t for t in item.key_terms if len(t) > 3 and t.lower() not in said_lower]
+        return [
+            t
+            for t in item.key_terms
+            if t.lower() not in said_lower
+            and (t.lower() in self._concept_names or any(ch.isdigit() or ch in "-/@" for ch in t))
+        ]
 
     def _context(self, claim: str, target: str) -> str:
         if self.retriever is None:
@@ -557,6 +565,21 @@ class Interviewer:
         self.repo.save_state(record.id, state)
         nxt = self._drill(state)
         return f"Question {state['index'] + 1}: {nxt.question}", {"action": "next", "drill": nxt.id}
+
+
+def concept_names(kb: KnowledgeBase) -> set[str]:
+    """Names of the knowledge base's concepts and the abbreviations their explanations introduce."""
+    names: set[str] = set()
+    for concept in kb.concepts.values():
+        names.add(concept.title.lower())
+        for inner in re.findall(r"\(([^()]{2,40})\)", concept.explanation):
+            for part in re.split(r",| or | and |;", inner):
+                part = part.strip().lower()
+                if part and not part.startswith(("e.g", "for example", "also", "the ")):
+                    names.add(part)
+        for word in re.findall(r"\b[A-Z][A-Za-z0-9@-]*[A-Z0-9][A-Za-z0-9@-]*\b", concept.explanation):
+            names.add(word.lower())  # acronyms and names such as NDCG, PR-AUC, LightGBM
+    return names
 
 
 def _chunks(text: str, size: int = 24) -> Iterator[str]:
