@@ -507,6 +507,18 @@ class Interviewer:
             study_plan=plan,
         )
 
+    def review(self, question: str, answer: str, *, user: str = "local") -> Scorecard:
+        """Answer review: a question and an answer in, the scorecard out (stored as a finished session)."""
+        card = self.grader.grade(question, answer)
+        session_id = self.repo.create_session(
+            user=user, mode="review", scenario_id=card.scenario_id, state={"question": question}
+        )
+        self.repo.add_turn(session_id, "interviewer", question, {"action": "review"})
+        self.repo.add_turn(session_id, "candidate", answer)
+        self.repo.save_scorecard(session_id, None, card.model_dump_json())
+        self.repo.save_state(session_id, {"question": question}, status="ended")
+        return card
+
     # ---------- drills ----------
 
     def _drill(self, state: dict[str, Any]) -> Any:

@@ -203,3 +203,13 @@ def test_concept_drill_flow(setup):
     report = engine.end(session_id)
     assert report.mode == "drill" and drill.concept in report.concept_scores
     assert fake.calls == []
+
+
+def test_answer_review_mode_returns_and_stores_the_scorecard(setup):
+    engine, fake, repo, _ = setup
+    card = engine.review("How would you evaluate a fraud model?", "I'd use PR-AUC since fraud is rare, split by time.")
+    assert card.overall >= 1 and card.steps
+    (session,) = repo.list_sessions("local")
+    assert session.mode == "review" and session.status == "ended"
+    assert repo.scorecards(session.id)[None] == card.model_dump_json()
+    assert fake.calls == []
