@@ -28,7 +28,7 @@ err = Console(stderr=True)
 def clean_errors() -> Iterator[None]:
     """Known failures end the command with one readable line and exit status 2, never a traceback."""
     from app.embeddings import EmbeddingError
-    from app.eval_retrieval import CaseFileError
+    from app.jsonl import CaseFileError
     from app.knowledge import KnowledgeError
     from app.store import StoreError
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.eval_retrieval import CaseFileError
 from app.interviewer import Interviewer
+from app.jsonl import load_jsonl
 from app.policy import secret_snippets
 
 MAX_REPLY_CHARS = 420
@@ -39,22 +38,14 @@ class ConversationResult:
 
 
 def load_cases(path: Path) -> list[ConversationCase]:
-    if not path.exists():
-        raise CaseFileError(f"Case file not found: {path}")
-    cases = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-            cases.append(
-                ConversationCase(
-                    str(raw["id"]), str(raw["question"]), [str(t) for t in raw["turns"]], str(raw.get("kind", ""))
-                )
-            )
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise CaseFileError(f"{path}:{number}: not a valid conversation case ({exc})") from exc
-    return cases
+    """Read a JSONL file of {id, question, turns, kind}."""
+    return load_jsonl(
+        path,
+        lambda raw: ConversationCase(
+            str(raw["id"]), str(raw["question"]), [str(t) for t in raw["turns"]], str(raw.get("kind", ""))
+        ),
+        "conversation",
+    )
 
 
 def knowledge_runs(engine: Interviewer, words: int = 9) -> set[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import statistics
 import time
 from collections.abc import Callable
@@ -11,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.eval_retrieval import CaseFileError
 from app.grading import BAND_RANK, Scorecard
+from app.jsonl import load_jsonl
 
 
 @dataclass(frozen=True)
@@ -26,27 +25,19 @@ class GradingCase:
 
 
 def load_cases(path: Path) -> list[GradingCase]:
-    if not path.exists():
-        raise CaseFileError(f"Case file not found: {path}")
-    cases = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-            cases.append(
-                GradingCase(
-                    str(raw["id"]),
-                    str(raw["question"]),
-                    str(raw["answer"]),
-                    str(raw["band"]),
-                    [int(s) for s in raw.get("covered_steps", [])],
-                    str(raw.get("notes", "")),
-                )
-            )
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            raise CaseFileError(f"{path}:{number}: not a valid grading case ({exc})") from exc
-    return cases
+    """Read a JSONL file of {id, question, answer, band, covered_steps, notes}."""
+    return load_jsonl(
+        path,
+        lambda raw: GradingCase(
+            str(raw["id"]),
+            str(raw["question"]),
+            str(raw["answer"]),
+            str(raw["band"]),
+            [int(s) for s in raw.get("covered_steps", [])],
+            str(raw.get("notes", "")),
+        ),
+        "grading",
+    )
 
 
 def spearman(xs: list[float], ys: list[float]) -> float:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from app.jsonl import CaseFileError, load_jsonl
+
+__all__ = ["CaseFileError", "evaluate", "is_relevant", "load_cases"]
 
 
 @dataclass(frozen=True)
@@ -19,26 +22,15 @@ class RetrievalCase:
     topic: str
 
 
-class CaseFileError(ValueError):
-    """A case file is missing or malformed."""
-
-
 def load_cases(path: Path) -> list[RetrievalCase]:
     """Read a JSONL file of {id, query, relevant_terms, topic}."""
-    if not path.exists():
-        raise CaseFileError(f"Case file not found: {path}")
-    cases = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-            cases.append(
-                RetrievalCase(str(raw["id"]), str(raw["query"]), list(raw["relevant_terms"]), str(raw.get("topic", "")))
-            )
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise CaseFileError(f"{path}:{number}: not a valid retrieval case ({exc})") from exc
-    return cases
+    return load_jsonl(
+        path,
+        lambda raw: RetrievalCase(
+            str(raw["id"]), str(raw["query"]), list(raw["relevant_terms"]), str(raw.get("topic", ""))
+        ),
+        "retrieval",
+    )
 
 
 @lru_cache(maxsize=4096)
