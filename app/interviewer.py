@@ -14,6 +14,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from app.evidence import build_ledger, split_sentences, stems_of
+from app.feedback import write_narrative
 from app.grading import Grader, Scorecard, step_ratio
 from app.injection import find_injections
 from app.knowledge import ChecklistItem, KnowledgeBase, Scenario, Step
@@ -488,6 +489,8 @@ class Interviewer:
         answers = "\n".join(state["answers"].get(str(s), "") for s in range(1, 8)).strip()
         hints = self.repo.hints(record.id)
         card = self.grader.grade(scenario.prompt, answers, hints_used=len(hints))
+        if self.llm is not None and answers:
+            card = write_narrative(card, answers, self.llm, self.kb)  # validated; the ledger's wording otherwise
         for step in card.steps:
             self.repo.record_mastery(record.user, "step", str(step.step), step.score / 4, record.id)
         weakest = sorted(card.steps, key=lambda s: (s.score, s.step))[:3]

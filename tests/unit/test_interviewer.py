@@ -213,3 +213,17 @@ def test_answer_review_mode_returns_and_stores_the_scorecard(setup):
     assert session.mode == "review" and session.status == "ended"
     assert repo.scorecards(session.id)[None] == card.model_dump_json()
     assert fake.calls == []
+
+
+def test_final_narrative_is_worded_by_the_llm_when_it_quotes_the_candidate(setup):
+    engine, fake, _, _ = setup
+    session_id, _ = engine.start("mock", scenario_id=SCENARIO.id)
+    fake.replies.append("What would success look like for the business?")
+    answer = "The goal is watch time and retention, and I'd rank videos per user in real time."
+    say(engine, session_id, answer)
+    fake.replies.append(
+        f'{{"feedback": "You framed the goal clearly: \\"{answer}\\" The data and labels are missing."}}'
+    )
+    report = engine.end(session_id)
+    assert report.scorecard is not None and report.scorecard.narrative_source == "llm"
+    assert answer in report.scorecard.narrative
