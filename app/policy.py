@@ -156,13 +156,17 @@ def reply_problems(reply: str, forbidden: list[str], secrets: list[str], max_cha
         problems.append(f"gives away: {', '.join(leaked[:3])}")
     if any(secret.lower() in lowered for secret in secrets):
         problems.append("repeats the system prompt")
+    if "<" in text and ">" in text:
+        problems.append("contains markup")
     return problems
 
 
 def clean_reply(reply: str) -> str:
     """Strip quotes, role labels and markdown the model sometimes adds."""
-    text = re.sub(r"^(interviewer|assistant|question)\s*:\s*", "", reply.strip(), flags=re.IGNORECASE)
-    return text.replace("**", "").strip().strip('"').strip()
+    text = re.sub(r"</?[a-z_]+>", " ", reply)  # echoed fence tags such as <candidate_answer>
+    text = re.sub(r"^(interviewer|assistant|question)\s*:\s*", "", text.strip(), flags=re.IGNORECASE)
+    text = " ".join(text.replace("**", "").split())
+    return text.strip('"').strip()
 
 
 def secret_snippets(prompt_text: str, words_per_snippet: int = 7) -> list[str]:

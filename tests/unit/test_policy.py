@@ -106,3 +106,5 @@ def test_reply_validation():
 
 def test_clean_reply():
     assert clean_reply('Interviewer: "**What is the label?**"') == "What is the label?"
+    assert clean_reply("<candidate_answer>\nWhat is the prediction target?") == "What is the prediction target?"
+    assert "contains markup" in reply_problems("<b>What</b> is it?", [], [])
