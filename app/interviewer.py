@@ -257,6 +257,7 @@ class Interviewer:
                 clean = clean[: span.start] + clean[span.end :]
             state["answers"][str(step.step)] = f"{state['answers'].get(str(step.step), '')}\n{clean}".strip()
             items = self._step_items(state, step.step)
+            state["ledger"] = {**state.get("ledger", {}), str(step.step): {i.item_id: i.verdict for i in items}}
             ledger = build_ledger(clean, self.grader.index, [], [step.step])
             new_flags = [f for f in ledger.flags if f.step == step.step] or ledger.flags
         else:
@@ -451,6 +452,10 @@ class Interviewer:
 
     def _advance(self, record: SessionRecord, state: dict[str, Any]) -> str:
         finished = state["step"]
+        step_text = state["answers"].get(str(finished), "")
+        if step_text.strip():  # the step's own scorecard, kept for the record and for progress views
+            card = self.grader.grade(self.scenario_of(record).prompt, step_text, steps=[finished])
+            self.repo.save_scorecard(record.id, finished, card.model_dump_json())
         if finished >= 7:
             self.repo.save_state(record.id, state)
             self.end(record.id)

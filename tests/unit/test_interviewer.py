@@ -148,6 +148,8 @@ def test_step_advances_when_time_is_up_and_on_request(setup):
     clock.now += 8 * 60
     reply = say(engine, session_id, "I would recommend videos based on watch history and likes.")
     assert "step 2" in reply and engine.view(session_id).step == 2
+    assert 1 in engine.repo.scorecards(session_id)  # the finished step's scorecard is stored
+    assert "1" in engine.repo.get_session(session_id).state["ledger"]
     assert "step 3" in say(engine, session_id, "next")
     assert engine.view(session_id).seconds_left == KB.rubric.step(3).minutes.max * 60
 
