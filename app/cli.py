@@ -252,17 +252,9 @@ def eval_grading(
             ",".join(row["flags"]),
         )
     out.print(table)
-    for key in (
-        "spearman",
-        "band_order_rate",
-        "pairwise_concordance",
-        "adversarial_pass_rate",
-        "step_f1_macro",
-        "step_f1_micro",
-        "band_accuracy",
-        "reproducible",
-        "grade_p50_ms",
-    ):
+    from app.eval_grading import METRIC_KEYS
+
+    for key in METRIC_KEYS:
         out.print(f"{key:>22}: {report[key]}", highlight=False)
 
 

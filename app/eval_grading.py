@@ -13,6 +13,18 @@ from typing import Any
 from app.grading import BAND_RANK, Scorecard
 from app.jsonl import load_jsonl
 
+METRIC_KEYS = (
+    "spearman",
+    "band_order_rate",
+    "pairwise_concordance",
+    "adversarial_pass_rate",
+    "step_f1_macro",
+    "step_f1_micro",
+    "band_accuracy",
+    "reproducible",
+    "grade_p50_ms",
+)
+
 
 @dataclass(frozen=True)
 class GradingCase:
