@@ -384,6 +384,40 @@ def _interview_loop(engine: object, session_id: str) -> None:
 
 
 @app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind; default 127.0.0.1 (settings: host).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port; default 7860 (settings: port).")] = None,
+    auth: Annotated[
+        str | None, typer.Option(help="Login as user:password; required to bind anything but loopback.")
+    ] = None,
+) -> None:
+    """The web interview room: ingests if needed, starts the bundled model, serves the app and prints its URL."""
+    settings = settings_or_exit()
+    from app.access import login_for
+
+    host = host or settings.host
+    port = settings.port if port is None else port
+    secret = settings.auth.get_secret_value() if settings.auth is not None else None
+    with clean_errors():
+        logins = login_for(host, auth or secret)
+        from app.llm_factory import build_llm
+        from app.services import ensure_knowledge, room_for
+
+        out.print("Preparing the knowledge base...")
+        ensure_knowledge(settings, progress=sys.stderr.isatty())
+        out.print("Starting the interviewer model (the first start assembles it)...")
+        llm = build_llm(settings, show_progress=sys.stderr.isatty())
+    try:
+        room = room_for(settings, llm)
+        from app.ui import launch
+
+        concurrency = 1 if llm.capabilities.backend == "llama_cpp" else 4
+        launch(room, host=host, port=port, auth=logins, model_concurrency=concurrency, announce=out.print)
+    finally:
+        llm.close()
+
+
+@app.command()
 def doctor(as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False) -> None:
     """Check the model file, the model server, a real generation, embeddings, Chroma and the database."""
     settings = settings_or_exit()

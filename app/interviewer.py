@@ -474,8 +474,11 @@ class Interviewer:
         self.repo.add_turn(session_id, "interviewer", reply, meta)
         return reply
 
-    def end(self, session_id: str) -> FinalReport:
-        """Final scorecard, model-answer outline and study plan; mastery is recorded for progress."""
+    def end(self, session_id: str, *, narrative: bool = True) -> FinalReport:
+        """Final scorecard, model-answer outline and study plan; mastery is recorded for progress.
+
+        With ``narrative=False`` the feedback is the ledger's own wording; `narrate` can word it with the LLM later,
+        so a front end shows the scorecard at once."""
         record = self._session(session_id)
         stored = self.repo.scorecards(session_id).get(None)
         if record.status == "ended" and stored:
@@ -483,18 +486,32 @@ class Interviewer:
         if record.mode == "drill":
             report = FinalReport(session_id=session_id, mode="drill", concept_scores=record.state.get("scores", {}))
         else:
-            report = self._final_mock(record)
+            report = self._final_mock(record, narrative)
         self.repo.save_scorecard(session_id, None, report.model_dump_json())
         self.repo.save_state(session_id, record.state, status="ended")
         return report
 
-    def _final_mock(self, record: SessionRecord) -> FinalReport:
+    def narrate(self, session_id: str) -> FinalReport:
+        """Word an ended mock interview's feedback with the LLM (validated against the ledger); kept if it fails."""
+        report = self.end(session_id, narrative=False)
+        card = report.scorecard
+        if card is None or card.narrative_source == "llm" or self.llm is None:
+            return report
+        record = self._session(session_id)
+        answers = "\n".join(record.state["answers"].get(str(s), "") for s in range(1, 8)).strip()
+        if not answers:
+            return report
+        report = report.model_copy(update={"scorecard": write_narrative(card, answers, self.llm, self.kb)})
+        self.repo.save_scorecard(session_id, None, report.model_dump_json())
+        return report
+
+    def _final_mock(self, record: SessionRecord, narrative: bool = True) -> FinalReport:
         state = record.state
         scenario = self.scenario_of(record)
         answers = "\n".join(state["answers"].get(str(s), "") for s in range(1, 8)).strip()
         hints = self.repo.hints(record.id)
         card = self.grader.grade(scenario.prompt, answers, hints_used=len(hints))
-        if self.llm is not None and answers:
+        if narrative and self.llm is not None and answers:
             card = write_narrative(card, answers, self.llm, self.kb)  # validated; the ledger's wording otherwise
         for step in card.steps:
             self.repo.record_mastery(record.user, "step", str(step.step), step.score / 4, record.id)

@@ -13,6 +13,7 @@ from app.knowledge import KnowledgeBase, cached_knowledge
 from app.llm import LLM
 from app.repository import SessionRepository
 from app.retrieval import HybridRetriever
+from app.room import Room
 from app.settings import Settings
 from app.store import KnowledgeStore, open_client
 
@@ -108,3 +109,8 @@ def interviewer_for(settings: Settings, llm: LLM | None) -> Interviewer:
         repository_for(settings),
         max_message_chars=settings.max_message_chars,
     )
+
+
+def room_for(settings: Settings, llm: LLM) -> Room:
+    """The interview room the web app serves: the engine plus the backend's label for the start panel."""
+    return Room(interviewer_for(settings, llm), llm.capabilities.label)

@@ -112,6 +112,13 @@ class Settings(BaseSettings):
         8000, ge=200, description="Longer candidate messages are answered on a truncated view."
     )
 
+    # --- web app ---
+    host: str = Field("127.0.0.1", description="Address the web app binds; anything but loopback requires `auth`.")
+    port: int = Field(7860, ge=0, le=65535, description="Port of the web app (0: any free port).")
+    auth: SecretStr | None = Field(
+        None, description="Web app login as `user:password` (several: comma-separated); required off loopback."
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,
