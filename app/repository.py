@@ -328,7 +328,7 @@ class SessionRepository:
             self._require_session(conn, session_id)
             (seq,) = conn.execute(
                 "SELECT COALESCE(MAX(seq), 0) + 1 FROM turns WHERE session_id = ?", (session_id,)
-            ).one() or (1,)
+            ).rows[0]
             conn.execute(
                 "INSERT INTO turns (session_id, seq, role, content, meta, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (session_id, seq, clean_text(role), clean_text(content), meta_json, now),
