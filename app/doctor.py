@@ -90,11 +90,9 @@ def run_doctor(settings: Settings, check_llm: bool = True) -> DoctorReport:
     except Exception as exc:
         report.problems.append(f"Chroma: {exc}")
     try:
-        from app.database import connect
+        from app.database import check_writable
 
-        conn = connect(settings.sqlite_url)
-        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('doctor', ?)", (str(time.time()),))
-        conn.close()
+        check_writable(settings.sqlite_url, str(time.time()))
         report.database_ok = True
     except Exception as exc:
         report.problems.append(f"Database: {exc}")

@@ -1,15 +1,16 @@
-"""Persistence of interview sessions (turns, hints, scorecards, mastery) on SQLite in WAL mode.
+"""Persistence of interview sessions (turns, hints, scorecards, mastery) on SQLite (WAL mode) or PostgreSQL.
 
-Every write is committed (with ``PRAGMA synchronous=FULL``) before its method returns, so a crash right after a call
-loses nothing. One connection is shared by all threads and guarded by a lock; several processes may share the file
-(writes take ``BEGIN IMMEDIATE`` and wait up to the connection's busy timeout).
+Every write is committed (on SQLite with ``PRAGMA synchronous=FULL``) before its method returns, so a crash right
+after a call loses nothing. One connection is shared by all threads and guarded by a lock; several processes may share
+the database (SQLite writes take ``BEGIN IMMEDIATE``; on PostgreSQL a turn locks its session row), and lock waits end
+after 10 s.
 
 Text: all strings are stored as given (NUL characters, emoji, right-to-left text, long messages round-trip exactly),
 except that lone UTF-16 surrogates (e.g. ``"\\ud800"``), which cannot be encoded as UTF-8, are stored as U+FFFD (a
 well-formed surrogate pair is joined into the character it encodes). ``state`` and ``meta`` are stored as JSON, so
 they come back as JSON would give them (tuples as lists, non-string keys as strings).
 
-Errors: every SQLite failure is raised as :class:`app.database.DatabaseError` with one readable sentence; an unknown
+Errors: every database failure is raised as :class:`app.database.DatabaseError` with one readable sentence; an unknown
 session id in a write raises :class:`KeyError`.
 """
 
@@ -18,7 +19,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import sqlite3
 import threading
 import time
 import uuid
@@ -27,7 +27,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
-from app.database import DatabaseError, connect, sqlite_path
+from app.database import Connection, DatabaseError, connect
 
 SCHEMA_VERSION = 1
 MASTERY_KINDS = ("step", "concept")
@@ -36,58 +36,55 @@ RECENT_SCORES = 3  # weakest() averages the last this many scores of a key
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY,
-    user TEXT NOT NULL,
+    "user" TEXT NOT NULL,
     mode TEXT NOT NULL,
     scenario_id TEXT,
     state TEXT NOT NULL,
     status TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    updated_at REAL NOT NULL
+    created_at {float} NOT NULL,
+    updated_at {float} NOT NULL{session_order_column}
 );
-CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions (user, created_at);
+CREATE INDEX IF NOT EXISTS sessions_by_user ON sessions ("user", created_at);
 CREATE TABLE IF NOT EXISTS turns (
     session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
     seq INTEGER NOT NULL,
     role TEXT NOT NULL,
     content TEXT NOT NULL,
     meta TEXT NOT NULL,
-    created_at REAL NOT NULL,
+    created_at {float} NOT NULL,
     PRIMARY KEY (session_id, seq)
 );
 CREATE TABLE IF NOT EXISTS hints (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id {serial_key},
     session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
     step INTEGER NOT NULL,
     item_id TEXT,
     level INTEGER NOT NULL,
     text TEXT NOT NULL,
-    created_at REAL NOT NULL
+    created_at {float} NOT NULL
 );
 CREATE INDEX IF NOT EXISTS hints_by_session ON hints (session_id, id);
 CREATE TABLE IF NOT EXISTS scorecards (
     session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
     step INTEGER,
     card_json TEXT NOT NULL,
-    created_at REAL NOT NULL
+    created_at {float} NOT NULL
 );
 CREATE UNIQUE INDEX IF NOT EXISTS scorecards_one_per_step ON scorecards (session_id, COALESCE(step, -1));
 CREATE TABLE IF NOT EXISTS mastery (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    user TEXT NOT NULL,
+    id {serial_key},
+    "user" TEXT NOT NULL,
     kind TEXT NOT NULL,
     key TEXT NOT NULL,
-    score REAL NOT NULL,
+    score {float} NOT NULL,
     session_id TEXT NOT NULL,
-    created_at REAL NOT NULL
+    created_at {float} NOT NULL
 );
-CREATE INDEX IF NOT EXISTS mastery_by_user ON mastery (user, kind, key, id);
+CREATE INDEX IF NOT EXISTS mastery_by_user ON mastery ("user", kind, key, id);
 """
 
+_SESSION_COLUMNS = 'id, "user", mode, scenario_id, state, status, created_at, updated_at'
 _SURROGATE = re.compile("[\ud800-\udfff]")
-
-# Primary SQLite result codes (the low byte of an extended code).
-_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY, _SQLITE_IOERR = 5, 6, 8, 10
-_SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 11, 13, 14, 26
 
 
 @dataclass(frozen=True)
@@ -146,113 +143,117 @@ def _to_json(value: Any, what: str) -> str:
         raise TypeError(f"The {what} must be JSON-serialisable: {exc}") from exc
 
 
-def _describe(exc: sqlite3.Error, path: str) -> str:
-    """One readable sentence for a SQLite failure on the database at path."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    primary = code & 0xFF if isinstance(code, int) else None
-    if primary == _SQLITE_READONLY:
-        return f"The session database is read-only: {path} cannot be written ({exc})."
-    if primary == _SQLITE_FULL:
-        return f"The disk is full: the session database at {path} cannot grow ({exc})."
-    if primary in (_SQLITE_BUSY, _SQLITE_LOCKED):
-        return f"The session database at {path} is locked by another process; try again ({exc})."
-    if primary in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
-        return f"The session database at {path} is damaged or is not a SQLite database ({exc})."
-    if primary == _SQLITE_IOERR:
-        return f"The session database at {path} could not be read or written; the disk may be full or failing ({exc})."
-    if primary == _SQLITE_CANTOPEN:
-        return f"The session database at {path} cannot be opened; check the folder exists and is writable ({exc})."
-    return f"The session database at {path} failed: {exc}."
-
-
 class SessionRepository:
-    """Sessions, turns, hints, scorecards and mastery scores in one SQLite file."""
+    """Sessions, turns, hints, scorecards and mastery scores in one SQLite file or PostgreSQL database."""
 
     def __init__(self, url: str) -> None:
-        """Open (creating if needed) the database at a ``sqlite:///PATH`` url and its tables."""
-        self._path = str(sqlite_path(url))
+        """Open (creating if needed) the database at a ``sqlite:///PATH`` or ``postgresql://...`` url and its tables."""
         self._lock = threading.RLock()
-        try:
-            conn = connect(url)
-        except DatabaseError as exc:
-            cause = exc.__cause__
-            if isinstance(cause, sqlite3.Error):
-                raise DatabaseError(_describe(cause, self._path)) from cause
-            raise
-        self._conn: sqlite3.Connection | None = conn
+        db = connect(url)
+        self._path = db.where
+        self._db: Connection | None = db
         try:
             with self._errors():
-                conn.execute("PRAGMA synchronous=FULL")
-                self._migrate(conn)
+                self._migrate(db)
         except BaseException:
-            conn.close()
-            self._conn = None
+            db.close()
+            self._db = None
             raise
+
+    @property
+    def database(self) -> Connection:
+        """The open database connection (for maintenance and tests); DatabaseError once closed."""
+        return self._live()
 
     # -- plumbing -----------------------------------------------------------------------------------------------------
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
-        """Turn SQLite failures into DatabaseError with a readable sentence."""
+        """Turn driver failures into DatabaseError with a readable sentence."""
+        db = self._db
+        if db is None:
+            yield
+            return
         try:
             yield
-        except sqlite3.Error as exc:
-            raise DatabaseError(_describe(exc, self._path)) from exc
+        except db.driver_errors as exc:
+            raise DatabaseError(db.describe(exc)) from exc
 
-    def _live(self) -> sqlite3.Connection:
+    def _live(self) -> Connection:
         """The open connection, or DatabaseError once closed."""
-        if self._conn is None:
+        if self._db is None:
             raise DatabaseError(f"The session repository for {self._path} is closed.")
-        return self._conn
+        return self._db
 
     @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
+    def _read(self) -> Iterator[Connection]:
         """The connection, locked, for reading."""
-        with self._lock, self._errors():
-            yield self._live()
+        with self._lock:
+            db = self._live()
+            with self._errors():
+                yield db
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """The connection inside BEGIN IMMEDIATE ... COMMIT; rolled back if the block raises."""
-        with self._lock, self._errors():
-            conn = self._live()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    with suppress(sqlite3.Error):
-                        conn.execute("ROLLBACK")
-                raise
+    def _write(self) -> Iterator[Connection]:
+        """The connection inside a write transaction; rolled back if the block raises."""
+        with self._lock:
+            db = self._live()
+            with self._errors():
+                db.begin()
+                try:
+                    yield db
+                    db.commit()
+                except BaseException:
+                    if db.in_transaction:
+                        with suppress(*db.driver_errors):
+                            db.rollback()
+                    raise
 
-    def _migrate(self, conn: sqlite3.Connection) -> None:
+    def _migrate(self, db: Connection) -> None:
         """Create the tables and record the schema version; a read-only database that is up to date is left alone."""
-        version = self._schema_version(conn)
+        version = self._schema_version(db)
         if version == SCHEMA_VERSION:
             return
+        self._check_version(version)
+        db.begin()
+        try:
+            db.lock_schema()
+            version = self._schema_version(db)  # another process may have created it meanwhile
+            self._check_version(version)
+            if version != SCHEMA_VERSION:
+                self._create_tables(db)
+            db.commit()
+        except BaseException:
+            if db.in_transaction:
+                with suppress(*db.driver_errors):
+                    db.rollback()
+            raise
+
+    def _check_version(self, version: int | None) -> None:
+        """DatabaseError for a schema written by a newer program."""
         if version is not None and version > SCHEMA_VERSION:
             raise DatabaseError(
                 f"The session database at {self._path} has schema version {version}, newer than this program's "
                 f"{SCHEMA_VERSION}; upgrade the program."
             )
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
-            )
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
 
-    def _schema_version(self, conn: sqlite3.Connection) -> int | None:
+    @staticmethod
+    def _create_tables(db: Connection) -> None:
+        """Create every table and index in this database's dialect and record the schema version."""
+        order = f",\n    {db.session_order_column}" if db.session_order_column else ""
+        schema = _SCHEMA.format(float=db.float_type, serial_key=db.serial_key, session_order_column=order)
+        for statement in schema.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        db.execute(
+            "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (str(SCHEMA_VERSION),),
+        )
+
+    def _schema_version(self, db: Connection) -> int | None:
         """The schema version recorded in the meta table, or None."""
-        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").one()
         if row is None:
             return None
         try:
@@ -261,9 +262,9 @@ class SessionRepository:
             raise DatabaseError(f"The session database at {self._path} has an unreadable schema version.") from exc
 
     @staticmethod
-    def _require_session(conn: sqlite3.Connection, session_id: str) -> None:
-        """Raise KeyError if the session does not exist."""
-        if conn.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchone() is None:
+    def _require_session(db: Connection, session_id: str) -> None:
+        """Raise KeyError if the session does not exist; otherwise lock its row until the transaction ends."""
+        if db.execute(f"SELECT 1 FROM sessions WHERE id = ?{db.lock_clause}", (session_id,)).one() is None:
             raise KeyError(f"No interview session with id {session_id!r}")
 
     @staticmethod
@@ -281,7 +282,7 @@ class SessionRepository:
         now = time.time()
         with self._write() as conn:
             conn.execute(
-                "INSERT INTO sessions (id, user, mode, scenario_id, state, status, created_at, updated_at) "
+                'INSERT INTO sessions (id, "user", mode, scenario_id, state, status, created_at, updated_at) '
                 "VALUES (?, ?, ?, ?, ?, 'active', ?, ?)",
                 (session_id, clean_text(user), clean_text(mode), _opt_text(scenario_id), state_json, now, now),
             )
@@ -291,10 +292,7 @@ class SessionRepository:
         """The session with this id, or None."""
         session_id = clean_text(session_id)
         with self._read() as conn:
-            row = conn.execute(
-                "SELECT id, user, mode, scenario_id, state, status, created_at, updated_at FROM sessions WHERE id = ?",
-                (session_id,),
-            ).fetchone()
+            row = conn.execute(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,)).one()
         return None if row is None else self._session(row)
 
     def save_state(self, session_id: str, state: dict[str, Any], status: str | None = None) -> None:
@@ -313,10 +311,10 @@ class SessionRepository:
         """A user's sessions, newest first, at most limit."""
         with self._read() as conn:
             rows = conn.execute(
-                "SELECT id, user, mode, scenario_id, state, status, created_at, updated_at FROM sessions "
-                "WHERE user = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
+                f'SELECT {_SESSION_COLUMNS} FROM sessions WHERE "user" = ? '
+                f"ORDER BY created_at DESC, {conn.session_order} DESC LIMIT ?",
                 (clean_text(user), max(0, limit)),
-            ).fetchall()
+            ).rows
         return [self._session(row) for row in rows]
 
     # -- turns, hints, scorecards -------------------------------------------------------------------------------------
@@ -330,7 +328,7 @@ class SessionRepository:
             self._require_session(conn, session_id)
             (seq,) = conn.execute(
                 "SELECT COALESCE(MAX(seq), 0) + 1 FROM turns WHERE session_id = ?", (session_id,)
-            ).fetchone()
+            ).rows[0]
             conn.execute(
                 "INSERT INTO turns (session_id, seq, role, content, meta, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (session_id, seq, clean_text(role), clean_text(content), meta_json, now),
@@ -345,7 +343,7 @@ class SessionRepository:
             rows = conn.execute(
                 "SELECT seq, role, content, meta, created_at FROM turns WHERE session_id = ? ORDER BY seq",
                 (session_id,),
-            ).fetchall()
+            ).rows
         return [
             TurnRecord(seq, role, content, json.loads(meta), created_at)
             for seq, role, content, meta, created_at in rows
@@ -368,7 +366,7 @@ class SessionRepository:
             rows = conn.execute(
                 "SELECT step, item_id, level, text, created_at FROM hints WHERE session_id = ? ORDER BY id",
                 (session_id,),
-            ).fetchall()
+            ).rows
         return [HintRecord(*row) for row in rows]
 
     def save_scorecard(self, session_id: str, step: int | None, card_json: str) -> None:
@@ -376,7 +374,9 @@ class SessionRepository:
         session_id = clean_text(session_id)
         with self._write() as conn:
             self._require_session(conn, session_id)
-            conn.execute("DELETE FROM scorecards WHERE session_id = ? AND step IS ?", (session_id, step))
+            conn.execute(
+                "DELETE FROM scorecards WHERE session_id = ? AND step IS NOT DISTINCT FROM ?", (session_id, step)
+            )
             conn.execute(
                 "INSERT INTO scorecards (session_id, step, card_json, created_at) VALUES (?, ?, ?, ?)",
                 (session_id, step, clean_text(card_json), time.time()),
@@ -389,7 +389,7 @@ class SessionRepository:
             rows = conn.execute(
                 "SELECT step, card_json FROM scorecards WHERE session_id = ? ORDER BY COALESCE(step, 1e9)",
                 (session_id,),
-            ).fetchall()
+            ).rows
         return {step: card for step, card in rows}
 
     # -- mastery ------------------------------------------------------------------------------------------------------
@@ -402,7 +402,7 @@ class SessionRepository:
             raise ValueError(f"A mastery score must be between 0 and 1, not {score!r}")
         with self._write() as conn:
             conn.execute(
-                "INSERT INTO mastery (user, kind, key, score, session_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                'INSERT INTO mastery ("user", kind, key, score, session_id, created_at) VALUES (?, ?, ?, ?, ?, ?)',
                 (clean_text(user), kind, clean_text(key), float(score), clean_text(session_id), time.time()),
             )
 
@@ -410,9 +410,9 @@ class SessionRepository:
         """A user's scores per key: key -> [(timestamp, score)], oldest first."""
         with self._read() as conn:
             rows = conn.execute(
-                "SELECT key, created_at, score FROM mastery WHERE user = ? AND kind = ? ORDER BY id",
+                'SELECT key, created_at, score FROM mastery WHERE "user" = ? AND kind = ? ORDER BY id',
                 (clean_text(user), kind),
-            ).fetchall()
+            ).rows
         history: dict[str, list[tuple[float, float]]] = {}
         for key, created_at, score in rows:
             history.setdefault(key, []).append((created_at, score))
@@ -440,9 +440,9 @@ class SessionRepository:
     def close(self) -> None:
         """Close the connection; later calls raise DatabaseError. Safe to call twice."""
         with self._lock:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
     def __enter__(self) -> SessionRepository:
         """Use the repository as a context manager that closes it."""

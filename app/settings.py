@@ -105,7 +105,8 @@ class Settings(BaseSettings):
     # --- sessions ---
     database_url: str | None = Field(
         None,
-        description="Session database URL; default: SQLite file `sessions.sqlite3` in the data directory.",
+        description="Session database URL: `sqlite:///PATH` or `postgresql://USER:PASSWORD@HOST:PORT/NAME`; "
+        "default: SQLite file `sessions.sqlite3` in the data directory.",
     )
     max_answer_chars: int = Field(20000, ge=500, description="Answers longer than this are graded on their start.")
     max_message_chars: int = Field(

@@ -3,3 +3,26 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+import pytest
+
+from tests.postgres_server import PostgresServer, PostgresUnavailable, start_postgres
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One PostgreSQL server for the whole run. Missing binaries fail the tests under CI and skip them elsewhere."""
+    try:
+        server = start_postgres()
+    except PostgresUnavailable as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"{exc} (CI must test the PostgreSQL session store)")
+        pytest.skip(str(exc))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """The URL of a new, empty PostgreSQL database."""
+    return postgres_server.database()

@@ -1,7 +1,8 @@
-"""The session repository on a real SQLite file in a temporary folder."""
+"""The session repository on a real SQLite file in a temporary folder, and on a real PostgreSQL database."""
 
 import json
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -14,8 +15,16 @@ from app.repository import SessionRecord, SessionRepository, clean_text
 
 
 @pytest.fixture
-def url(tmp_path: Path) -> str:
+def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'data' / 'sessions.sqlite3'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request, sqlite_url: str) -> str:
+    """Each test that takes this runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return sqlite_url
+    return request.getfixturevalue("postgres_url")
 
 
 @pytest.fixture
@@ -241,21 +250,22 @@ def test_a_new_instance_sees_everything(url):
     first.close()
 
 
-def test_schema_version_is_recorded(url, repo):
-    conn = sqlite3.connect(url[len("sqlite:///") :])
+def test_schema_version_is_recorded(repo):
+    assert repo.database.execute("SELECT value FROM meta WHERE key = 'schema_version'").rows == [("1",)]
+
+
+def test_sqlite_runs_in_wal_mode(sqlite_url):
+    SessionRepository(sqlite_url).close()
+    conn = sqlite3.connect(sqlite_url[len("sqlite:///") :])
     try:
-        assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == ("1",)
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     finally:
         conn.close()
 
 
 def test_a_newer_schema_is_refused(url):
-    SessionRepository(url).close()
-    conn = sqlite3.connect(url[len("sqlite:///") :])
-    with conn:
-        conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
-    conn.close()
+    with SessionRepository(url) as first:
+        first.database.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(DatabaseError, match="newer than this program"):
         SessionRepository(url)
 
@@ -298,10 +308,12 @@ def test_odd_text_round_trips_exactly(repo, text):
     assert [s.id for s in repo.list_sessions(text)] == [sid]
 
 
-def test_nul_characters_are_stored_in_full(url, repo):
+def test_nul_characters_are_stored_in_full_in_sqlite(sqlite_url):
+    repo = SessionRepository(sqlite_url)
     sid = new_session(repo)
     repo.add_turn(sid, "candidate", "a\x00b\x00c")
-    conn = sqlite3.connect(url[len("sqlite:///") :])
+    repo.close()
+    conn = sqlite3.connect(sqlite_url[len("sqlite:///") :])
     try:
         assert conn.execute("SELECT length(CAST(content AS BLOB)) FROM turns").fetchone() == (5,)
     finally:
@@ -333,27 +345,43 @@ def test_clean_text_joins_surrogate_pairs():
 # -- failures ---------------------------------------------------------------------------------------------------------
 
 
+def set_read_only(repo: SessionRepository, read_only: bool) -> None:
+    """Make the database refuse writes (or accept them again), in a way that holds even for root."""
+    if repo.database.kind == "sqlite":
+        repo.database.execute(f"PRAGMA query_only={'ON' if read_only else 'OFF'}")
+    else:
+        repo.database.execute(f"SET default_transaction_read_only = {'on' if read_only else 'off'}")
+
+
 def test_read_only_database_raises_a_readable_database_error(repo):
     sid = new_session(repo)
     repo.add_turn(sid, "candidate", "kept")
-    repo._conn.execute("PRAGMA query_only=ON")  # refuses writes even as root
+    set_read_only(repo, True)
+    where = re.escape(repo.database.where)
     for write in (
         lambda: repo.add_turn(sid, "candidate", "lost"),
         lambda: repo.save_state(sid, {}),
         lambda: new_session(repo),
         lambda: repo.record_mastery("ana", "step", "1", 0.5, sid),
+        lambda: repo.add_hint(sid, 1, None, 1, "lost"),
+        lambda: repo.save_scorecard(sid, None, "{}"),
     ):
-        with pytest.raises(DatabaseError, match=r"^The session database is read-only: .*sessions\.sqlite3") as info:
+        message = rf"^The session database is read-only: {where} cannot be written"
+        with pytest.raises(DatabaseError, match=message) as info:
             write()
-        assert isinstance(info.value.__cause__, sqlite3.Error)
+        assert isinstance(info.value.__cause__, repo.database.driver_errors)
         assert "\n" not in str(info.value)
-    assert [t.content for t in repo.turns(sid)] == ["kept"]  # reads still work
-    assert not repo._conn.in_transaction
+        assert not repo.database.in_transaction
+    assert [t.content for t in repo.turns(sid)] == ["kept"]  # reads still work, nothing half-written
+    set_read_only(repo, False)
+    assert repo.add_turn(sid, "interviewer", "next") == 2  # the session goes on once writable
+    assert [t.content for t in repo.turns(sid)] == ["kept", "next"]
+    assert repo.get_session(sid) is not None
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root ignores file permissions")
-def test_read_only_file_raises_a_readable_database_error(url, tmp_path):
-    repository = SessionRepository(url)
+def test_read_only_file_raises_a_readable_database_error(sqlite_url, tmp_path):
+    repository = SessionRepository(sqlite_url)
     sid = new_session(repository)
     repository.close()
     folder = tmp_path / "data"
@@ -362,7 +390,7 @@ def test_read_only_file_raises_a_readable_database_error(url, tmp_path):
     folder.chmod(0o555)
     try:
         with pytest.raises(DatabaseError, match=r"read-only|cannot be opened"):
-            reopened = SessionRepository(url)
+            reopened = SessionRepository(sqlite_url)
             reopened.add_turn(sid, "candidate", "lost")
     finally:
         folder.chmod(0o755)
@@ -370,20 +398,27 @@ def test_read_only_file_raises_a_readable_database_error(url, tmp_path):
             path.chmod(0o644)
 
 
-def test_full_disk_raises_a_readable_database_error(repo):
+def test_full_disk_raises_a_readable_database_error(sqlite_url):
+    repo = SessionRepository(sqlite_url)
     sid = new_session(repo)
-    (pages,) = repo._conn.execute("PRAGMA page_count").fetchone()
-    repo._conn.execute(f"PRAGMA max_page_count={pages}")  # the file may not grow: SQLite answers SQLITE_FULL
+    repo.add_turn(sid, "candidate", "kept")
+    (pages,) = repo.database.execute("PRAGMA page_count").rows[0]
+    repo.database.execute(f"PRAGMA max_page_count={pages}")  # the file may not grow: SQLite answers SQLITE_FULL
     with pytest.raises(DatabaseError, match=r"^The disk is full: ") as info:
         repo.add_turn(sid, "candidate", "y" * 100_000)
     assert isinstance(info.value.__cause__, sqlite3.Error)
-    assert not repo._conn.in_transaction
-    assert repo.turns(sid) == []
+    assert "\n" not in str(info.value)
+    assert not repo.database.in_transaction
+    assert [t.content for t in repo.turns(sid)] == ["kept"]
+    repo.database.execute("PRAGMA max_page_count=1073741823")  # room again: the same session goes on
+    assert repo.add_turn(sid, "candidate", "y" * 100_000) == 2
+    assert [t.seq for t in repo.turns(sid)] == [1, 2]
+    repo.close()
 
 
 def test_unsupported_url_raises_database_error(tmp_path):
     with pytest.raises(DatabaseError, match="Unsupported database URL"):
-        SessionRepository(f"postgres://{tmp_path}")
+        SessionRepository(f"mysql://{tmp_path}")
 
 
 # -- threads ----------------------------------------------------------------------------------------------------------
@@ -428,10 +463,39 @@ def test_concurrent_add_turn_stores_every_turn_with_unique_seq(repo):
         assert mine == list(range(per_thread))
 
 
-def test_two_instances_on_one_file_share_the_sequence(url):
+def test_two_instances_on_one_database_share_the_sequence(url):
     one, two = SessionRepository(url), SessionRepository(url)
     sid = new_session(one)
     seqs = [one.add_turn(sid, "a", "1"), two.add_turn(sid, "b", "2"), one.add_turn(sid, "a", "3")]
     assert seqs == [1, 2, 3]
     one.close()
     two.close()
+
+
+def test_concurrent_instances_store_every_turn_with_unique_seq(url):
+    """Several processes (here: one repository each) writing to one session never lose or duplicate a turn."""
+    repos = [SessionRepository(url) for _ in range(4)]
+    sid = new_session(repos[0])
+    per_repo = 15
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(repos))
+
+    def writer(index: int) -> None:
+        start.wait()
+        try:
+            for i in range(per_repo):
+                repos[index].add_turn(sid, "candidate", f"{index}-{i}")
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    workers = [threading.Thread(target=writer, args=(i,)) for i in range(len(repos))]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    assert errors == []
+    turns = repos[1].turns(sid)
+    assert [t.seq for t in turns] == list(range(1, len(repos) * per_repo + 1))
+    assert sorted(t.content for t in turns) == sorted(f"{r}-{i}" for r in range(len(repos)) for i in range(per_repo))
+    for repository in repos:
+        repository.close()
