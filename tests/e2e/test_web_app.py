@@ -7,6 +7,7 @@ import re
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -78,11 +79,11 @@ def test_a_whole_mock_interview_hint_next_end_and_report(served: Served, page: P
 
     with page.expect_download() as md_download:
         page.get_by_role("button", name="Download report (Markdown)").click()
-    markdown = open(md_download.value.path(), encoding="utf-8").read()
+    markdown = Path(md_download.value.path()).read_text(encoding="utf-8")
     assert "## Transcript" in markdown and "weekly active users" in markdown and "Overall" in markdown
     with page.expect_download() as json_download:
         page.get_by_role("button", name="Download report (JSON)").click()
-    report = json.loads(open(json_download.value.path(), encoding="utf-8").read())
+    report = json.loads(Path(json_download.value.path()).read_text(encoding="utf-8"))
     assert report["status"] == "ended"
     assert [t["role"] for t in report["transcript"]][:3] == ["interviewer", "candidate", "interviewer"]
     assert report["transcript"][1]["content"] == ANSWER

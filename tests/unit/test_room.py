@@ -24,7 +24,8 @@ SCENARIO = KB.questions.scenarios[0]
 
 @pytest.fixture
 def room(tmp_path):
-    llm = ChatBackend(chat_model=FakeChatModel([]), capabilities=Capabilities("llama_cpp", "fake", "json_object_schema"))
+    caps = Capabilities("llama_cpp", "fake", "json_object_schema")
+    llm = ChatBackend(chat_model=FakeChatModel([]), capabilities=caps)
     repo = SessionRepository(f"sqlite:///{tmp_path / 's.sqlite3'}")
     engine = Interviewer(KB, Grader(KB, get_embedder()), None, llm, repo, rng=random.Random(3))
     return Room(engine, "local: fake", reports_dir=tmp_path / "reports")
