@@ -63,6 +63,7 @@ def build_ui(room: Room, *, model_concurrency: int = 1) -> gr.Blocks:
     model_group: dict[str, Any] = {"concurrency_id": "model", "concurrency_limit": model_concurrency}
     with gr.Blocks(title="ML system design mock interviewer") as demo:
         sid = gr.BrowserState(None, storage_key="mockinterview-session")
+        pending = gr.State("")  # the message on its way from the box to the interviewer
         gr.Markdown("# ML system design mock interviewer")
         gr.Markdown(f"Model in use: **{room.backend_label}** · your answers stay on this server.")
         with gr.Tabs() as tabs:
@@ -185,13 +186,19 @@ def build_ui(room: Room, *, model_concurrency: int = 1) -> gr.Blocks:
                 return {status: friendly(exc)}
             return safe_show(new_id, request)
 
-        def on_send(text: str, session_id: Any, history_now: list, request: gr.Request) -> Iterator[dict[Any, Any]]:
-            record = room.owned(session_id, user_of(request))
-            if record is None:
-                yield {status: "Start an interview first, then type your answer."}
-                return
+        def on_echo(text: str, session_id: Any, history_now: list, request: gr.Request) -> dict[Any, Any]:
+            """Show the message at once, with the thinking line, even while the model serves someone else."""
+            if room.owned(session_id, user_of(request)) is None:
+                return {pending: "", status: "Start an interview first, then type your answer."}
             shown = [*(history_now or []), {"role": "user", "content": _escape(text)}]
-            yield {message: "", chat: [*shown, {"role": "assistant", "content": THINKING}], status: ""}
+            return {message: "", pending: text, chat: [*shown, {"role": "assistant", "content": THINKING}], status: ""}
+
+        def on_reply(text: str, session_id: Any, history_now: list, request: gr.Request) -> Iterator[dict[Any, Any]]:
+            record = room.owned(session_id, user_of(request))
+            if record is None or not text:
+                yield {pending: ""}
+                return
+            shown = [m for m in (history_now or []) if m.get("content") != THINKING]
             reply = ""
             try:
                 for piece in room.say(record.id, text):
@@ -203,9 +210,9 @@ def build_ui(room: Room, *, model_concurrency: int = 1) -> gr.Blocks:
                 update = safe_show(record.id, request, friendly(exc))
                 if not _stored(room, record.id, text):
                     update[message] = text  # nothing is lost: the text goes back into the box
-                yield update
+                yield {**update, pending: ""}
                 return
-            yield safe_show(record.id, request)
+            yield {**safe_show(record.id, request), pending: ""}
 
         def action(name: str) -> Any:
             def run(session_id: Any, request: gr.Request) -> dict[Any, Any]:
@@ -269,10 +276,16 @@ def build_ui(room: Room, *, model_concurrency: int = 1) -> gr.Blocks:
         demo.load(on_load, [sid], room_outputs, api_visibility="private")
         mode.change(on_mode, [mode], [scenario, topic, own_question], api_visibility="private")
         start_btn.click(on_start, [mode, scenario, topic, own_question], room_outputs, api_visibility="private")
-        send_inputs = [message, sid, chat]
-        send_outputs = [*room_outputs, message]
-        message.submit(on_send, send_inputs, send_outputs, api_visibility="private", **model_group)
-        send_btn.click(on_send, send_inputs, send_outputs, api_visibility="private", **model_group)
+        for trigger in (message.submit, send_btn.click):
+            trigger(
+                on_echo, [message, sid, chat], [message, pending, chat, status], api_visibility="private", queue=False
+            ).then(
+                on_reply,
+                [pending, sid, chat],
+                [*room_outputs, message, pending],
+                api_visibility="private",
+                **model_group,
+            )
         hint_btn.click(action("hint"), [sid], room_outputs, api_visibility="private")
         next_btn.click(action("next_step"), [sid], room_outputs, api_visibility="private")
         end_btn.click(action("end"), [sid], room_outputs, api_visibility="private").then(
