@@ -114,7 +114,9 @@ def build_ui(room: Room, *, model_concurrency: int = 1) -> gr.Blocks:
                     download_md = gr.DownloadButton("Download report (Markdown)", visible=False, size="sm")
                     download_json = gr.DownloadButton("Download report (JSON)", visible=False, size="sm")
             with gr.Tab("History", id="history") as history_tab:
-                history = gr.Dataframe(headers=HISTORY_HEADERS, interactive=False, wrap=True, label="Past sessions")
+                history = gr.Dataframe(
+                    headers=HISTORY_HEADERS, interactive=False, wrap=True, label="Past sessions", elem_id="mi-history"
+                )
                 with gr.Row():
                     resume_pick = gr.Dropdown([], label="Session to resume or look at", scale=3)
                     resume_btn = gr.Button("Resume", scale=1)
