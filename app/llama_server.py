@@ -176,7 +176,7 @@ class LlamaServer:
                 raise ServerError(
                     f"The model server could not load {self.model} (exit code {self.process.returncode}); the file "
                     "may be truncated or not a model llama.cpp can run: check MOCKINTERVIEW_MODEL_PATH, or unset it "
-                    f"to use the bundled model. Server log: {self._log_tail(2)}"
+                    f"to use the bundled model. Server log: {self._log_tail(1)}"
                 )
             try:
                 with urllib.request.urlopen(url, timeout=2) as response:
