@@ -103,7 +103,8 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
             except yaml.YAMLError as exc:
                 mark = getattr(exc, "problem_mark", None)
                 where = f" at line {mark.line + 2}" if mark is not None else ""
-                raise FrontMatterError(f"malformed front matter{where}: {exc}") from exc
+                problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+                raise FrontMatterError(f"malformed front matter{where}: {problem}") from exc
             if not isinstance(data, dict):
                 raise FrontMatterError("front matter must be a mapping of keys to values")
             return data, "\n".join(lines[end + 1 :])

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from app.settings import Settings, SettingsError, load_settings
@@ -30,12 +31,16 @@ def clean_errors() -> Iterator[None]:
     from app.embeddings import EmbeddingError
     from app.jsonl import CaseFileError
     from app.knowledge import KnowledgeError
+    from app.llama_server import ServerError
+    from app.llm import LLMError
+    from app.model_files import ModelFileError
     from app.store import StoreError
 
+    known = (SettingsError, StoreError, EmbeddingError, CaseFileError, KnowledgeError, FileNotFoundError)
     try:
         yield
-    except (SettingsError, StoreError, EmbeddingError, CaseFileError, KnowledgeError, FileNotFoundError) as exc:
-        err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+    except (*known, LLMError, ModelFileError, ServerError) as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
 
 
@@ -57,12 +62,17 @@ def ingest(
         list[Path] | None, typer.Argument(help="Markdown files or folders; default: the knowledge base.")
     ] = None,
     collection: Annotated[str | None, typer.Option(help="Collection name (3+ characters).")] = None,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Delete the Chroma folder (every collection) first, e.g. when corrupt.")
+    ] = False,
 ) -> None:
     """Chunk, embed and store markdown; unchanged chunks are not embedded again."""
     settings = settings_or_exit()
     with clean_errors():
-        from app.services import ingest_paths
+        from app.services import ingest_paths, rebuild_store
 
+        if rebuild:
+            rebuild_store(settings)
         report = ingest_paths(settings, paths or None, collection, progress=sys.stderr.isatty())
     out.print(
         f"{report.files} files, {report.chunks} chunks: {report.embedded} embedded, "
@@ -305,7 +315,8 @@ def interview(
         out.print("Starting the interviewer (the first start assembles the model)...")
         llm = build_llm(settings, show_progress=sys.stderr.isatty())
     try:
-        engine = interviewer_for(settings, llm)
+        with clean_errors():
+            engine = interviewer_for(settings, llm)
         if resume:
             session_id = resume
             turns = engine.repo.turns(session_id)

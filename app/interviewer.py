@@ -24,8 +24,10 @@ from app.policy import (
     Gap,
     Intent,
     classify,
+    clean_message,
     clean_reply,
     decide,
+    fallback_notice,
     reply_problems,
     secret_snippets,
     truncate_view,
@@ -55,6 +57,7 @@ class FinalReport(BaseModel):
     outline: dict[int, list[str]] = {}
     study_plan: list[StudyItem] = []
     concept_scores: dict[str, float] = {}
+    notices: list[str] = []
 
 
 @dataclass
@@ -233,7 +236,7 @@ class Interviewer:
             yield reply
             return
         self.repo.add_turn(session_id, "candidate", text)  # stored whole before anything else happens
-        view, truncated = truncate_view(text, self.max_message_chars)
+        view, truncated = truncate_view(clean_message(text), self.max_message_chars)
         if record.mode == "drill":
             reply, meta = self._drill_turn(record, view)
         else:
@@ -274,16 +277,21 @@ class Interviewer:
             max_followups=MAX_FOLLOWUPS,
             asked=state["asked"],
         )
-        reply = self._act(record, state, scenario, step, decision, text, new_flags)
+        notes: list[str] = []
+        reply = self._act(record, state, scenario, step, decision, text, new_flags, notes)
         if decision.action not in ("advance", "end"):
             self.repo.save_state(record.id, state)
-        return reply, {
+        meta: dict[str, Any] = {
             "action": decision.action,
             "item": decision.item_id,
             "flag": decision.flag_id,
             "reason": decision.reason,
             "step": step.step,
         }
+        if notes:
+            meta["notice"] = notes[0]
+            reply = f"{notes[0]}\n\n{reply}"  # the notice first: the reply still ends with its question
+        return reply, meta
 
     def _on_topic(self, text: str, scenario: Scenario, step: Step) -> bool:
         stems = set(stems_of(text))
@@ -305,6 +313,7 @@ class Interviewer:
         decision: Decision,
         text: str,
         new_flags: list[Any],
+        notes: list[str],
     ) -> str:
         current = self._current_question(state, step)
         if decision.action == "nudge":
@@ -320,7 +329,7 @@ class Interviewer:
         if decision.action == "advance":
             return self._advance(record, state)
         if decision.action == "end":
-            self.end(record.id)
+            notes.extend(self.end(record.id).notices)
             return "Thanks, that's the end of the interview. Your scorecard is ready."
         if decision.action == "challenge":
             flag = new_flags[0]
@@ -338,6 +347,7 @@ class Interviewer:
                 },
                 fallback=flag.challenge,
                 forbidden=[],
+                notes=notes,
             )
         item = next(i for i in step.checklist if i.id == decision.item_id)
         state["followups"] += 1
@@ -357,6 +367,7 @@ class Interviewer:
             },
             fallback=item.probe,
             forbidden=forbidden,
+            notes=notes,
         )
 
     def _current_question(self, state: dict[str, Any], step: Step) -> str:
@@ -387,15 +398,26 @@ class Interviewer:
         messages = []
         for turn in self.repo.turns(session_id)[-HISTORY_TURNS:]:
             if turn.role == "interviewer":
-                messages.append({"role": "assistant", "content": turn.content})
+                notice = turn.meta.get("notice")
+                content = turn.content.removeprefix(f"{notice}\n\n") if notice else turn.content
+                messages.append({"role": "assistant", "content": content})
             else:
-                messages.append({"role": "user", "content": fence_candidate(turn.content[:1500])})
+                messages.append({"role": "user", "content": fence_candidate(clean_message(turn.content[:1500]))})
         return messages
 
     def _word(
-        self, template: str, record: SessionRecord, values: dict[str, str], *, fallback: str, forbidden: list[str]
+        self,
+        template: str,
+        record: SessionRecord,
+        values: dict[str, str],
+        *,
+        fallback: str,
+        forbidden: list[str],
+        notes: list[str],
     ) -> str:
-        """One question worded by the LLM, validated; the knowledge base's own wording when that fails."""
+        """One question worded by the LLM, validated; the knowledge base's own wording when that fails.
+
+        When the LLM call itself fails, a notice for the candidate is added to `notes`."""
         if self.llm is None:
             return fallback
         messages = [
@@ -407,6 +429,7 @@ class Interviewer:
             reply = clean_reply("".join(self.llm.stream(messages, max_tokens=80)))
         except LLMError as exc:
             log.warning("interviewer reply fell back to the knowledge base: %s", exc)
+            notes.append(fallback_notice(str(exc)))
             return fallback
         problems = reply_problems(reply, forbidden, self._secrets)
         if problems:
@@ -524,12 +547,18 @@ class Interviewer:
                     rubric_item = next(i for i in self.kb.rubric.step(step.step).checklist if i.id == item.id)
                     concepts.extend(c for c in rubric_item.concepts if c not in concepts)
             plan.append(StudyItem(step=step.step, name=step.name, score=step.score, concepts=concepts[:3]))
+        notices = []
+        if self.llm is not None and answers and card.narrative_source == "ledger":
+            notices.append(
+                "(The language model's feedback could not be used, so the feedback is worded from the checklist.)"
+            )
         return FinalReport(
             session_id=record.id,
             mode="mock",
             scorecard=card,
             outline={int(k): v for k, v in scenario.expectations.items()},
             study_plan=plan,
+            notices=notices,
         )
 
     def review(self, question: str, answer: str, *, user: str = "local") -> Scorecard:

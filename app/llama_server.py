@@ -174,7 +174,9 @@ class LlamaServer:
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
                 raise ServerError(
-                    f"The model server exited during start-up (code {self.process.returncode}): {self._log_tail()}"
+                    f"The model server could not load {self.model} (exit code {self.process.returncode}); the file "
+                    "may be truncated or not a model llama.cpp can run: check MOCKINTERVIEW_MODEL_PATH, or unset it "
+                    f"to use the bundled model. Server log: {self._log_tail(1)}"
                 )
             try:
                 with urllib.request.urlopen(url, timeout=2) as response:

@@ -143,6 +143,27 @@ def _is_connection_failure(exc: BaseException) -> bool:
     return "Connection" in type(exc).__name__ or isinstance(exc, ConnectionError)
 
 
+def _is_dropped(exc: BaseException) -> bool:
+    """A connection that broke after the answer had started (closed, reset or cut mid-body)."""
+    name = type(exc).__name__
+    return _is_connection_failure(exc) or "Protocol" in name or "ReadError" in name
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def encodable(text: str) -> str:
+    """Text that encodes as UTF-8: surrogate pairs joined, lone surrogates replaced with U+FFFD."""
+    if _SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def encodable_messages(messages: list[Message]) -> list[Message]:
+    """Messages every HTTP client can send (a lone surrogate would fail JSON encoding)."""
+    return [{**m, "content": encodable(m["content"])} for m in messages]
+
+
 # ---------- the backend over a LangChain chat model ----------
 
 
@@ -182,6 +203,7 @@ class ChatBackend:
 
     def _invoke(self, messages: list[Message], kwargs: dict[str, Any]) -> str:
         started = time.perf_counter()
+        messages = encodable_messages(messages)
         for attempt in (1, 2):
             try:
                 reply = self.chat_model.invoke(messages, **kwargs)
@@ -205,6 +227,7 @@ class ChatBackend:
         started = time.perf_counter()
         self.last = CallStats()
         kwargs = self._kwargs(max_tokens)
+        messages = encodable_messages(messages)
         for attempt in (1, 2):
             produced = False
             try:
@@ -227,6 +250,8 @@ class ChatBackend:
             except Exception as exc:
                 if attempt == 1 and not produced and self._recovered(exc):
                     continue
+                if produced and _is_dropped(exc):
+                    raise LLMUnavailable("The model server stopped in the middle of its answer.") from exc
                 raise describe_error(exc) from exc
             finally:
                 self.last.total_s = time.perf_counter() - started

@@ -9,7 +9,7 @@ import httpx
 from langchain_openai import ChatOpenAI
 
 from app.llama_server import ALIAS, LlamaServer
-from app.llm import Capabilities, ChatBackend
+from app.llm import Capabilities, ChatBackend, LLMUnavailable
 from app.model_files import model_label, resolve_model
 from app.settings import Settings, SettingsError
 
@@ -98,8 +98,34 @@ def openai_backend(settings: Settings) -> ChatBackend:
     )
 
 
-def build_llm(settings: Settings, show_progress: bool = False) -> ChatBackend:
-    """The backend the settings ask for; the embedded server is started here and stopped by `close()`."""
+def check_endpoint(settings: Settings) -> None:
+    """Ask an OpenAI-compatible endpoint for its models, so a wrong URL or key is one clear sentence at start-up."""
+    base_url = (settings.llm_base_url or "https://api.openai.com/v1").rstrip("/")
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    try:
+        response = httpx.get(f"{base_url}/models", headers=headers, timeout=_timeout(settings))
+    except httpx.TimeoutException as exc:
+        raise LLMUnavailable(f"The model endpoint at {base_url} did not answer in time.") from exc
+    except httpx.HTTPError as exc:
+        raise LLMUnavailable(
+            f"The model endpoint at {base_url} cannot be reached: check MOCKINTERVIEW_LLM_BASE_URL."
+        ) from exc
+    if response.status_code in (401, 403):
+        if not key:
+            raise LLMUnavailable(f"The model endpoint at {base_url} needs an API key: set OPENAI_API_KEY.")
+        raise LLMUnavailable(f"The model endpoint at {base_url} rejected the API key: check OPENAI_API_KEY.")
+    # Other answers (some servers have no /models) leave the judgement to the first real call.
+
+
+def build_llm(settings: Settings, show_progress: bool = False, check: bool = True) -> ChatBackend:
+    """The backend the settings ask for; the embedded server is started here and stopped by `close()`.
+
+    With `check`, an OpenAI-compatible endpoint is asked once for its models, so a wrong URL or API key fails here.
+    """
     if settings.llm_backend == "openai":
-        return openai_backend(settings)
+        backend = openai_backend(settings)
+        if check:
+            check_endpoint(settings)
+        return backend
     return local_backend(settings, start_local_server(settings, show_progress))

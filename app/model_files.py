@@ -157,10 +157,16 @@ def resolve_model(variant: str, custom: Path | None, models_dir: Path, show_prog
     """The GGUF file to serve: a user's own file, or the bundled model assembled and verified."""
     if custom is not None:
         if not custom.is_file():
-            raise ModelFileError(f"The model file named in settings does not exist: {custom}")
+            raise ModelFileError(
+                f"The model file {custom} does not exist: fix MOCKINTERVIEW_MODEL_PATH, or unset it to use the "
+                "bundled model."
+            )
         with custom.open("rb") as handle:
             if handle.read(4) != b"GGUF":
-                raise ModelFileError(f"{custom} is not a GGUF model file.")
+                raise ModelFileError(
+                    f"{custom} is not a GGUF model file: fix MOCKINTERVIEW_MODEL_PATH, or unset it to use the "
+                    "bundled model."
+                )
         return custom
     if variant not in BUNDLED:
         raise ModelFileError(f"Unknown model variant {variant!r}: choose one of {', '.join(BUNDLED)}.")

@@ -125,6 +125,26 @@ def decide(
     return Decision("followup", item_id=ranked[0].item_id, reason=f"probe {ranked[0].verdict} item")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_message(text: str) -> str:
+    """The text the engine works on: lone surrogates become U+FFFD and control characters go (tabs and newlines
+    stay). The candidate's message itself is stored as it was typed."""
+    if _SURROGATE.search(text):
+        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return _CONTROL.sub("", text)
+
+
+def fallback_notice(reason: str) -> str:
+    """The note shown with a question the LLM failed to word: what happened, and that nothing was lost."""
+    return (
+        f"(The language model did not answer: {reason} This question comes from the question bank; "
+        "your answer is saved.)"
+    )
+
+
 def truncate_view(text: str, limit: int) -> tuple[str, bool]:
     """The part of a long message the interviewer answers; the whole message is still stored."""
     if len(text) <= limit:

@@ -15,7 +15,7 @@ from app.repository import SessionRepository
 from app.retrieval import HybridRetriever
 from app.room import Room
 from app.settings import Settings
-from app.store import KnowledgeStore, open_client
+from app.store import KnowledgeStore, StoreError, open_client, remove_store
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,11 @@ def open_store(settings: Settings, collection: str | None = None) -> KnowledgeSt
     key = f"{settings.chroma_mode}:{settings.chroma_dir}:{settings.chroma_host}:{settings.chroma_port}"
     if key not in _clients:
         _clients[key] = open_client(
-            settings.chroma_mode, settings.chroma_dir, settings.chroma_host, settings.chroma_port
+            settings.chroma_mode,
+            settings.chroma_dir,
+            settings.chroma_host,
+            settings.chroma_port,
+            lock_wait_s=settings.chroma_lock_wait_s,
         )
     return KnowledgeStore(_clients[key], collection or settings.collection)
 
@@ -78,6 +82,15 @@ def ingest_paths(
     return report
 
 
+def rebuild_store(settings: Settings) -> None:
+    """Delete the embedded Chroma folder (every collection in it), so the next ingest starts from nothing."""
+    if settings.chroma_mode != "embedded":
+        raise StoreError("--rebuild deletes the embedded Chroma folder; a Chroma server is rebuilt on the server.")
+    _clients.clear()
+    _retrievers.clear()
+    remove_store(settings.chroma_dir)
+
+
 def ensure_knowledge(settings: Settings, progress: bool = False) -> IngestReport:
     """Ingest the bundled knowledge base when the store is empty or stale (a no-op when current)."""
     report = ingest_paths(settings, progress=progress)
@@ -100,9 +113,10 @@ def repository_for(settings: Settings) -> SessionRepository:
 
 def interviewer_for(settings: Settings, llm: LLM | None) -> Interviewer:
     """The interview engine over the configured knowledge, store, database and LLM."""
+    kb = knowledge_for(settings)  # a malformed knowledge file fails here, before the slower indexing
     ensure_knowledge(settings)
     return Interviewer(
-        knowledge_for(settings),
+        kb,
         grader_for(settings),
         retriever_for(settings),
         llm,

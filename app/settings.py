@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     )
     chroma_host: str = Field("127.0.0.1", description="Chroma server host when `chroma_mode=http`.")
     chroma_port: int = Field(8000, description="Chroma server port when `chroma_mode=http`.")
+    chroma_lock_wait_s: float = Field(
+        5.0, gt=0, description="How long start-up waits for an embedded Chroma folder another process has locked."
+    )
     embedding_model_path: Path | None = Field(
         None, description="A local sentence-transformers model folder; default: the bundled all-MiniLM-L6-v2."
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import shutil
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +35,42 @@ class DenseHit:
     similarity: float
 
 
-def open_client(mode: str, path: Path | None = None, host: str = "127.0.0.1", port: int = 8000) -> Any:
+REBUILD_HINT = "run `mockinterview ingest --rebuild` to delete it and index the knowledge base again"
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def check_folder(path: Path, lock_wait_s: float = 5.0) -> None:
+    """Refuse a corrupt or locked Chroma folder with one clear sentence, before Chroma waits on it forever."""
+    database = path / "chroma.sqlite3"
+    if not database.is_file():
+        return
+    try:
+        conn = sqlite3.connect(database, timeout=lock_wait_s, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StoreError(f"The Chroma store at {path} cannot be opened ({_one_line(exc)}): {REBUILD_HINT}.") from exc
+    try:
+        conn.execute("BEGIN IMMEDIATE")  # waits up to lock_wait_s for another process's write lock
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        conn.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise StoreError(
+                f"The Chroma store at {path} is locked by another process (is another mockinterview running?): "
+                "stop it, or point MOCKINTERVIEW_DATA_DIR at another folder."
+            ) from exc
+        raise StoreError(f"The Chroma store at {path} is unreadable ({_one_line(exc)}): {REBUILD_HINT}.") from exc
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"The Chroma store at {path} is corrupt ({_one_line(exc)}): {REBUILD_HINT}.") from exc
+    finally:
+        conn.close()
+
+
+def open_client(
+    mode: str, path: Path | None = None, host: str = "127.0.0.1", port: int = 8000, lock_wait_s: float = 5.0
+) -> Any:
     """A Chroma client: persistent in a folder, or HTTP to a Chroma server. Telemetry is off."""
     settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     try:
@@ -42,15 +79,24 @@ def open_client(mode: str, path: Path | None = None, host: str = "127.0.0.1", po
         if path is None:
             raise StoreError("An embedded Chroma store needs a folder.")
         path.mkdir(parents=True, exist_ok=True)
+        check_folder(path, lock_wait_s)
         return chromadb.PersistentClient(path=str(path), settings=settings)
     except StoreError:
         raise
     except Exception as exc:
-        where = f"{host}:{port}" if mode == "http" else str(path)
-        raise StoreError(
-            f"Could not open the Chroma store at {where}: {exc}. "
-            "If the folder is corrupt, delete it and run `mockinterview ingest` again."
-        ) from exc
+        if mode == "http":
+            raise StoreError(f"Could not reach the Chroma server at {host}:{port}: {_one_line(exc)}") from exc
+        raise StoreError(f"Could not open the Chroma store at {path} ({_one_line(exc)}): {REBUILD_HINT}.") from exc
+
+
+def remove_store(path: Path) -> None:
+    """Delete an embedded Chroma folder (to rebuild a corrupt store), forgetting any client open on it."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()
+    if path.exists():
+        shutil.rmtree(path)
+    log.warning("deleted the Chroma store at %s", path)
 
 
 class KnowledgeStore:
@@ -65,7 +111,7 @@ class KnowledgeStore:
                 name=name, embedding_function=None, metadata={"hnsw:space": "cosine"}
             )
         except Exception as exc:
-            raise StoreError(f"Could not open collection {name!r}: {exc}") from exc
+            raise StoreError(f"Could not open collection {name!r} ({_one_line(exc)}): {REBUILD_HINT}.") from exc
 
     def count(self) -> int:
         return int(self._collection.count())

@@ -8,13 +8,19 @@ import subprocess
 import sys
 import textwrap
 import time
-from typing import Literal
+from collections.abc import Iterator
+from typing import Any, Literal
 
 import pytest
 from pydantic import BaseModel
 
+from app.embeddings import get_embedder
+from app.grading import Grader
+from app.interviewer import Interviewer
+from app.knowledge import load_knowledge
 from app.llm import LLMUnavailable
 from app.llm_factory import local_backend, openai_backend, start_local_server
+from app.repository import SessionRepository
 from app.settings import PROJECT_DIR, load_settings
 
 pytestmark = pytest.mark.integration
@@ -106,6 +112,46 @@ def test_killed_server_gives_a_clear_error_then_recovers(llm, server):
     assert text.strip()
     assert server.alive() and server.restarts == 1
     assert llm.notices == ["The local model stopped unexpectedly and was restarted."]
+
+
+class KillMidStream:
+    """The real backend; the model server is killed with SIGKILL after the first piece of one streamed reply."""
+
+    def __init__(self, backend: Any, pid: int) -> None:
+        self.backend, self.pid, self.armed = backend, pid, True
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.backend, name)
+
+    def stream(self, messages: list[dict[str, str]], *, max_tokens: int | None = None) -> Iterator[str]:
+        for piece in self.backend.stream(messages, max_tokens=max_tokens):
+            yield piece
+            if self.armed:
+                self.armed = False
+                os.kill(self.pid, signal.SIGKILL)
+
+
+def test_killed_mid_turn_the_answer_is_kept_the_candidate_is_told_and_the_next_turn_works(llm, server, tmp_path):
+    kb = load_knowledge(PROJECT_DIR / "knowledge")
+    restarts = server.restarts
+    engine = Interviewer(
+        kb,
+        Grader(kb, get_embedder()),
+        None,
+        KillMidStream(llm, server.pid),
+        SessionRepository(f"sqlite:///{tmp_path / 's.sqlite3'}"),
+    )
+    session_id, _ = engine.start("mock", scenario_id=kb.questions.scenarios[0].id)
+    answer = "I would build a model that recommends items to users."
+    notice, question = "".join(engine.respond(session_id, answer)).split("\n\n")
+    assert "stopped in the middle of its answer" in notice and "your answer is saved" in notice
+    assert question.endswith("?")  # the question bank's wording: the interview goes on
+    assert engine.repo.turns(session_id)[1].content == answer
+    second = "".join(engine.respond(session_id, "Success means people watch longer: weekly watch time per user."))
+    assert second.strip() and "did not answer" not in second  # the server was restarted for this turn
+    assert server.alive() and server.restarts == restarts + 1
+    assert "restarted" in " ".join(engine.view(session_id).notices)
+    assert [t.role for t in engine.repo.turns(session_id)].count("candidate") == 2
 
 
 def test_openai_profile_round_trip_against_the_local_server(server, monkeypatch):
