@@ -202,4 +202,4 @@ def test_twenty_candidates_against_a_fast_fake_model(served_data_dir: Path) -> N
 
 
 def test_four_candidates_against_the_bundled_model(served_data_dir: Path) -> None:
-    load_run(served_data_dir, "bundled-model-4x2", 4, 2, timeout_s=1500)
+    load_run(served_data_dir, "bundled-model-4x2", 4, 2, timeout_s=1800)
