@@ -8,6 +8,9 @@ Modes, switchable while it runs (``server.mode = "500"``):
 - ``junk``: answers HTTP 200 with text that is not the JSON the caller asked for.
 - ``drop``: streams two pieces of the reply, then closes the connection in the middle of the chunked body.
 
+With ``reply_for`` set, mode ``ok`` words each plain (non-JSON) answer with ``reply_for(request_body)`` instead of
+``reply``, so that a test can tell the answers to different conversations apart.
+
 With ``api_key`` set, every request without ``Authorization: Bearer <api_key>`` gets HTTP 401.
 """
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -38,6 +42,7 @@ class FakeOpenAIServer:
         self.delay_s = delay_s
         self.reply = "How would you know that the feature works for the people who use it?"
         self.reply_json: dict[str, Any] = {}
+        self.reply_for: Callable[[dict[str, Any]], str] | None = None
         self.requests: list[dict[str, Any]] = []
         self._httpd = _QuietServer(("127.0.0.1", 0), _handler_for(self))
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -129,6 +134,8 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 text = "Sure! {not: json, [at all"
             elif body.get("response_format"):
                 text = json.dumps(server.reply_json)
+            elif server.reply_for is not None:
+                text = server.reply_for(body)
             else:
                 text = server.reply
             if body.get("stream"):

@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +9,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from app.settings import PROJECT_DIR
+from tests.served_app import Served
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -28,61 +23,6 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 ARTIFACTS = PROJECT_DIR / "test-artifacts"
-READY_TIMEOUT_S = 900  # a cold start ingests the knowledge base and assembles the model
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Served:
-    """A `mockinterview serve` child process and its address."""
-
-    def __init__(self, data_dir: Path, *extra: str) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        env = {
-            **os.environ,
-            "MOCKINTERVIEW_DATA_DIR": str(data_dir),
-            "MOCKINTERVIEW_MAX_TOKENS": "64",
-            "MOCKINTERVIEW_TEMPERATURE": "0",
-            "HF_HUB_OFFLINE": "1",
-            "GRADIO_ANALYTICS_ENABLED": "False",
-        }
-        env.pop("MOCKINTERVIEW_AUTH", None)
-        started = time.monotonic()
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from app.cli import main; main()", "serve", "--port", str(self.port), *extra],
-            cwd=PROJECT_DIR,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        self.log: list[str] = []
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.log.append(line)
-            if line.startswith("Ready:"):
-                break
-            if time.monotonic() - started > READY_TIMEOUT_S:
-                break
-        if self.proc.poll() is not None or not any(line.startswith("Ready:") for line in self.log):
-            self.stop()
-            raise RuntimeError("the app did not start:\n" + "".join(self.log[-30:]))
-        self.ready_s = time.monotonic() - started
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")

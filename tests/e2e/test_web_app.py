@@ -13,7 +13,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from app.settings import PROJECT_DIR
-from tests.e2e.conftest import Served, shot
+from tests.e2e.conftest import shot
+from tests.served_app import Served
 
 pytestmark = pytest.mark.e2e
 

@@ -8,3 +8,9 @@ from app.settings import load_settings
 @pytest.fixture
 def settings(tmp_path: Path):
     return load_settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture(scope="session")
+def served_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One data folder for the tests that serve the app: the first start ingests and assembles, later ones reuse."""
+    return tmp_path_factory.mktemp("served-data")
