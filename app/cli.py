@@ -453,5 +453,31 @@ def doctor(as_json: Annotated[bool, typer.Option("--json", help="Print one JSON 
     raise typer.Exit(0 if report.ok else 1)
 
 
+@app.command()
+def bench(
+    turns: Annotated[int, typer.Option(min=1, max=50, help="Candidate turns of the scripted interview.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Time a scripted mock interview on the real engine and model, next to llama.cpp's own speed."""
+    settings = settings_or_exit()
+    with clean_errors():
+        from app.bench import KEYS, run_bench
+
+        report = run_bench(turns, settings)
+    if as_json:
+        print(json.dumps(report))
+        return
+    table = Table(title=f"{turns} candidate turns")
+    for col in ("turn", "action", "new prompt tok", "generated tok", "ttft s", "turn s", "LLM s", "overhead ms"):
+        table.add_column(col)
+    for t in report["turns"]:
+        row = (t["new_prompt_tokens"], t["generated_tokens"], t["ttft_s"], t["turn_s"], t["llm_s"], t["overhead_ms"])
+        table.add_row(str(t["turn"]), t["action"], *map(str, row))
+    out.print(table)
+    for key in KEYS:
+        out.print(f"{key:>26}: {report[key]}", highlight=False)
+    out.print(f"{'machine':>26}: {report['machine']}", highlight=False, markup=False)
+
+
 def main() -> None:
     app()

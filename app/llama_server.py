@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -16,6 +17,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
@@ -38,6 +40,31 @@ def _die_with_parent() -> None:
         libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
     except (OSError, AttributeError):  # not Linux: exit hooks still stop the server on a normal exit
         pass
+
+
+@dataclass(frozen=True)
+class ServerEval:
+    """llama.cpp's own count of one request: prompt tokens it had to evaluate (the rest came from the KV cache)
+    and tokens it generated."""
+
+    prompt_tokens: int
+    generated_tokens: int
+
+
+_PROMPT_EVAL = re.compile(r"prompt eval time =\s*[\d.]+ ms /\s*(\d+) tokens")
+_EVAL_RUNS = re.compile(r"^\S*\s+eval time =\s*[\d.]+ ms /\s*(\d+) runs", re.MULTILINE)
+
+
+def parse_server_log(text: str) -> list[ServerEval]:
+    """Every finished request in a llama.cpp server log, in order, from its performance report."""
+    evals = []
+    for block in text.split("prompt eval time")[1:]:
+        prompt = _PROMPT_EVAL.match("prompt eval time" + block)
+        runs = _EVAL_RUNS.search(block)
+        if prompt is not None:
+            # The first token is sampled from the prompt's logits, so it has no eval run of its own.
+            evals.append(ServerEval(int(prompt.group(1)), int(runs.group(1)) + 1 if runs else 0))
+    return evals
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -161,6 +188,12 @@ class LlamaServer:
             self.started_in_s = time.perf_counter() - started
             log.info("model server ready on port %d in %.1fs (pid %d)", self.port, self.started_in_s, self.pid)
             return self
+
+    def evals(self) -> list[ServerEval]:
+        """The server's own report of every request it has finished so far."""
+        if self._log_file is None or not self._log_file.exists():
+            return []
+        return parse_server_log(self._log_file.read_text(errors="replace"))
 
     def _log_tail(self, lines: int = 5) -> str:
         if self._log_file is None or not self._log_file.exists():

@@ -6,6 +6,7 @@ import json
 import logging
 import re
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeVar
@@ -53,15 +54,19 @@ class Capabilities:
         return f"{'local' if self.backend == 'llama_cpp' else self.backend}: {self.model}"
 
 
+CALL_RECORDS = 256  # how many recent calls a backend remembers for benchmarks
+
+
 @dataclass
 class CallStats:
-    """Timing of the latest call, for benchmarks and the doctor."""
+    """Timing of one call, for benchmarks and the doctor."""
 
     ttft_s: float | None = None
     total_s: float = 0.0
     chunks: int = 0
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    kind: str = "generate"  # "generate", "stream" or "structured"
 
 
 class LLM(Protocol):
@@ -180,6 +185,13 @@ class ChatBackend:
     legacy_max_tokens: bool = False  # servers that read `max_tokens`, not `max_completion_tokens`
     last: CallStats = field(default_factory=CallStats)
     notices: list[str] = field(default_factory=list)
+    calls: deque[CallStats] = field(default_factory=lambda: deque(maxlen=CALL_RECORDS))  # recent calls, oldest first
+
+    def _record(self, stats: CallStats) -> CallStats:
+        """Make `stats` the latest call and remember it."""
+        self.last = stats
+        self.calls.append(stats)
+        return stats
 
     def _kwargs(self, max_tokens: int | None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         limit = max_tokens or self.max_tokens
@@ -201,7 +213,7 @@ class ChatBackend:
             self.notices.append("The local model stopped unexpectedly and was restarted.")
         return restarted
 
-    def _invoke(self, messages: list[Message], kwargs: dict[str, Any]) -> str:
+    def _invoke(self, messages: list[Message], kwargs: dict[str, Any], kind: str = "generate") -> str:
         started = time.perf_counter()
         messages = encodable_messages(messages)
         for attempt in (1, 2):
@@ -212,7 +224,7 @@ class ChatBackend:
                 if attempt == 1 and self._recovered(exc):
                     continue
                 raise describe_error(exc) from exc
-        self.last = CallStats(total_s=time.perf_counter() - started, chunks=1)
+        self._record(CallStats(total_s=time.perf_counter() - started, chunks=1, kind=kind))
         usage = getattr(reply, "usage_metadata", None) or {}
         self.last.prompt_tokens = usage.get("input_tokens")
         self.last.completion_tokens = usage.get("output_tokens")
@@ -225,7 +237,7 @@ class ChatBackend:
     def stream(self, messages: list[Message], *, max_tokens: int | None = None) -> Iterator[str]:
         """Yield text pieces as they arrive; closing the iterator closes the request."""
         started = time.perf_counter()
-        self.last = CallStats()
+        self._record(CallStats(kind="stream"))
         kwargs = self._kwargs(max_tokens)
         messages = encodable_messages(messages)
         for attempt in (1, 2):
@@ -264,7 +276,7 @@ class ChatBackend:
         for attempt in (1, 2):
             kwargs = self._kwargs(limit, {"response_format": fmt} if fmt else None)
             try:
-                text = self._invoke(attempt_messages, kwargs)
+                text = self._invoke(attempt_messages, kwargs, "structured")
             except OutputTruncated:
                 log.warning("structured output cut off at %d tokens (attempt %d)", limit, attempt)
                 limit *= 2

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import statistics
+import sys
+import time
+from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
@@ -129,3 +134,38 @@ def build_llm(settings: Settings, show_progress: bool = False, check: bool = Tru
             check_endpoint(settings)
         return backend
     return local_backend(settings, start_local_server(settings, show_progress))
+
+
+RAW_TEXT = (
+    "A feed ranking system retrieves a few thousand candidate videos per request, scores them with a model "
+    "trained on watch time and explicit feedback, and re-ranks the top results for freshness and diversity. "
+)
+
+
+def measure_raw_speed(model: Path, n_threads: int, prompt_tokens: int = 192, gen_tokens: int = 32) -> dict[str, float]:
+    """llama.cpp's own speed on this machine and model, with no server or app around it: prompt evaluation
+    (prefill) and greedy generation in tokens per second, each the median of three runs."""
+    from llama_cpp import Llama
+
+    llm = Llama(model_path=str(model), n_ctx=prompt_tokens + gen_tokens + 64, n_threads=n_threads, verbose=False)
+    tokens = llm.tokenize((RAW_TEXT * 20).encode())[:prompt_tokens]
+    llm.eval(tokens[:16])  # page the weights in before timing
+    prefill, gen = [], []
+    for _ in range(3):
+        llm.reset()
+        started = time.perf_counter()
+        llm.eval(tokens)
+        prefill.append(len(tokens) / (time.perf_counter() - started))
+        started = time.perf_counter()
+        for _ in range(gen_tokens):
+            llm.eval([llm.sample(top_k=1, temp=0.0)])
+        gen.append(gen_tokens / (time.perf_counter() - started))
+    return {
+        "raw_prefill_tok_s": round(statistics.median(prefill), 1),
+        "raw_gen_tok_s": round(statistics.median(gen), 1),
+    }
+
+
+def print_raw_speed() -> None:
+    """Entry point for a child process: `MODEL N_THREADS` in argv, one JSON object out."""
+    print(json.dumps(measure_raw_speed(Path(sys.argv[1]), int(sys.argv[2]))), flush=True)

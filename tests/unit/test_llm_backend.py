@@ -139,3 +139,31 @@ def test_closing_a_stream_early_stops_cleanly():
     assert next(stream).strip() == "one"
     stream.close()  # the user left: no error, no further reads
     assert len(fake.calls) == 1 and llm.last.chunks == 1
+
+
+def test_server_log_gives_the_tokens_each_request_evaluated_and_generated():
+    from app.llama_server import ServerEval, parse_server_log
+
+    log = """INFO:     127.0.0.1:38190 - "GET /v1/models HTTP/1.1" 200 OK
+llama_perf_context_print:        load time =       0.60 ms
+llama_perf_context_print: prompt eval time =       0.15 ms /   245 tokens (    0.00 ms per token, ...)
+llama_perf_context_print:        eval time =    5451.01 ms /    32 runs   (  170.34 ms per token, ...)
+llama_perf_context_print:       total time =   11774.71 ms /   277 tokens
+INFO:     127.0.0.1:38206 - "POST /v1/chat/completions HTTP/1.1" 200 OK
+Llama.generate: 245 prefix-match hit, remaining 19 prompt tokens to eval
+llama_perf_context_print: prompt eval time =     620.38 ms /    19 tokens (   32.65 ms per token, ...)
+llama_perf_context_print:        eval time =    3175.56 ms /    39 runs   (   81.42 ms per token, ...)
+"""
+    assert parse_server_log(log) == [ServerEval(245, 33), ServerEval(19, 40)]
+    assert parse_server_log("INFO: started\n") == []
+
+
+def test_every_call_is_recorded_with_its_kind_and_timing():
+    llm, _ = backend("What is the goal?", "one two three", '{"covered": true, "quote": "x"}')
+    llm.generate(MSGS)
+    assert "".join(llm.stream(MSGS)).strip() == "one two three"
+    llm.structured(MSGS, Verdict)
+    assert [c.kind for c in llm.calls] == ["generate", "stream", "structured"]
+    assert llm.calls[-1] is llm.last
+    stream_call = llm.calls[1]
+    assert stream_call.ttft_s is not None and stream_call.total_s >= stream_call.ttft_s and stream_call.chunks >= 1
