@@ -39,7 +39,9 @@ from app.retrieval import HybridRetriever
 log = logging.getLogger(__name__)
 
 MAX_FOLLOWUPS = 3
-HISTORY_TURNS = 6
+HISTORY_TURNS = 6  # sessions saved before `history_from` existed: the last this many messages
+HISTORY_CHARS = 6000  # a step's conversation longer than this restarts from its last few messages
+HISTORY_KEEP = 4  # messages kept when the conversation restarts
 DRILL_COVERED_SIM = 0.55
 
 
@@ -150,6 +152,7 @@ class Interviewer:
             "hint_level": 0,
             "asked": [],
             "answers": {},
+            "history_from": 0,
         }
         if scenario.id == "custom":
             state["scenario"] = scenario.model_dump()
@@ -205,7 +208,7 @@ class Interviewer:
         scenario = self.scenario_of(record)
         step = self.kb.rubric.step(min(state["step"], 7))
         budget = step.minutes.max * 60
-        items = self._step_items(state, step.step)
+        verdicts = self._step_verdicts(state, step.step)
         return SessionView(
             record.id,
             "mock",
@@ -213,12 +216,21 @@ class Interviewer:
             step.step,
             step.name,
             max(0.0, budget - (self.clock() - state["step_started"])),
-            sum(1 for i in items if i.verdict == "covered"),
-            sum(1 for i in items if i.verdict == "partial"),
+            verdicts.count("covered"),
+            verdicts.count("partial"),
             len(step.checklist),
             ended,
             list(self.llm.notices) if self.llm is not None else [],
         )
+
+    def _step_verdicts(self, state: dict[str, Any], step: int) -> list[str]:
+        """The step's verdicts as saved by the last answer; rebuilt only for sessions saved without them."""
+        if not state["answers"].get(str(step), "").strip():
+            return []
+        saved = state.get("ledger", {}).get(str(step))
+        if saved is not None:
+            return list(saved.values())
+        return [i.verdict for i in self._step_items(state, step)]
 
     def _step_items(self, state: dict[str, Any], step: int) -> list[Any]:
         text = state["answers"].get(str(step), "")
@@ -278,7 +290,8 @@ class Interviewer:
             asked=state["asked"],
         )
         notes: list[str] = []
-        reply = self._act(record, state, scenario, step, decision, text, new_flags, notes)
+        worded: dict[str, Any] = {}
+        reply = self._act(record, state, scenario, step, decision, text, new_flags, notes, worded)
         if decision.action not in ("advance", "end"):
             self.repo.save_state(record.id, state)
         meta: dict[str, Any] = {
@@ -287,6 +300,7 @@ class Interviewer:
             "flag": decision.flag_id,
             "reason": decision.reason,
             "step": step.step,
+            **worded,
         }
         if notes:
             meta["notice"] = notes[0]
@@ -314,7 +328,9 @@ class Interviewer:
         text: str,
         new_flags: list[Any],
         notes: list[str],
+        worded: dict[str, Any],
     ) -> str:
+        """The reply for a decision; `worded` receives the prompt when the LLM words it."""
         current = self._current_question(state, step)
         if decision.action == "nudge":
             return f"Take your time. {current}"
@@ -338,6 +354,8 @@ class Interviewer:
             return self._word(
                 "interviewer_challenge",
                 record,
+                state,
+                worded,
                 {
                     "scenario": scenario.prompt,
                     "step_name": step.name,
@@ -357,6 +375,8 @@ class Interviewer:
         return self._word(
             "interviewer_followup",
             record,
+            state,
+            worded,
             {
                 "scenario": scenario.prompt,
                 "step_name": step.name,
@@ -394,21 +414,25 @@ class Interviewer:
             return target
         return " ".join(r.text.split("\n\n", 1)[-1][:400] for r in results) or target
 
-    def _history(self, session_id: str) -> list[dict[str, str]]:
-        messages = []
-        for turn in self.repo.turns(session_id)[-HISTORY_TURNS:]:
-            if turn.role == "interviewer":
-                notice = turn.meta.get("notice")
-                content = turn.content.removeprefix(f"{notice}\n\n") if notice else turn.content
-                messages.append({"role": "assistant", "content": content})
-            else:
-                messages.append({"role": "user", "content": fence_candidate(clean_message(turn.content[:1500]))})
+    def _history(self, session_id: str, state: dict[str, Any]) -> list[dict[str, str]]:
+        """The step's conversation before the current message, exactly as the model saw it on earlier turns,
+        so the server reuses its cache of that prefix. It only grows, until it restarts at a new step or when
+        too long."""
+        turns = self.repo.turns(session_id)[:-1]  # the current message is in the prompt that follows
+        if "history_from" not in state:
+            return conversation(turns[-HISTORY_TURNS:])
+        messages = conversation(turns[state["history_from"] :])
+        if sum(len(m["content"]) for m in messages) > HISTORY_CHARS:
+            state["history_from"] = restart_point(turns, state["history_from"], HISTORY_KEEP)
+            messages = conversation(turns[state["history_from"] :])
         return messages
 
     def _word(
         self,
         template: str,
         record: SessionRecord,
+        state: dict[str, Any],
+        worded: dict[str, Any],
         values: dict[str, str],
         *,
         fallback: str,
@@ -420,10 +444,12 @@ class Interviewer:
         When the LLM call itself fails, a notice for the candidate is added to `notes`."""
         if self.llm is None:
             return fallback
+        prompt = render(template, **values)
+        worded["prompt"] = prompt  # later turns show the model this exact message again
         messages = [
             {"role": "system", "content": self._system_prompt},
-            *self._history(record.id),
-            {"role": "user", "content": render(template, **values)},
+            *self._history(record.id, state),
+            {"role": "user", "content": prompt},
         ]
         try:
             reply = clean_reply("".join(self.llm.stream(messages, max_tokens=80)))
@@ -484,6 +510,7 @@ class Interviewer:
             self.end(record.id)
             return "That was the last step. Thanks, the interview is over and your scorecard is ready."
         state.update(step=finished + 1, step_started=self.clock(), followups=0, hint_level=0, last_question=None)
+        state["history_from"] = len(self.repo.turns(record.id))  # the new step's conversation starts with this reply
         self.repo.save_state(record.id, state)
         step = self.kb.rubric.step(finished + 1)
         return f"Let's move on to step {step.step}, {step.name.lower()}. {step.opening_question}"
@@ -646,6 +673,32 @@ def concept_names(kb: KnowledgeBase) -> set[str]:
         for word in re.findall(r"\b[A-Z][A-Za-z0-9@-]*[A-Z0-9][A-Za-z0-9@-]*\b", concept.explanation):
             names.add(word.lower())  # acronyms and names such as NDCG, PR-AUC, LightGBM
     return names
+
+
+def conversation(turns: list[Any]) -> list[dict[str, str]]:
+    """Chat messages for stored turns. A reply the LLM worded follows the prompt it was worded from (which holds
+    the candidate's message); any other reply follows the candidate's message, fenced as data."""
+    messages: list[dict[str, str]] = []
+    for position, turn in enumerate(turns):
+        if turn.role == "interviewer":
+            notice = turn.meta.get("notice")
+            content = turn.content.removeprefix(f"{notice}\n\n") if notice else turn.content
+            messages.append({"role": "assistant", "content": content})
+            continue
+        following = turns[position + 1] if position + 1 < len(turns) else None
+        prompt = following.meta.get("prompt") if following is not None else None
+        fenced = fence_candidate(clean_message(turn.content[:1500]))
+        content = prompt if isinstance(prompt, str) and prompt else fenced
+        messages.append({"role": "user", "content": content})
+    return messages
+
+
+def restart_point(turns: list[Any], start: int, keep: int) -> int:
+    """Where a conversation that grew too long starts again: its last `keep` messages, from a candidate's."""
+    point = max(start, len(turns) - keep)
+    while point < len(turns) and turns[point].role != "candidate":
+        point += 1
+    return min(point, len(turns))
 
 
 def _chunks(text: str, size: int = 24) -> Iterator[str]:

@@ -82,6 +82,9 @@ def server_command(model: Path, port: int, n_ctx: int, n_threads: int, host: str
         "--port", str(port),
         "--n_ctx", str(n_ctx),
         "--n_threads", str(n_threads),
+        # Logits of the last position only: the server's default keeps every prompt position's logits
+        # (n_ctx x vocabulary floats, 2.5 GB at 4096 tokens) and computes them, which only logprobs need.
+        "--logits_all", "false",
     ]  # fmt: skip
 
 

@@ -229,3 +229,31 @@ def test_final_narrative_is_worded_by_the_llm_when_it_quotes_the_candidate(setup
     report = engine.end(session_id)
     assert report.scorecard is not None and report.scorecard.narrative_source == "llm"
     assert answer in report.scorecard.narrative
+
+
+def test_each_llm_prompt_of_a_step_extends_the_previous_one_so_the_model_cache_is_reused(setup):
+    engine, fake, _, _ = setup
+    session_id, _ = engine.start("mock", scenario_id=SCENARIO.id)
+    first_reply = "Who exactly benefits when this works well?"
+    fake.replies += [first_reply, "How would you measure that over a month?"]
+    say(engine, session_id, "I would build a model that recommends items to users.")
+    say(engine, session_id, "Users should find videos they enjoy, so they come back.")
+    assert len(fake.calls) == 2
+    first, second = fake.calls[0][0], fake.calls[1][0]
+    assert second[: len(first)] == first  # the earlier prompt, unchanged, is the start of the later one
+    assert second[len(first)] == {"role": "assistant", "content": first_reply}
+    assert "Users should find videos they enjoy" in second[-1]["content"]
+    assert sum("Users should find videos they enjoy" in m["content"] for m in second) == 1
+
+
+def test_view_counts_match_the_step_ledger(setup):
+    engine, fake, _, _ = setup
+    session_id, _ = engine.start("mock", scenario_id=SCENARIO.id)
+    fake.replies += ["Who is the feed for?"] * 2
+    say(engine, session_id, "The goal is long-term retention, measured by watch time per daily user.")
+    state = engine.repo.get_session(session_id).state
+    items = engine._step_items(state, 1)
+    view = engine.view(session_id)
+    assert view.covered == sum(i.verdict == "covered" for i in items)
+    assert view.partial == sum(i.verdict == "partial" for i in items)
+    assert view.covered + view.partial > 0
