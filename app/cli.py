@@ -462,8 +462,13 @@ def bench(
     settings = settings_or_exit()
     with clean_errors():
         from app.bench import KEYS, run_bench
+        from app.llm import LLMError
 
-        report = run_bench(turns, settings)
+        try:
+            report = run_bench(turns, settings)
+        except (LLMError, RuntimeError) as exc:  # model file, model server or raw measurement
+            err.print(f"error: {exc}", markup=False, highlight=False)
+            raise typer.Exit(2) from None
     if as_json:
         print(json.dumps(report))
         return

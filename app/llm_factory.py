@@ -142,7 +142,7 @@ RAW_TEXT = (
 )
 
 
-def measure_raw_speed(model: Path, n_threads: int, prompt_tokens: int = 192, gen_tokens: int = 32) -> dict[str, float]:
+def measure_raw_speed(model: Path, n_threads: int, prompt_tokens: int = 128, gen_tokens: int = 16) -> dict[str, float]:
     """llama.cpp's own speed on this machine and model, with no server or app around it: prompt evaluation
     (prefill) and greedy generation in tokens per second, each the median of three runs."""
     from llama_cpp import Llama
