@@ -113,6 +113,17 @@ def late_vs_early_ratio(values: Sequence[float]) -> float | None:
     return round(statistics.median(late) / base, 3) if base > 0 else None
 
 
+def llm_turn_ratio(turns: Sequence[TurnRecord]) -> float | None:
+    """The same ratio over the turns whose reply the model worded: turns that only move to the next step cost no
+    model time and would otherwise decide the ratio by where they fall."""
+    early = [t.ttft_s for t in turns if t.llm_calls and t.turn <= 4]
+    late = [t.ttft_s for t in turns if t.llm_calls and 7 <= t.turn <= 10]
+    if not early or not late:
+        return late_vs_early_ratio([t.ttft_s for t in turns if t.llm_calls])
+    base = statistics.median(early)
+    return round(statistics.median(late) / base, 3) if base > 0 else None
+
+
 def model_bound_fraction(turns: Sequence[TurnRecord]) -> float:
     """The share of all turn time spent inside model calls."""
     total = sum(t.turn_s for t in turns)
@@ -131,6 +142,7 @@ def summarise(turns: Sequence[TurnRecord], retrieval_ms: Sequence[float]) -> dic
         "turn_p50_s": _p50([t.turn_s for t in turns], 3),
         "overhead_p50_ms": _p50([t.overhead_ms for t in turns], 1),
         "late_vs_early_turn_ratio": late_vs_early_ratio([t.ttft_s for t in turns]),
+        "late_vs_early_llm_turn_ratio": llm_turn_ratio(turns),
         "retrieval_p50_ms": _p50(retrieval_ms, 1),
         "model_bound_fraction": model_bound_fraction(turns),
         "llm_ttft_p50_s": _p50([t.llm_ttft_s for t in turns if t.llm_ttft_s is not None], 3),

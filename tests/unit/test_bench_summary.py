@@ -2,11 +2,11 @@
 
 import pytest
 
-from app.bench import TurnRecord, late_vs_early_ratio, model_bound_fraction, percentile, summarise
+from app.bench import TurnRecord, late_vs_early_ratio, llm_turn_ratio, model_bound_fraction, percentile, summarise
 
 
-def turn(n: int, ttft: float, turn_s: float, llm_s: float) -> TurnRecord:
-    return TurnRecord(n, "probe", 1, 1, 100, 30, ttft, ttft, turn_s, llm_s, (turn_s - llm_s) * 1000, 12.0)
+def turn(n: int, ttft: float, turn_s: float, llm_s: float, calls: int = 1) -> TurnRecord:
+    return TurnRecord(n, "probe", 1, calls, 100, 30, ttft, ttft, turn_s, llm_s, (turn_s - llm_s) * 1000, 12.0)
 
 
 def test_percentile_interpolates_and_handles_edges():
@@ -46,3 +46,12 @@ def test_summarise_reports_medians_and_overhead():
     assert summary["retrieval_p50_ms"] == 20.0
     assert summary["late_vs_early_turn_ratio"] == 3.0
     assert summary["model_bound_fraction"] == pytest.approx(15.5 / 18, abs=1e-3)
+
+
+def test_llm_ratio_leaves_out_turns_without_a_model_call():
+    ttfts = [4.0, 0.5, 4.0, 0.5, 9.0, 9.0, 6.0, 0.5, 6.0, 6.0]
+    turns = [turn(n, t, t, t if t > 1 else 0.0, calls=int(t > 1)) for n, t in enumerate(ttfts, start=1)]
+    assert llm_turn_ratio(turns) == 1.5
+    assert late_vs_early_ratio(ttfts) == pytest.approx(6.0 / 2.25, abs=1e-3)
+    assert llm_turn_ratio([turn(1, 2.0, 2.0, 1.0), turn(2, 3.0, 3.0, 2.0)]) == 1.5
+    assert llm_turn_ratio([turn(1, 2.0, 2.0, 0.0, calls=0)]) is None
