@@ -63,23 +63,21 @@ _FRAMINGS = [
 ]
 
 # Words that say how a task is formulated, not what it predicts: they never make a named task foreign.
-FORMULATION = frozenset(
-    stem(w)
-    for w in (
-        "classification classifier classify binary multiclass multi class label labels multilabel regression ranking "
-        "rank ranker learning prediction predict predicting predictive forecasting forecast forecaster detection "
-        "detect detector problem task supervised unsupervised semi self two stage stages pointwise pairwise listwise "
-        "yes probability probabilities score scores scoring retrieval recommendation recommendations recommender "
-        "model models modelling modeling sequence time series text texts image images video videos audio tabular "
-        "per each every day daily hour hourly week weekly user users item items analysis estimation estimate "
-        "standard simple classic plain basically horizon output outputs anomaly anomalies outlier clustering "
-        "segmentation localization object objects matching similarity embedding embeddings nearest neighbour "
-        "neighbor search candidate candidates generation generative survival hazard event quantile calibrated "
-        "risk level based ml machine deep neural network instance instances example examples sample row rows "
-        "record records entity entities pair pairs query queries document documents tagging tag tags type types "
-        "category categories categorical outcome outcomes target targets signal signals step"
-    ).split()
+_FORMULATION_WORDS = (
+    "classification classifier classify binary multiclass multi class label labels multilabel regression ranking "
+    "rank ranker learning prediction predict predicting predictive forecasting forecast forecaster detection "
+    "detect detector problem task supervised unsupervised semi self two stage stages pointwise pairwise listwise "
+    "yes probability probabilities score scores scoring retrieval recommendation recommendations recommender "
+    "model models modelling modeling sequence time series text texts image images video videos audio tabular "
+    "per each every day daily hour hourly week weekly user users item items analysis estimation estimate "
+    "standard simple classic plain basically horizon output outputs anomaly anomalies outlier clustering "
+    "segmentation localization object objects matching similarity embedding embeddings nearest neighbour "
+    "neighbor search candidate candidates generation generative survival hazard event quantile calibrated "
+    "risk level based ml machine deep neural network instance instances example examples sample row rows "
+    "record records entity entities pair pairs query queries document documents tagging tag tags type types "
+    "category categories categorical outcome outcomes target targets signal signals step"
 )
+FORMULATION = frozenset(stem(w) for w in _FORMULATION_WORDS.split())
 
 
 @dataclass(frozen=True)
