@@ -15,6 +15,7 @@ from app.embeddings import Embedder
 from app.evidence import FlagEvidence, ItemEvidence, Ledger, RubricIndex, build_ledger, rubric_index
 from app.injection import find_injections
 from app.knowledge import KnowledgeBase, Scenario
+from app.task_relevance import TaskCheck, task_relevance
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ class Scorecard(BaseModel):
     flags: list[str]
     relevance: float
     evidence_total: float
+    task_framing: str = Field("", description="the answer's own words naming a task other than the one asked")
     narrative: str = ""
     narrative_source: Literal["llm", "ledger"] = "ledger"
     hints_used: int = 0
@@ -84,6 +86,7 @@ class Features:
     red_flags: int
     injection: bool
     vocabulary: int = 99  # distinct rubric key terms the answer uses
+    different_task: bool = False  # the answer names and works on a task other than the one asked
 
 
 # ---------- pure policy ----------
@@ -99,10 +102,13 @@ def step_ratio(items: list[ItemEvidence]) -> float:
 
 
 def decide_band(f: Features) -> Band:
-    """Off topic: no design decisions, or sentences about something else. Strong: broad, specific and sound.
-    Partial: real design content with at most one wrong claim. Weak: everything else."""
+    """Off topic: no design decisions, sentences about something else, or a different task solved. Strong: broad,
+    specific and sound. Partial: real design content with at most one wrong claim. Weak: everything else."""
     if f.red_flags == 0 and (
-        f.relevance < RELEVANCE_FLOOR or f.design_evidence < DESIGN_EVIDENCE_FLOOR or f.vocabulary < VOCABULARY_FLOOR
+        f.relevance < RELEVANCE_FLOOR
+        or f.design_evidence < DESIGN_EVIDENCE_FLOOR
+        or f.vocabulary < VOCABULARY_FLOOR
+        or f.different_task
     ):
         band: Band = "off_topic"
     elif f.evidence >= STRONG_EVIDENCE and f.covered_items >= STRONG_COVERED_ITEMS and f.red_flags <= 1:
@@ -111,7 +117,7 @@ def decide_band(f: Features) -> Band:
         band = "partial"
     else:
         band = "weak"
-    if f.injection and BAND_RANK[band] > BAND_RANK["weak"]:
+    if (f.injection or f.different_task) and BAND_RANK[band] > BAND_RANK["weak"]:
         band = "weak"
     return band
 
@@ -226,7 +232,12 @@ def ledger_feedback(card: Scorecard, kb: KnowledgeBase) -> str:
         parts.append(
             "Instructions addressed to the grader inside an answer are ignored; only the design content counts."
         )
-    if card.band == "off_topic":
+    if card.task_framing:
+        parts.append(
+            f'The answer treats the problem as "{card.task_framing}", which is not the task asked, '
+            "so its design earns little credit."
+        )
+    elif card.band == "off_topic":
         parts.append("The answer does not design a system for this question, so it earns little credit.")
     if card.strengths:
         parts.append("Shown: " + "; ".join(card.strengths[:2]) + ".")
@@ -257,6 +268,7 @@ class Grader:
         ledger = build_ledger(answer, self.index, injections, steps)
         scenario = match_scenario(question, self.kb, self.embedder)
         usable = [s.text for s in ledger.sentences if s.index not in set(ledger.excluded)]
+        task: TaskCheck = task_relevance(self.kb, self.embedder).check(question, scenario, usable)
         graded_steps = sorted({i.step for i in ledger.items})
         features = Features(
             evidence=weighted_evidence(ledger.items),
@@ -266,6 +278,7 @@ class Grader:
             relevance=relevance(question, scenario, usable, self.embedder),
             red_flags=len(ledger.flags),
             injection=bool(injections),
+            different_task=task.mismatch,
         )
         if steps and len(steps) < 7:
             # One step of an interview: judge the step's own coverage rather than a whole design.
@@ -277,6 +290,8 @@ class Grader:
             flags.append("prompt_injection_suspected")
         if band == "off_topic":
             flags.append("off_topic")
+        if task.mismatch:
+            flags.append("different_task")
         if hints_used:
             flags.append("hints_used")
         strengths, gaps, study = strengths_and_gaps(self.kb, ledger, graded_steps)
@@ -302,6 +317,7 @@ class Grader:
             flags=flags,
             relevance=features.relevance,
             evidence_total=round(features.evidence, 2),
+            task_framing=task.foreign_framing.phrase if task.mismatch and task.foreign_framing else "",
             hints_used=hints_used,
         )
         card.narrative = ledger_feedback(card, self.kb)

@@ -8,6 +8,17 @@ from app.feedback import RefinedVerdict, Refinement, apply_refinement, narrative
 from app.grading import Features, Grader, covered_steps_of, decide_band, overall_score
 from app.knowledge import load_knowledge
 from app.settings import PROJECT_DIR
+from app.task_relevance import (
+    Framing,
+    content_words,
+    coverage,
+    framing_is_foreign,
+    framing_phrases,
+    specific_words,
+    task_mismatch,
+    task_relevance,
+)
+from app.tokens import stem
 
 QUESTION = "Design a system that detects fraudulent card payments for an online store."
 STRONG = (
@@ -180,3 +191,100 @@ def test_narrative_validation(grader):
         'You said "I love GPUs a lot".', STRONG, card
     )
     assert "states a score or verdict" in narrative_problems(f'"{quote}" earns a score of 5.', STRONG, card)
+
+
+# ---------- relevance to the asked task ----------
+
+OTHER_TASK = (
+    "I'd approach this as sales volume forecasting: for each merchant, predict the total payment volume for every day "
+    "of the next month. "
+    "Labels are simply the observed daily totals, which we have for years of history. "
+    "Features include the merchant's category, day of week, holidays, promotions and the volume over the last 7 and 28 "
+    "days. "
+    "I'd start with a seasonal naive baseline and then train gradient boosted trees with a time-based split, training "
+    "on older months and validating on the latest one. "
+    "I'd evaluate with mean absolute percentage error per merchant segment, and the forecasts would feed a weekly "
+    "batch job that plans server capacity and cash reserves."
+)
+SAME_TASK = OTHER_TASK.replace(
+    "I'd approach this as sales volume forecasting: for each merchant, predict the total payment volume for every day "
+    "of the next month. ",
+    "I'd frame it as binary classification of each payment as fraudulent or legitimate, scored at checkout. ",
+)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "phrases"),
+    [
+        ("I'd treat this as sentiment analysis: predict whether a review is positive.", ["sentiment analysis"]),
+        ("I'd frame it as binary classification per review at submission, with a cutoff.", ["binary classification"]),
+        ("So the task is to predict which patients come back within a month.", []),
+        ("So this is basically text classification.", ["text classification"]),
+        ("The core problem here is demand forecasting for each store.", ["demand forecasting"]),
+        ("We should treat users with respect and explain the decision.", []),
+    ],
+)
+def test_framing_phrases_name_the_task_without_qualifiers(sentence, phrases):
+    assert framing_phrases(sentence) == phrases
+
+
+def test_specific_words_leave_out_the_formulation():
+    assert specific_words("power output forecasting") == ["power"]
+    assert specific_words("two-stage recommendation") == []
+    assert specific_words("multi-class text classification") == []
+    assert specific_words("customer lifetime value regression") == ["customer", "lifetime", "value"]
+
+
+def test_mismatch_policy_needs_a_foreign_named_task_and_little_echo_of_the_question():
+    foreign = Framing("s", "sentiment analysis", ("sentiment",), ("sentiment",), 0.3)
+    paraphrase = Framing("s", "fake review detection", ("fake", "review"), ("fake",), 0.65)
+    generic = Framing("s", "binary classification", (), (), 0.3)
+    assert framing_is_foreign(foreign) and not framing_is_foreign(paraphrase) and not framing_is_foreign(generic)
+    assert task_mismatch([generic, foreign], coverage=0.1)
+    assert not task_mismatch([foreign], coverage=0.6)  # it names another task but works on the asked one
+    assert not task_mismatch([generic, paraphrase], coverage=0.1)
+
+
+def test_coverage_weights_the_question_terms_the_answer_echoes(grader):
+    checker = task_relevance(grader.kb, grader.embedder)
+    terms = content_words("Detect fraudulent card payments")
+    echoed = checker.echoes(terms, ["Fraudulent payments are rare."])
+    assert echoed[stem("fraudulent")] == 1.0 and echoed[stem("card")] == 0.0
+    assert coverage(echoed, checker.weights) < coverage({s: 1.0 for s in echoed}, checker.weights) == 1.0
+
+
+def test_fluent_answer_to_a_different_task_is_off_topic(grader):
+    card = grader.grade(QUESTION, OTHER_TASK)
+    assert card.band == "off_topic" and card.overall < 1.5
+    assert {"off_topic", "different_task"} <= set(card.flags)
+    assert card.task_framing == "sales volume forecasting" and card.task_framing in card.narrative
+    assert card.covered_steps == []
+
+
+def test_the_same_design_framed_as_the_asked_task_is_not(grader):
+    card = grader.grade(QUESTION, SAME_TASK)
+    assert "different_task" not in card.flags and card.task_framing == ""
+    assert card.band in ("partial", "strong")
+    assert "different_task" not in grader.grade(QUESTION, STRONG).flags
+
+
+def test_naming_the_task_in_other_words_keeps_an_on_task_answer(grader):
+    question = "Design a system that predicts which subscribers of a video streaming service will cancel next month."
+    answer = (
+        "I'd frame it as churn prediction: for each subscriber, the probability that they cancel within the next "
+        "month, scored weekly in batch. "
+        "Labels come from cancellations, with subscribers who cancel in the 30 days after the scoring date as "
+        "positives. "
+        "Features: viewing hours per week and their trend, days since the last session, failed payments and plan "
+        "type, all computed before the scoring date. "
+        "I'd start with logistic regression as a baseline, then gradient boosted trees, with a time-based split. "
+        "I'd measure PR-AUC and precision among the top 5% of subscribers the retention team can contact."
+    )
+    card = grader.grade(question, answer)
+    assert "different_task" not in card.flags and card.band != "off_topic"
+
+
+def test_band_policy_caps_a_different_task():
+    base = dict(evidence=30.0, design_evidence=20.0, covered_items=10, relevance=0.5, red_flags=0, injection=False)
+    assert decide_band(Features(**base, different_task=True)) == "off_topic"
+    assert decide_band(Features(**{**base, "red_flags": 1}, different_task=True)) == "weak"

@@ -1,0 +1,269 @@
+"""Whether an answer works on the task its question asks: the task the answer names, and the question's own terms.
+
+An eloquent answer to a neighbouring task ("treat this as sentiment analysis" when the question asks for fake-review
+detection) shares the domain's vocabulary, so sentence similarity alone rates it relevant. Two checks catch it:
+
+- **The named task.** When the answer states its framing ("I'd frame it as ...", "the task is ..."), the words of that
+  framing that are not generic formulation words ("binary classification", "ranking", "per user") must come from the
+  question (or its scenario): "sentiment" or "power output" are foreign to a question about fake reviews or gearbox
+  failures.
+- **The question's terms.** The share of the question's content terms, weighted by how rare they are in the knowledge
+  base, that the answer uses. An answer to the asked task echoes its distinctive words ("fake", "gearbox").
+
+The answer is judged to solve a different task only when both point the same way.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.embeddings import Embedder
+from app.knowledge import KnowledgeBase, Scenario
+from app.tokens import STOPWORDS, stem, words
+
+# Policy constants (see `task_mismatch`).
+FOREIGN_SHARE = 0.5  # at least this share of a named task's specific words is foreign to the question
+WORD_MATCH = 0.45  # cosine at which a word counts as the same idea as a question word ("fraud" ~ "fake")
+PHRASE_MATCH = 0.5  # a named task this close to the question as a whole is the asked task, worded differently
+COVERAGE_FLOOR = 0.35  # an answer that uses more of the question's weighted terms is on task whatever it names
+MAX_FRAMING_WORDS = 8
+ECHO_SIMILARITY = 0.6  # an answer word this close to a question term echoes it at half weight ("defect" ~ "flaw")
+ECHO_PARTIAL = 0.5
+MAX_ECHO_WORDS = 150  # answer words compared in meaning with the question's terms, the rarest first
+
+_PHRASE = r"(?P<phrase>[^:;,.()\n]{3,120})"
+_FRAMINGS = [
+    re.compile(
+        r"\b(?:treat|treating|frame|framing|approach|see|view|cast|pose|formulate|tackle)\s+"
+        r"(?:this|it|the\s+(?:problem|task|question))\s+as\s+(?:an?\s+)?" + _PHRASE,
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"\b(?:the|my|our|this|core)\s+(?:ml\s+|core\s+|main\s+|actual\s+|underlying\s+)?(?:task|problem)\s+"
+        r"(?:here\s+)?(?:is|becomes|would\s+be)\s+(?:really\s+|basically\s+|essentially\s+)?(?:an?\s+)?" + _PHRASE,
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"\bas\s+an?\s+(?:ml|machine\s+learning)\s+(?:task|problem),?\s+(?:that's|that\s+is|this\s+is|it's|it\s+is)\s+"
+        r"(?:an?\s+)?" + _PHRASE,
+        re.IGNORECASE,
+    ),
+    re.compile(
+        r"\b(?:this|it)\s+is\s+(?:basically|essentially|really|just|simply|fundamentally|primarily)\s+(?:an?\s+)?"
+        + _PHRASE,
+        re.IGNORECASE,
+    ),
+    re.compile(r"\b(?:this|it)\s+is\s+an?\s+(?P<phrase>[^:;,.()\n]{3,60}?)\s+(?:problem|task)\b", re.IGNORECASE),
+]
+
+# Words that say how a task is formulated, not what it predicts: they never make a named task foreign.
+_FORMULATION_WORDS = (
+    "classification classifier classify binary multiclass multi class label labels multilabel regression ranking "
+    "rank ranker learning prediction predict predicting predictive forecasting forecast forecaster detection "
+    "detect detector problem task supervised unsupervised semi self two stage stages pointwise pairwise listwise "
+    "yes probability probabilities score scores scoring retrieval recommendation recommendations recommender "
+    "model models modelling modeling sequence time series text texts image images video videos audio tabular "
+    "per each every day daily hour hourly week weekly user users item items analysis estimation estimate "
+    "standard simple classic plain basically horizon output outputs anomaly anomalies outlier clustering "
+    "segmentation localization object objects matching similarity embedding embeddings nearest neighbour "
+    "neighbor search candidate candidates generation generative survival hazard event quantile calibrated "
+    "risk level based ml machine deep neural network instance instances example examples sample row rows "
+    "record records entity entities pair pairs query queries document documents tagging tag tags type types "
+    "category categories categorical outcome outcomes target targets signal signals step"
+)
+FORMULATION = frozenset(stem(w) for w in _FORMULATION_WORDS.split())
+
+
+@dataclass(frozen=True)
+class Framing:
+    """The answer's own words naming its task, and those of them the question does not use."""
+
+    sentence: str
+    phrase: str
+    specific: tuple[str, ...]
+    foreign: tuple[str, ...]
+    similarity: float  # cosine of the phrase with the question
+
+
+@dataclass(frozen=True)
+class TaskCheck:
+    framings: tuple[Framing, ...]
+    coverage: float | None  # weighted share of the question's terms the answer uses (measured only when needed)
+    mismatch: bool
+
+    @property
+    def foreign_framing(self) -> Framing | None:
+        """The first framing that names a task foreign to the question."""
+        return next((f for f in self.framings if framing_is_foreign(f)), None)
+
+
+# A named task ends where a qualifier starts: "binary classification | per review at submission".
+_QUALIFIER = re.compile(
+    r"\s(?:at|per|for|with|where|when|while|using|from|on|in|within|over|across|by|of|that|which|so|because|"
+    r"and then|then|to|into|between|given|based)\s.*$",
+    re.IGNORECASE,
+)
+
+
+def framing_phrases(sentence: str) -> list[str]:
+    """Task names the sentence states ("treat this as X", "the task is X"), without their qualifiers.
+    A goal restated as an infinitive ("the task is to predict ...") names no task."""
+    found: list[str] = []
+    for pattern in _FRAMINGS:
+        for match in pattern.finditer(sentence):
+            raw = match.group("phrase").strip()
+            if re.match(r"(?:to|about|how|what|whether|that)\b", raw, re.IGNORECASE):
+                continue
+            phrase = " ".join(_QUALIFIER.sub("", f" {raw}").split()[:MAX_FRAMING_WORDS])
+            if phrase and phrase not in found:
+                found.append(phrase)
+    return found
+
+
+def content_words(text: str) -> list[str]:
+    """Lowercase words that carry meaning: no stopwords, numbers or very short tokens."""
+    return [w for w in words(text) if w not in STOPWORDS and len(w) > 2 and not w.isdigit()]
+
+
+def specific_words(phrase: str) -> list[str]:
+    """The words of a named task that say what it is about, formulation words left out."""
+    out: list[str] = []
+    for word in content_words(phrase.replace("-", " ").replace("/", " ")):
+        if stem(word) not in FORMULATION and word not in out:
+            out.append(word)
+    return out
+
+
+def framing_is_foreign(framing: Framing) -> bool:
+    """A named task is foreign when most of its specific words are, and it is not a paraphrase of the question."""
+    if not framing.specific:
+        return False
+    share = len(framing.foreign) / len(framing.specific)
+    return share >= FOREIGN_SHARE and framing.similarity < PHRASE_MATCH
+
+
+def task_mismatch(framings: list[Framing] | tuple[Framing, ...], coverage: float) -> bool:
+    """Solves a different task: it names a task foreign to the question and barely uses the question's terms."""
+    return coverage < COVERAGE_FLOOR and any(framing_is_foreign(f) for f in framings)
+
+
+class TermWeights:
+    """Inverse document frequency of word stems over the knowledge base: rare words say what a question is about."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        docs: list[str] = []
+        for c in kb.concepts.values():
+            docs.append(" ".join([c.title, c.explanation, c.when_to_use, c.tradeoffs, *c.key_points, *c.probes]))
+        for _step, item in kb.rubric.items():
+            docs.append(" ".join([item.description, *item.examples]))
+        for scenario in kb.questions.scenarios:
+            docs.append(f"{scenario.prompt} {scenario.ml_task}")
+        counts: Counter[str] = Counter()
+        for doc in docs:
+            counts.update({stem(w) for w in words(doc)})
+        self._counts = counts
+        self._n = len(docs)
+
+    def weight(self, stem_: str) -> float:
+        return math.log((self._n + 1) / (self._counts[stem_] + 1))
+
+
+def coverage(echoes: dict[str, float], weights: TermWeights) -> float:
+    """Weighted share of the question's content terms (stem: echo 0..1) that the answer uses."""
+    total = sum(weights.weight(s) for s in echoes)
+    if not total:
+        return 1.0
+    return round(sum(weights.weight(s) * echo for s, echo in echoes.items()) / total, 3)
+
+
+class TaskRelevance:
+    """Checks answers against their question's task; word vectors are memoised per process."""
+
+    def __init__(self, kb: KnowledgeBase, embedder: Embedder) -> None:
+        self.embedder = embedder
+        self.weights = TermWeights(kb)
+        self._vectors: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def word_vectors(self, items: list[str]) -> np.ndarray:
+        with self._lock:
+            new = [w for w in dict.fromkeys(items) if w not in self._vectors]
+            if new:
+                if len(self._vectors) > 20000:
+                    self._vectors.clear()
+                self._vectors.update(zip(new, self.embedder.encode(new), strict=True))
+            if not items:
+                return np.zeros((0, self.embedder.dimension), dtype=np.float32)
+            return np.stack([self._vectors[w] for w in items])
+
+    def foreign_words(self, specific: list[str], allowed: list[str]) -> list[str]:
+        """Specific words neither used by the question (as stems) nor close in meaning to one of its words."""
+        allowed_stems = {stem(w) for w in allowed}
+        unknown = [w for w in specific if stem(w) not in allowed_stems]
+        if not unknown or not allowed:
+            return unknown
+        sims = self.word_vectors(unknown) @ self.word_vectors(allowed).T
+        return [w for w, row in zip(unknown, sims, strict=True) if float(row.max()) < WORD_MATCH]
+
+    def echoes(self, question_terms: list[str], sentences: list[str]) -> dict[str, float]:
+        """Per question stem: 1 when the answer uses it, ECHO_PARTIAL when it uses a word close in meaning, else 0."""
+        answer_words = list(dict.fromkeys(w for s in sentences for w in content_words(s)))
+        answer_stems = {stem(w) for w in answer_words}
+        first = {stem(w): w for w in reversed(question_terms)}
+        out = {s: 1.0 for s in first if s in answer_stems}
+        rest = [w for s, w in first.items() if s not in out]
+        # A bound on the work for very long answers: the rarer words are the likelier stand-ins.
+        rare = sorted(answer_words, key=lambda w: (-self.weights.weight(stem(w)), w))[:MAX_ECHO_WORDS]
+        if rest and rare:
+            sims = self.word_vectors(rest) @ self.word_vectors(rare).T
+            for word, row in zip(rest, sims, strict=True):
+                out[stem(word)] = ECHO_PARTIAL if float(row.max()) >= ECHO_SIMILARITY else 0.0
+        for s in first:
+            out.setdefault(s, 0.0)
+        return out
+
+    def check(self, question: str, scenario: Scenario | None, sentences: list[str]) -> TaskCheck:
+        """The answer's named tasks, its use of the question's terms, and whether it solves a different task."""
+        asked = scenario.prompt if scenario is not None and question.strip() == scenario.id else question
+        question_terms = content_words(asked)
+        allowed = list(question_terms)
+        if scenario is not None:
+            allowed += content_words(f"{scenario.ml_task} {' '.join(scenario.key_terms)}")
+        allowed = list(dict.fromkeys(allowed))
+        target = self.embedder.encode_one(asked)
+        framings: list[Framing] = []
+        for sentence in sentences:
+            for phrase in framing_phrases(sentence):
+                specific = specific_words(phrase)
+                framings.append(
+                    Framing(
+                        sentence=sentence,
+                        phrase=phrase,
+                        specific=tuple(specific),
+                        foreign=tuple(self.foreign_words(specific, allowed)),
+                        similarity=round(float(self.embedder.encode_one(phrase) @ target), 3),
+                    )
+                )
+        if not any(framing_is_foreign(f) for f in framings):
+            return TaskCheck(tuple(framings), None, False)
+        share = coverage(self.echoes(question_terms, sentences), self.weights)
+        return TaskCheck(tuple(framings), share, task_mismatch(framings, share))
+
+
+_checkers: dict[int, TaskRelevance] = {}
+_checkers_lock = threading.Lock()
+
+
+def task_relevance(kb: KnowledgeBase, embedder: Embedder) -> TaskRelevance:
+    """The process-wide checker for a knowledge base and embedder."""
+    with _checkers_lock:
+        key = id(kb) ^ id(embedder)
+        if key not in _checkers:
+            _checkers[key] = TaskRelevance(kb, embedder)
+        return _checkers[key]
