@@ -121,7 +121,7 @@ def build_ui(room: Room, *, model_concurrency: int = 1) -> gr.Blocks:
                     resume_pick = gr.Dropdown([], label="Session to resume or look at", scale=3)
                     resume_btn = gr.Button("Resume", scale=1)
                     refresh_btn = gr.Button("Refresh", scale=1)
-                mastery = gr.LinePlot(
+                mastery = gr.ScatterPlot(  # points: a first session is visible too
                     x="time", y="score", color="step", y_lim=[0, 4], label="Mastery per step over time (0-4)"
                 )
             with gr.Tab("Answer review", id="review"):
