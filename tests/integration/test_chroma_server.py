@@ -83,5 +83,5 @@ def test_ingest_and_search_against_a_chroma_server(chroma_server, tmp_path):
 
 def test_an_unreachable_chroma_server_is_a_clear_store_error(tmp_path):
     settings = load_settings(data_dir=tmp_path / "data", chroma_mode="http", chroma_port=free_port())
-    with pytest.raises(StoreError, match=rf"Could not open the Chroma store at 127\.0\.0\.1:{settings.chroma_port}"):
+    with pytest.raises(StoreError, match=rf"Could not reach the Chroma server at 127\.0\.0\.1:{settings.chroma_port}"):
         open_store(settings).count()
