@@ -30,7 +30,7 @@ def e2e_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("e2e-data")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def served(e2e_data_dir: Path) -> Iterator[Served]:
     app = Served(e2e_data_dir)
     ARTIFACTS.mkdir(exist_ok=True)
@@ -39,7 +39,7 @@ def served(e2e_data_dir: Path) -> Iterator[Served]:
     app.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

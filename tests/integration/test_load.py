@@ -16,6 +16,7 @@ import json
 import re
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -177,9 +178,12 @@ def load_run(
     """Serve the app, run the candidates within `timeout_s`, stop the app, then check and publish."""
     app = Served(data_dir, env=env)
     try:
-        outcome = asyncio.run(
-            asyncio.wait_for(run_candidates(app.url, candidates, turns, echoed=echoed), timeout=timeout_s)
-        )
+        # A thread of its own: another test's library (Playwright's sync API) may hold an event loop in this one.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            outcome = pool.submit(
+                asyncio.run,
+                asyncio.wait_for(run_candidates(app.url, candidates, turns, echoed=echoed), timeout=timeout_s),
+            ).result()
     finally:
         app.stop()
     report = figures(name, candidates, turns, outcome)
