@@ -9,6 +9,7 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from app.report import escape_text
 from app.room import ALL_TOPICS, RANDOM, Room, RoomError, Snapshot, friendly
 
 log = logging.getLogger(__name__)
@@ -192,7 +193,7 @@ def build_ui(room: Room, *, model_concurrency: int = 1) -> gr.Blocks:
             """Show the message at once, with the thinking line, even while the model serves someone else."""
             if room.owned(session_id, user_of(request)) is None:
                 return {pending: "", status: "Start an interview first, then type your answer."}
-            shown = [*(history_now or []), {"role": "user", "content": _escape(text)}]
+            shown = [*(history_now or []), {"role": "user", "content": escape_text(text)}]
             return {message: "", pending: text, chat: [*shown, {"role": "assistant", "content": THINKING}], status: ""}
 
         def on_reply(text: str, session_id: Any, history_now: list, request: gr.Request) -> Iterator[dict[Any, Any]]:
@@ -205,7 +206,7 @@ def build_ui(room: Room, *, model_concurrency: int = 1) -> gr.Blocks:
             try:
                 for piece in room.say(record.id, text):
                     reply += piece
-                    yield {chat: [*shown, {"role": "assistant", "content": _escape(reply)}]}
+                    yield {chat: [*shown, {"role": "assistant", "content": escape_text(reply)}]}
             except Exception as exc:
                 if not isinstance(exc, RoomError):
                     log.exception("turn failed in session %s", record.id)
@@ -337,12 +338,6 @@ def _api(room: Room, model_group: dict[str, Any]) -> None:
     gr.api(say, api_name="say", **model_group)
     gr.api(turns, api_name="turns")
     gr.api(end, api_name="end", **model_group)
-
-
-def _escape(text: str) -> str:
-    from app.report import escape_text
-
-    return escape_text(text)
 
 
 def _stored(room: Room, session_id: str, text: str) -> bool:
