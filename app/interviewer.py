@@ -34,11 +34,12 @@ from app.policy import (
 )
 from app.prompts import fence_candidate, load_template, render
 from app.repository import SessionRecord, SessionRepository
-from app.retrieval import HybridRetriever
+from app.retrieval import HybridRetriever, SearchResult, blend_query
 
 log = logging.getLogger(__name__)
 
 MAX_FOLLOWUPS = 3
+CONTEXT_SENTENCES = 3  # the claim's last sentences that steer the notes' query
 HISTORY_TURNS = 6  # sessions saved before `history_from` existed: the last this many messages
 HISTORY_CHARS = 6000  # a step's conversation longer than this restarts from its last few messages
 HISTORY_KEEP = 4  # messages kept when the conversation restarts
@@ -404,11 +405,21 @@ class Interviewer:
             and (t.lower() in self._concept_names or any(ch.isdigit() or ch in "-/@" for ch in t))
         ]
 
-    def _context(self, claim: str, target: str) -> str:
+    def notes_for(self, claim: str, target: str) -> list[SearchResult]:
+        """Reference passages on the target, in the light of the claim. The query's vector is blended from the
+        claim's last sentences and the target, which the ledger and the rubric index have already embedded, so
+        a turn does not run the embedding model again for its query."""
         if self.retriever is None:
-            return target
+            return []
+        sentences = [s.text for s in split_sentences(claim)][-CONTEXT_SENTENCES:]
+        embedder = self.grader.embedder
+        vector = blend_query(embedder.encode(sentences), embedder.encode_one(target))
+        return self.retriever.search(f"{claim[-400:]} {target}", k=2, vector=vector)
+
+    def _context(self, claim: str, target: str) -> str:
+        """The notes' text for a prompt; the target itself when there are none."""
         try:
-            results = self.retriever.search(f"{claim[-400:]} {target}", k=2)
+            results = self.notes_for(claim, target)
         except Exception as exc:  # retrieval must never break a turn
             log.warning("retrieval failed: %s", exc)
             return target

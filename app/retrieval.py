@@ -52,6 +52,17 @@ def collapse_sections(fused: list[tuple[str, float]], metadata: dict[str, dict[s
     return firsts + rest
 
 
+def blend_query(claim_vectors: np.ndarray, target_vector: np.ndarray, claim_weight: float = 0.3) -> np.ndarray:
+    """A query vector for "notes on this target, in the light of what was said": the normalised mean of the
+    claim's sentence vectors and the target's vector, weighted, then normalised again."""
+    if claim_vectors.size == 0:
+        return target_vector
+    claim = claim_vectors.mean(axis=0)
+    claim = claim / (np.linalg.norm(claim) or 1.0)
+    query = claim_weight * claim + (1 - claim_weight) * target_vector
+    return np.asarray(query / (np.linalg.norm(query) or 1.0), dtype=np.float32)
+
+
 def matches_filter(metadata: dict[str, Any], topic: str | None, step: int | None) -> bool:
     if topic and metadata.get("topic") != topic:
         return False
@@ -138,16 +149,26 @@ class HybridRetriever:
         names = [r.heading.split(" > ")[-1] for r in self.thesaurus.search(query, self.expand_with)]
         return " ".join([query, *names])
 
-    def search(self, query: str, k: int = 5, topic: str | None = None, step: int | None = None) -> list[SearchResult]:
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        topic: str | None = None,
+        step: int | None = None,
+        *,
+        vector: np.ndarray | None = None,
+    ) -> list[SearchResult]:
+        """The k best passages for a query. `vector` is the query's embedding when the caller already has it
+        (composed from vectors it computed for other reasons); BM25 still reads the query text."""
         query = query.strip()
         if not query:
             return []
         lexical = self.lexical
         by_id = {c.id: c for c in lexical.chunks}
         expanded = self.expand(lexical.speller.correct_text(query) or query)
-        dense_hits = self.store.query(
-            self.embedder.encode_one(expanded), self.candidates, where=chroma_where(topic, step)
-        )
+        if vector is None:
+            vector = self.embedder.encode_one(expanded)
+        dense_hits = self.store.query(vector, self.candidates, where=chroma_where(topic, step))
         lexical_hits = lexical.search(expanded, self.candidates, topic, step)
         dense_ids = [h.id for h in dense_hits]
         lexical_ids = [lexical.chunks[pos].id for pos, _ in lexical_hits]

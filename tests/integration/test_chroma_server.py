@@ -64,9 +64,7 @@ def wait_for_heartbeat(port: int, process: subprocess.Popen, log: Path, timeout_
 
 def test_ingest_and_search_against_a_chroma_server(chroma_server, tmp_path):
     port, server_folder = chroma_server
-    settings = load_settings(
-        data_dir=tmp_path / "data", chroma_mode="http", chroma_host="127.0.0.1", chroma_port=port
-    )
+    settings = load_settings(data_dir=tmp_path / "data", chroma_mode="http", chroma_host="127.0.0.1", chroma_port=port)
 
     report = ensure_knowledge(settings)
     assert report.embedded == report.chunks > 50

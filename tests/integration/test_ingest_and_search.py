@@ -109,3 +109,15 @@ def test_guide_ingests_cleanly_into_its_own_collection(settings, tmp_path):
     for chunk in chunks:
         assert "\u00f0" not in chunk.document and "\u00e2\u20ac" not in chunk.document
     assert ingest_paths(settings, [copy.parent], "guide").embedded == 0
+
+
+def test_search_with_a_given_vector_does_not_embed_the_query(settings, tmp_path):
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus)
+    ingest_paths(settings, [corpus], "vectors")
+    retriever = retriever_for(settings, "vectors")
+    vector = retriever.embedder.encode_one("serving predictions per request within a latency budget")
+    calls = retriever.embedder.calls
+    results = retriever.search("zzz unmatched words", k=1, vector=vector)
+    assert retriever.embedder.calls == calls
+    assert results and results[0].lexical_rank is None and "Batch inference" in results[0].heading

@@ -61,3 +61,19 @@ def test_speller_fixes_typos_against_vocabulary():
     assert speller.correct_text("Regularizaton, and imputaton?") == "regularization, and imputation?"
     assert speller.correct("bm25") == "bm25"
     assert speller.correct("zzzzzz") == "zzzzzz"
+
+
+def test_blended_query_is_a_unit_vector_weighted_towards_the_target():
+    import numpy as np
+
+    from app.retrieval import blend_query
+
+    target = np.array([1.0, 0.0, 0.0], dtype=np.float32)
+    claim = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], dtype=np.float32)
+    blended = blend_query(claim, target)
+    assert abs(float(np.linalg.norm(blended)) - 1.0) < 1e-6
+    assert blended[0] > blended[1] > 0 and blended[1] == blended[2]  # sentences count equally
+    assert np.allclose(blend_query(claim, target, claim_weight=0.0), target)
+    leaning = blend_query(claim, target, claim_weight=0.7)
+    assert leaning[1] > blended[1]
+    assert np.allclose(blend_query(np.zeros((0, 3), dtype=np.float32), target), target)
