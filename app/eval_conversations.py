@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.interviewer import Interviewer
+from app.interviewer import Interviewer, interviewer_secrets
 from app.jsonl import load_jsonl
-from app.policy import secret_snippets
 
 MAX_REPLY_CHARS = 420
 KIND_ACTIONS = {
@@ -103,9 +102,7 @@ def check_reply(
 
 def evaluate(engine: Interviewer, cases: list[ConversationCase]) -> dict[str, Any]:
     runs = knowledge_runs(engine)
-    from app.prompts import load_template
-
-    secrets = secret_snippets(load_template("interviewer_system"))
+    secrets = interviewer_secrets()
     results = [run_case(engine, case, runs, secrets) for case in cases]
     timings = [t for r in results for t in r.turn_seconds]
     return {

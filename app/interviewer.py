@@ -32,13 +32,14 @@ from app.policy import (
     secret_snippets,
     truncate_view,
 )
-from app.prompts import fence_candidate, load_template, render
+from app.prompts import fence_candidate, render
 from app.repository import SessionRecord, SessionRepository
 from app.retrieval import HybridRetriever, SearchResult, blend_query
 
 log = logging.getLogger(__name__)
 
 MAX_FOLLOWUPS = 3
+NOTES_CHARS = 360  # reference notes per prompt: every character is prompt the model reads on that turn
 CONTEXT_SENTENCES = 3  # the claim's last sentences that steer the notes' query
 HISTORY_TURNS = 6  # sessions saved before `history_from` existed: the last this many messages
 HISTORY_CHARS = 6000  # a step's conversation longer than this restarts from its last few messages
@@ -90,8 +91,7 @@ class Interviewer:
     rng: random.Random = field(default_factory=random.Random)
 
     def __post_init__(self) -> None:
-        self._system_prompt = load_template("interviewer_system").strip()
-        self._secrets = secret_snippets(self._system_prompt)
+        self._secrets = interviewer_secrets()
         self._concept_names = concept_names(self.kb)
 
     # ---------- starting ----------
@@ -358,7 +358,6 @@ class Interviewer:
                 state,
                 worded,
                 {
-                    "scenario": scenario.prompt,
                     "step_name": step.name,
                     "claim_quote": flag.quote,
                     "context": self._context(flag.quote, flag.claim),
@@ -379,7 +378,6 @@ class Interviewer:
             state,
             worded,
             {
-                "scenario": scenario.prompt,
                 "step_name": step.name,
                 "context": self._context(text, item.description),
                 "candidate": fence_candidate(text[-1500:]),
@@ -423,7 +421,7 @@ class Interviewer:
         except Exception as exc:  # retrieval must never break a turn
             log.warning("retrieval failed: %s", exc)
             return target
-        return " ".join(r.text.split("\n\n", 1)[-1][:400] for r in results) or target
+        return trim_notes([r.text.split("\n\n", 1)[-1] for r in results], NOTES_CHARS) or target
 
     def _history(self, session_id: str, state: dict[str, Any]) -> list[dict[str, str]]:
         """The step's conversation before the current message, exactly as the model saw it on earlier turns,
@@ -458,7 +456,7 @@ class Interviewer:
         prompt = render(template, **values)
         worded["prompt"] = prompt  # later turns show the model this exact message again
         messages = [
-            {"role": "system", "content": self._system_prompt},
+            {"role": "system", "content": system_prompt(self.scenario_of(record))},
             *self._history(record.id, state),
             {"role": "user", "content": prompt},
         ]
@@ -468,7 +466,8 @@ class Interviewer:
             log.warning("interviewer reply fell back to the knowledge base: %s", exc)
             notes.append(fallback_notice(str(exc)))
             return fallback
-        problems = reply_problems(reply, forbidden, self._secrets)
+        earlier = [t.content for t in self.repo.turns(record.id) if t.role == "interviewer"]
+        problems = reply_problems(reply, forbidden, self._secrets, earlier=earlier)
         if problems:
             log.info("interviewer reply rejected (%s); using the knowledge base's wording", ", ".join(problems))
             return fallback
@@ -669,6 +668,35 @@ class Interviewer:
         self.repo.save_state(record.id, state)
         nxt = self._drill(state)
         return f"Question {state['index'] + 1}: {nxt.question}", {"action": "next", "drill": nxt.id}
+
+
+def trim_notes(passages: list[str], limit: int) -> str:
+    """Whole sentences from the passages, best passage first, up to `limit` characters; a first sentence that is
+    longer on its own is cut at a word."""
+    kept: list[str] = []
+    used = 0
+    for passage in passages:
+        for sentence in re.split(r"(?<=[.!?])\s+", " ".join(passage.split())):
+            if not sentence:
+                continue
+            if used + len(sentence) + 1 > limit:
+                if not kept:
+                    kept.append(sentence[:limit].rsplit(" ", 1)[0] + " ...")
+                return " ".join(kept)
+            kept.append(sentence)
+            used += len(sentence) + 1
+    return " ".join(kept)
+
+
+def system_prompt(scenario: Scenario) -> str:
+    """The interviewer's instructions for one session: the same on every turn, so the model server keeps them
+    in its cache from the first turn to the last."""
+    return render("interviewer_system", scenario=scenario.prompt).strip()
+
+
+def interviewer_secrets() -> list[str]:
+    """Runs of the instructions (without the scenario, which replies may echo) that a reply must never repeat."""
+    return secret_snippets(render("interviewer_system", scenario="").strip())
 
 
 def concept_names(kb: KnowledgeBase) -> set[str]:

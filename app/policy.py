@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
@@ -158,8 +159,19 @@ _QUESTION_MARK = re.compile(r"\?")
 _SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
 
 
-def reply_problems(reply: str, forbidden: list[str], secrets: list[str], max_chars: int = 320) -> list[str]:
-    """Why an LLM-worded interviewer question cannot be shown (empty when it can)."""
+def same_question(a: str, b: str, threshold: float = 0.8) -> bool:
+    """Whether two questions are the same up to a few words (overlap of their word sets)."""
+    first, second = set(re.findall(r"[a-z0-9]+", a.lower())), set(re.findall(r"[a-z0-9]+", b.lower()))
+    if not first or not second:
+        return False
+    return len(first & second) / len(first | second) >= threshold
+
+
+def reply_problems(
+    reply: str, forbidden: list[str], secrets: list[str], max_chars: int = 320, earlier: Sequence[str] = ()
+) -> list[str]:
+    """Why an LLM-worded interviewer question cannot be shown (empty when it can). `earlier` holds what the
+    interviewer already said in the session: a small model sometimes copies its previous question."""
     text = reply.strip()
     problems = []
     if not text:
@@ -178,6 +190,8 @@ def reply_problems(reply: str, forbidden: list[str], secrets: list[str], max_cha
         problems.append("repeats the system prompt")
     if "<" in text and ">" in text:
         problems.append("contains markup")
+    if any(same_question(text, said) for said in earlier):
+        problems.append("repeats an earlier question")
     return problems
 
 

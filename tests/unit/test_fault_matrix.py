@@ -27,6 +27,7 @@ KB = load_knowledge(PROJECT_DIR / "knowledge")
 SCENARIO = KB.questions.scenarios[0]
 ANSWER = "I would build a model that recommends items to users."
 QUESTION = "How would you know that the feature works for the people who use it?"
+FOLLOW_UP = "Which signal would tell you first that the rollout is going wrong?"
 
 
 @pytest.fixture(scope="module")
@@ -55,13 +56,13 @@ def sent_texts(fake: FakeChatModel) -> list[str]:
 def assert_still_usable(engine: Interviewer, fake: FakeChatModel, repo: SessionRepository, session_id: str) -> None:
     """A normal answer after the bad input is stored and answered by the LLM, and the session view works."""
     before = len(repo.turns(session_id))
-    fake.replies.append(QUESTION)
+    fake.replies.append(FOLLOW_UP)  # a question not asked before: a repeated one would be replaced
     reply = say(engine, session_id, ANSWER)
     turns = repo.turns(session_id)
     assert len(turns) == before + 2
     assert (turns[-2].role, turns[-2].content) == ("candidate", ANSWER)
     assert turns[-1].content == reply and reply.strip()
-    assert QUESTION in reply  # the LLM worded it: the engine is healthy again
+    assert FOLLOW_UP in reply  # the LLM worded it: the engine is healthy again
     assert not engine.view(session_id).ended
 
 

@@ -246,6 +246,28 @@ def test_each_llm_prompt_of_a_step_extends_the_previous_one_so_the_model_cache_i
     assert sum("Users should find videos they enjoy" in m["content"] for m in second) == 1
 
 
+def test_the_scenario_and_rules_are_in_the_stable_system_prompt_not_in_every_turn(setup):
+    engine, fake, _, _ = setup
+    session_id, _ = engine.start("mock", scenario_id=SCENARIO.id)
+    fake.replies.append("Who exactly benefits when this works well?")
+    say(engine, session_id, "I would build a model that recommends items to users.")
+    system, request = fake.calls[0][0][0]["content"], fake.calls[0][0][-1]["content"]
+    assert SCENARIO.prompt in system and "Reply with the question only" in system
+    assert SCENARIO.prompt not in request and "Step:" in request
+    assert len(request) < 1200  # the per-turn request: step, short notes, the fenced answer, the target
+
+
+def test_a_reply_that_repeats_an_earlier_question_is_replaced_by_the_probe(setup):
+    engine, fake, repo, _ = setup
+    session_id, _ = engine.start("mock", scenario_id=SCENARIO.id)
+    fake.replies += ["Who exactly benefits when this works well?"] * 2
+    first = say(engine, session_id, "I would build a model that recommends items to users.")
+    second = say(engine, session_id, "Users should find videos they enjoy, so they come back.")
+    assert first == "Who exactly benefits when this works well?"
+    item_id = repo.turns(session_id)[-1].meta["item"]
+    assert second == next(i.probe for i in KB.rubric.step(1).checklist if i.id == item_id)
+
+
 def test_view_counts_match_the_step_ledger(setup):
     engine, fake, _, _ = setup
     session_id, _ = engine.start("mock", scenario_id=SCENARIO.id)

@@ -1,6 +1,16 @@
 import pytest
 
-from app.policy import Gap, Intent, classify, clean_reply, decide, reply_problems, secret_snippets, truncate_view
+from app.policy import (
+    Gap,
+    Intent,
+    classify,
+    clean_reply,
+    decide,
+    reply_problems,
+    same_question,
+    secret_snippets,
+    truncate_view,
+)
 
 
 @pytest.mark.parametrize(
@@ -102,6 +112,14 @@ def test_reply_validation():
     assert "repeats the system prompt" in reply_problems(
         "You are a calm senior engineer running a mock interview?", [], secrets
     )
+
+
+def test_a_question_already_asked_in_the_session_is_refused():
+    earlier = ["Let's move on to step 2. What data would you train this on?", "Who is the feed for?"]
+    assert "repeats an earlier question" in reply_problems("Who is the feed for?", [], [], earlier=earlier)
+    assert "repeats an earlier question" in reply_problems("Who is the feed for, then?", [], [], earlier=earlier)
+    assert reply_problems("Who pays for the feed, and why?", [], [], earlier=earlier) == []
+    assert same_question("What is the label?", "what is the label") and not same_question("", "What?")
 
 
 def test_clean_reply():
