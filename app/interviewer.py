@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -89,6 +90,7 @@ class Interviewer:
     max_message_chars: int = 8000
     clock: Callable[[], float] = time.time
     rng: random.Random = field(default_factory=random.Random)
+    _primer: threading.Thread | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._secrets = interviewer_secrets()
@@ -161,6 +163,7 @@ class Interviewer:
         step = self.kb.rubric.step(1)
         opening = f"{scenario.prompt}\n\nLet's start with step 1, {step.name.lower()}: {step.opening_question}"
         self.repo.add_turn(session_id, "interviewer", opening, {"action": "open"})
+        self._prime(session_id)
         return session_id, opening
 
     def _start_drill(self, user: str, topic: str | None, count: int, aim_weak: bool) -> tuple[str, str]:
@@ -258,6 +261,8 @@ class Interviewer:
             reply = f"(Your message was long, so I read the first {len(view)} characters.) {reply}"
             meta["truncated"] = True
         self.repo.add_turn(session_id, "interviewer", reply, meta)
+        if "prompt" not in meta:  # a worded reply leaves its whole conversation in the server's cache already
+            self._prime(session_id)
         yield from _chunks(reply)
 
     def _mock_turn(self, record: SessionRecord, text: str) -> tuple[str, dict[str, Any]]:
@@ -423,11 +428,13 @@ class Interviewer:
             return target
         return trim_notes([r.text.split("\n\n", 1)[-1] for r in results], NOTES_CHARS) or target
 
-    def _history(self, session_id: str, state: dict[str, Any]) -> list[dict[str, str]]:
+    def _history(self, session_id: str, state: dict[str, Any], *, current: bool = True) -> list[dict[str, str]]:
         """The step's conversation before the current message, exactly as the model saw it on earlier turns,
         so the server reuses its cache of that prefix. It only grows, until it restarts at a new step or when
-        too long."""
-        turns = self.repo.turns(session_id)[:-1]  # the current message is in the prompt that follows
+        too long. With `current=False` there is no current message: every stored turn is history."""
+        turns = self.repo.turns(session_id)
+        if current:
+            turns = turns[:-1]  # the current message is in the prompt that follows
         if "history_from" not in state:
             return conversation(turns[-HISTORY_TURNS:])
         messages = conversation(turns[state["history_from"] :])
@@ -472,6 +479,46 @@ class Interviewer:
             log.info("interviewer reply rejected (%s); using the knowledge base's wording", ", ".join(problems))
             return fallback
         return reply
+
+    # ---------- the model server's cache ----------
+
+    def _prime(self, session_id: str) -> None:
+        """Have the model server read the start of the next turn's prompt (instructions and the step's
+        conversation so far) in the background, while the candidate reads and types. The next turn then only
+        evaluates its own request. Only for a server that keeps the last prompt's state."""
+        if self.llm is None or not self.llm.capabilities.prefix_cache:
+            return
+        record = self._session(session_id)
+        if record.mode != "mock" or record.status == "ended":
+            return
+        messages = [
+            {"role": "system", "content": system_prompt(self.scenario_of(record))},
+            *self._history(session_id, dict(record.state), current=False),
+        ]
+        self._primer = threading.Thread(target=self._run_prime, args=(messages,), name="prime-cache", daemon=True)
+        self._primer.start()
+
+    def _run_prime(self, messages: list[dict[str, str]]) -> None:
+        assert self.llm is not None
+        try:
+            self.llm.generate(messages, max_tokens=1)
+        except Exception as exc:  # only a head start: the turn itself reports real failures
+            log.info("model cache warm-up failed: %s", exc)
+
+    def wait_primed(self, timeout_s: float | None = None) -> float:
+        """Wait for a warm-up in progress; returns the seconds waited."""
+        started = time.perf_counter()
+        primer = self._primer
+        if primer is not None:
+            primer.join(timeout_s)
+        return time.perf_counter() - started
+
+    def prepare(self) -> None:
+        """Load now what the first turn would otherwise wait for: the embedding model with the rubric's vectors,
+        and the BM25 index."""
+        _ = self.grader.index
+        if self.retriever is not None:
+            _ = self.retriever.lexical
 
     # ---------- hints, steps, the end ----------
 
@@ -532,6 +579,7 @@ class Interviewer:
         else:
             reply, meta = self._advance(record, dict(record.state)), {"action": "advance"}
         self.repo.add_turn(session_id, "interviewer", reply, meta)
+        self._prime(session_id)
         return reply
 
     def end(self, session_id: str, *, narrative: bool = True) -> FinalReport:

@@ -85,6 +85,9 @@ def server_command(model: Path, port: int, n_ctx: int, n_threads: int, host: str
         # Logits of the last position only: the server's default keeps every prompt position's logits
         # (n_ctx x vocabulary floats, 2.5 GB at 4096 tokens) and computes them, which only logprobs need.
         "--logits_all", "false",
+        # Requests wait their turn: by default a new request cuts a streaming one short, so two candidates
+        # talking at once would each get a reply truncated mid-sentence.
+        "--interrupt_requests", "false",
     ]  # fmt: skip
 
 

@@ -48,6 +48,7 @@ class Capabilities:
     structured: Literal["json_schema", "json_object_schema", "prompt_only"]
     streaming: bool = True
     strong_grader: bool = False  # may refine rubric verdicts within bounds
+    prefix_cache: bool = False  # the server keeps the last prompt's state: computing a prompt's start early pays off
 
     @property
     def label(self) -> str:
@@ -224,10 +225,10 @@ class ChatBackend:
                 if attempt == 1 and self._recovered(exc):
                     continue
                 raise describe_error(exc) from exc
-        self._record(CallStats(total_s=time.perf_counter() - started, chunks=1, kind=kind))
+        stats = self._record(CallStats(total_s=time.perf_counter() - started, chunks=1, kind=kind))
         usage = getattr(reply, "usage_metadata", None) or {}
-        self.last.prompt_tokens = usage.get("input_tokens")
-        self.last.completion_tokens = usage.get("output_tokens")
+        stats.prompt_tokens = usage.get("input_tokens")
+        stats.completion_tokens = usage.get("output_tokens")
         content = reply.content
         return content if isinstance(content, str) else json.dumps(content)
 
@@ -237,7 +238,7 @@ class ChatBackend:
     def stream(self, messages: list[Message], *, max_tokens: int | None = None) -> Iterator[str]:
         """Yield text pieces as they arrive; closing the iterator closes the request."""
         started = time.perf_counter()
-        self._record(CallStats(kind="stream"))
+        stats = self._record(CallStats(kind="stream"))  # this call's own record: others may run meanwhile
         kwargs = self._kwargs(max_tokens)
         messages = encodable_messages(messages)
         for attempt in (1, 2):
@@ -246,15 +247,15 @@ class ChatBackend:
                 for chunk in self.chat_model.stream(messages, **kwargs):
                     usage = getattr(chunk, "usage_metadata", None)
                     if usage:
-                        self.last.prompt_tokens = usage.get("input_tokens")
-                        self.last.completion_tokens = usage.get("output_tokens")
+                        stats.prompt_tokens = usage.get("input_tokens")
+                        stats.completion_tokens = usage.get("output_tokens")
                     text = chunk.content if isinstance(chunk.content, str) else ""
                     if not text:
                         continue
                     if not produced:
-                        self.last.ttft_s = time.perf_counter() - started
+                        stats.ttft_s = time.perf_counter() - started
                         produced = True
-                    self.last.chunks += 1
+                    stats.chunks += 1
                     yield text
                 break
             except GeneratorExit:
@@ -266,7 +267,7 @@ class ChatBackend:
                     raise LLMUnavailable("The model server stopped in the middle of its answer.") from exc
                 raise describe_error(exc) from exc
             finally:
-                self.last.total_s = time.perf_counter() - started
+                stats.total_s = time.perf_counter() - started
 
     def structured(self, messages: list[Message], schema: type[T], *, max_tokens: int | None = None) -> T:
         """Generate JSON that validates into `schema`: one retry on invalid output, then StructuredOutputError."""

@@ -71,6 +71,7 @@ def local_backend(settings: Settings, server: LlamaServer) -> ChatBackend:
             backend="llama_cpp",
             model=model_label(settings.model_variant, settings.model_path),
             structured=_structured_mode(settings, "llama_cpp"),  # type: ignore[arg-type]
+            prefix_cache=True,
         ),
         recover=recover,
         on_close=server.stop,

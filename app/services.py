@@ -115,7 +115,7 @@ def interviewer_for(settings: Settings, llm: LLM | None) -> Interviewer:
     """The interview engine over the configured knowledge, store, database and LLM."""
     kb = knowledge_for(settings)  # a malformed knowledge file fails here, before the slower indexing
     ensure_knowledge(settings)
-    return Interviewer(
+    engine = Interviewer(
         kb,
         grader_for(settings),
         retriever_for(settings),
@@ -123,6 +123,8 @@ def interviewer_for(settings: Settings, llm: LLM | None) -> Interviewer:
         repository_for(settings),
         max_message_chars=settings.max_message_chars,
     )
+    engine.prepare()  # at start-up, not during the first candidate's first turn
+    return engine
 
 
 def room_for(settings: Settings, llm: LLM) -> Room:

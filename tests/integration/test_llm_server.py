@@ -9,6 +9,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
 import pytest
@@ -81,6 +82,21 @@ def test_streaming_yields_several_chunks(llm):
     assert len(pieces) > 1
     assert "".join(pieces).strip()
     assert llm.last.ttft_s is not None and llm.last.ttft_s < llm.last.total_s
+
+
+COUNT = [{"role": "user", "content": "Count from 1 to 40, the numbers separated by single spaces, nothing else."}]
+
+
+def test_two_streams_at_once_both_run_to_the_end(llm):
+    """A second request waits for the first instead of cutting its stream short."""
+    alone = "".join(llm.stream(COUNT, max_tokens=24))
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(lambda: "".join(llm.stream(COUNT, max_tokens=24)))
+        time.sleep(0.5)  # the first stream is under way when the second request arrives
+        second = pool.submit(lambda: "".join(llm.stream(COUNT, max_tokens=24)))
+        both = [first.result(timeout=300), second.result(timeout=300)]
+    assert len(alone.split()) >= 10
+    assert both == [alone, alone]
 
 
 def test_structured_output_parses_into_pydantic(llm):

@@ -6,7 +6,7 @@ from app.bench import TurnRecord, late_vs_early_ratio, llm_turn_ratio, model_bou
 
 
 def turn(n: int, ttft: float, turn_s: float, llm_s: float, calls: int = 1) -> TurnRecord:
-    return TurnRecord(n, "probe", 1, calls, 100, 30, ttft, ttft, turn_s, llm_s, (turn_s - llm_s) * 1000, 12.0)
+    return TurnRecord(n, "probe", 1, calls, 100, 30, ttft, ttft, turn_s, llm_s, (turn_s - llm_s) * 1000, 12.0, 0.0)
 
 
 def test_percentile_interpolates_and_handles_edges():

@@ -268,6 +268,31 @@ def test_a_reply_that_repeats_an_earlier_question_is_replaced_by_the_probe(setup
     assert second == next(i.probe for i in KB.rubric.step(1).checklist if i.id == item_id)
 
 
+def test_a_server_that_keeps_its_cache_reads_the_next_turns_start_while_the_candidate_types(tmp_path):
+    fake = FakeChatModel(["x", "Who exactly benefits when this works well?", "x"])
+    caps = Capabilities("llama_cpp", "fake", "json_object_schema", prefix_cache=True)
+    repo = SessionRepository(f"sqlite:///{tmp_path / 's.sqlite3'}")
+    engine = Interviewer(KB, Grader(KB, get_embedder()), None, ChatBackend(chat_model=fake, capabilities=caps), repo)
+    session_id, _ = engine.start("mock", scenario_id=SCENARIO.id)
+    engine.wait_primed(timeout_s=10)
+    assert len(fake.calls) == 1
+    warm, options = fake.calls[0]
+    assert options["max_tokens"] == 1 and [m["role"] for m in warm] == ["system", "assistant"]
+    say(engine, session_id, "I would build a model that recommends items to users.")
+    turn = fake.calls[1][0]
+    assert turn[: len(warm)] == warm  # the turn's prompt starts with what the server has already read
+    assert len(fake.calls) == 2  # a worded reply needs no warm-up: its conversation is in the cache
+    engine.next_step(session_id)
+    engine.wait_primed(timeout_s=10)
+    assert fake.calls[2][0][-1]["content"].startswith("Let's move on to step 2")
+
+
+def test_no_warm_up_for_a_server_without_a_cache(setup):
+    engine, fake, _, _ = setup
+    engine.start("mock", scenario_id=SCENARIO.id)
+    assert engine.wait_primed(timeout_s=10) < 1 and fake.calls == []
+
+
 def test_view_counts_match_the_step_ledger(setup):
     engine, fake, _, _ = setup
     session_id, _ = engine.start("mock", scenario_id=SCENARIO.id)

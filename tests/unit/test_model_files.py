@@ -88,3 +88,4 @@ def test_server_command_binds_loopback_with_alias():
     joined = " ".join(cmd)
     assert "--model /m.gguf --model_alias local --host 127.0.0.1 --port 1234 --n_ctx 4096 --n_threads 2" in joined
     assert "--logits_all false" in joined  # no per-position logits: memory and prefill time
+    assert "--interrupt_requests false" in joined  # a second request waits instead of cutting a stream short
