@@ -186,12 +186,12 @@ COLD_START = textwrap.dedent(
     """
     import sys
     from app.llm_factory import build_llm
-    from app.services import interviewer_for
+    from app.services import start_engine
     from app.settings import load_settings
     settings = load_settings(data_dir=sys.argv[1], model_path=sys.argv[2])
-    llm = build_llm(settings)
+    engine, llm = start_engine(settings, lambda: build_llm(settings))
     try:
-        interviewer_for(settings, llm).start("mock", scenario_id=sys.argv[3])
+        engine.start("mock", scenario_id=sys.argv[3])
         print("ready", flush=True)
     finally:
         llm.close()

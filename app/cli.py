@@ -310,13 +310,11 @@ def interview(
         raise typer.Exit(2)
     with clean_errors():
         from app.llm_factory import build_llm
-        from app.services import interviewer_for
+        from app.services import start_engine
 
         out.print("Starting the interviewer (the first start assembles the model)...")
-        llm = build_llm(settings, show_progress=sys.stderr.isatty())
+        engine, llm = start_engine(settings, lambda: build_llm(settings), progress=sys.stderr.isatty())
     try:
-        with clean_errors():
-            engine = interviewer_for(settings, llm)
         if resume:
             session_id = resume
             turns = engine.repo.turns(session_id)
@@ -412,14 +410,12 @@ def serve(
     with clean_errors():
         logins = login_for(host, auth or secret)
         from app.llm_factory import build_llm
-        from app.services import ensure_knowledge, room_for
+        from app.services import room_for, start_engine
 
-        out.print("Preparing the knowledge base...")
-        ensure_knowledge(settings, progress=sys.stderr.isatty())
-        out.print("Starting the interviewer model (the first start assembles it)...")
-        llm = build_llm(settings, show_progress=sys.stderr.isatty())
+        out.print("Preparing the knowledge base and starting the interviewer model (the first start assembles it)...")
+        engine, llm = start_engine(settings, lambda: build_llm(settings), progress=sys.stderr.isatty())
     try:
-        room = room_for(settings, llm)
+        room = room_for(engine, llm)
         from app.ui import launch
 
         concurrency = 1 if llm.capabilities.backend == "llama_cpp" else 4

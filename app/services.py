@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from app.embeddings import Embedder, get_embedder
@@ -127,6 +129,29 @@ def interviewer_for(settings: Settings, llm: LLM | None) -> Interviewer:
     return engine
 
 
-def room_for(settings: Settings, llm: LLM) -> Room:
+def prepare_knowledge(settings: Settings, progress: bool = False) -> None:
+    """Everything on the knowledge side that a first turn needs: the store up to date, the embedding model with
+    the rubric's vectors, and the BM25 index."""
+    knowledge_for(settings)  # a malformed knowledge file fails here, before the slower indexing
+    ensure_knowledge(settings, progress=progress)
+    _ = grader_for(settings).index
+    _ = retriever_for(settings).lexical
+
+
+def start_engine(settings: Settings, start_llm: Callable[[], LLM], progress: bool = False) -> tuple[Interviewer, LLM]:
+    """The engine and its model, ready for a first turn. The knowledge side is prepared in a thread while the
+    model starts, so start-up takes about the longer of the two rather than their sum."""
+    with ThreadPoolExecutor(1, thread_name_prefix="prepare-knowledge") as pool:
+        knowledge = pool.submit(prepare_knowledge, settings, progress)
+        llm = start_llm()
+        try:
+            knowledge.result()
+            return interviewer_for(settings, llm), llm
+        except BaseException:
+            llm.close()
+            raise
+
+
+def room_for(engine: Interviewer, llm: LLM) -> Room:
     """The interview room the web app serves: the engine plus the backend's label for the start panel."""
-    return Room(interviewer_for(settings, llm), llm.capabilities.label)
+    return Room(engine, llm.capabilities.label)

@@ -98,9 +98,17 @@ def say(engine: Interviewer, session_id: str, text: str) -> str:
     return "".join(engine.respond(session_id, text))
 
 
+FRESH_QUESTIONS = [
+    "Which signal would tell you first that the rollout is going wrong?",
+    "Who would you talk to before building anything, and what would you ask them?",
+]
+
+
 def assert_next_turn_works(engine: Interviewer, server: FakeOpenAIServer, session_id: str) -> None:
     """With the server behaving, a normal answer is stored and answered in the model's own words."""
     server.mode = "ok"
+    asked = " ".join(t.content for t in engine.repo.turns(session_id))
+    server.reply = next(q for q in FRESH_QUESTIONS if q not in asked)  # a repeated question would be replaced
     before = len(engine.repo.turns(session_id))
     reply = say(engine, session_id, ANSWER)
     turns = engine.repo.turns(session_id)

@@ -39,6 +39,13 @@ ANSWERS = [
     "about 150 million daily users, so candidate generation must be cheap and ranking sees a few hundred items.",
 ]
 MARKER = re.compile(r"\bC\d+T\d+\b")
+# A different question for each turn: the engine replaces a question that repeats an earlier one.
+FOLLOW_UPS = [
+    "How would you measure whether that works for the viewers?",
+    "Which part of that would you build first, and why?",
+    "What would make you change that plan after launch?",
+    "Where could that go wrong for a brand-new viewer?",
+]
 HTTP_TIMEOUT = httpx.Timeout(connect=10.0, read=300.0, write=30.0, pool=300.0)
 
 
@@ -52,7 +59,8 @@ def echo_marker(body: dict[str, Any]) -> str:
     for chat_message in reversed(body.get("messages", [])):
         found = MARKER.findall(str(chat_message.get("content")))
         if found:
-            return f"Thanks, {found[-1]} is noted. How would you measure whether that works for the viewers?"
+            turn = int(found[-1].split("T")[1])
+            return f"Thanks, {found[-1]} is noted. {FOLLOW_UPS[turn % len(FOLLOW_UPS)]}"
     return "How would you know that the feature works for the people who use it?"
 
 
