@@ -304,3 +304,15 @@ def test_view_counts_match_the_step_ledger(setup):
     assert view.covered == sum(i.verdict == "covered" for i in items)
     assert view.partial == sum(i.verdict == "partial" for i in items)
     assert view.covered + view.partial > 0
+
+
+def test_notes_are_cut_to_whole_sentences_best_passage_first():
+    from app.interviewer import trim_notes
+
+    passages = ["Labels come from clicks.  Watch time is\nbetter. Skips are negatives!", "Second passage here."]
+    assert trim_notes(passages, 60) == "Labels come from clicks. Watch time is better."
+    assert trim_notes(passages, 200) == (
+        "Labels come from clicks. Watch time is better. Skips are negatives! Second passage here."
+    )
+    assert trim_notes(["One very long sentence without an end that keeps going"], 20) == "One very long ..."
+    assert trim_notes([], 100) == ""
