@@ -79,8 +79,8 @@ def ingest_paths(
         progress=progress,
     )
     retriever = _retrievers.get((str(settings.chroma_dir), store.name))
-    if retriever is not None:
-        retriever.refresh()
+    if retriever is not None and (report.embedded or report.deleted):
+        retriever.refresh()  # its BM25 index is stale; an ingest that changed nothing keeps it
     return report
 
 
