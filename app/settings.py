@@ -8,7 +8,6 @@ field can still be overridden from the environment as ``MOCKINTERVIEW_<FIELD>`` 
 from __future__ import annotations
 
 import os
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -177,9 +176,3 @@ def load_settings(**overrides: Any) -> Settings:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "settings"
         raise SettingsError(f"Invalid setting MOCKINTERVIEW_{field.upper()}: {first['msg']}") from exc
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """Process-wide settings, loaded once."""
-    return load_settings()

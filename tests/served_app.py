@@ -41,7 +41,7 @@ class Served:
         child_env.pop("MOCKINTERVIEW_AUTH", None)
         started = time.monotonic()
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from app.cli import main; main()", "serve", "--port", str(self.port), *extra],
+            [sys.executable, "-c", "from app.cli.main import main; main()", "serve", "--port", str(self.port), *extra],
             cwd=PROJECT_DIR,
             env=child_env,
             stdout=subprocess.PIPE,

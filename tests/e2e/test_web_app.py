@@ -159,7 +159,7 @@ def test_narrow_window_keeps_every_control_reachable(served: Served, page: Page)
 
 def test_serving_off_loopback_without_a_login_is_refused(tmp_path) -> None:
     result = subprocess.run(
-        [sys.executable, "-c", "from app.cli import main; main()", "serve", "--host", "0.0.0.0"],
+        [sys.executable, "-c", "from app.cli.main import main; main()", "serve", "--host", "0.0.0.0"],
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,

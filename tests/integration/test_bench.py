@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from app.bench import KEYS
+from app.diagnostics.bench import KEYS
 from app.settings import PROJECT_DIR
 
 pytestmark = pytest.mark.integration
@@ -41,7 +41,7 @@ def check_report(report: dict[str, Any], turns: int) -> None:
 
 def test_short_bench_reports_every_key_with_sane_values():
     done = subprocess.run(
-        [sys.executable, "-c", "from app.cli import main; main()", "bench", "--turns", "2", "--json"],
+        [sys.executable, "-c", "from app.cli.main import main; main()", "bench", "--turns", "2", "--json"],
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,

@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.services import ensure_knowledge, open_store, retriever_for
+from app.container import Container
+from app.knowledge.store import StoreError
 from app.settings import load_settings
-from app.store import StoreError
 from tests.postgres_server import free_port
 
 
@@ -66,14 +66,15 @@ def test_ingest_and_search_against_a_chroma_server(chroma_server, tmp_path):
     port, server_folder = chroma_server
     settings = load_settings(data_dir=tmp_path / "data", chroma_mode="http", chroma_host="127.0.0.1", chroma_port=port)
 
-    report = ensure_knowledge(settings)
+    container = Container(settings)
+    report = container.ensure_knowledge()
     assert report.embedded == report.chunks > 50
-    assert open_store(settings).count() == report.chunks
-    results = retriever_for(settings).search("when to pick PR-AUC over ROC-AUC for rare positives", k=5)
+    assert container.store().count() == report.chunks
+    results = container.retriever().search("when to pick PR-AUC over ROC-AUC for rare positives", k=5)
     assert results, "no results from the Chroma server"
     assert any("PR-AUC" in r.heading or "precision-recall" in r.text.lower() for r in results[:3])
 
-    again = ensure_knowledge(settings)  # the server holds the state: nothing to embed a second time
+    again = container.ensure_knowledge()  # the server holds the state: nothing to embed a second time
     assert again.embedded == 0 and again.unchanged == report.chunks
     assert not settings.chroma_dir.exists(), "http mode must not create an embedded store"
     assert any(server_folder.iterdir()), "the server did not persist the collection"
@@ -82,4 +83,4 @@ def test_ingest_and_search_against_a_chroma_server(chroma_server, tmp_path):
 def test_an_unreachable_chroma_server_is_a_clear_store_error(tmp_path):
     settings = load_settings(data_dir=tmp_path / "data", chroma_mode="http", chroma_port=free_port())
     with pytest.raises(StoreError, match=rf"Could not reach the Chroma server at 127\.0\.0\.1:{settings.chroma_port}"):
-        open_store(settings).count()
+        Container(settings).store().count()

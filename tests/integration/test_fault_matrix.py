@@ -20,15 +20,15 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from app import model_files, services
-from app.cli import app as cli_app
-from app.grading import Grader
-from app.interviewer import Interviewer
-from app.knowledge import load_knowledge
-from app.llm_factory import build_llm
-from app.model_files import BUNDLED, BundledModel, part_paths
-from app.repository import SessionRepository
-from app.services import embedder_for, ingest_paths, retriever_for
+from app.cli.main import app as cli_app
+from app.container import Container
+from app.grading.scorecard import Grader
+from app.interview.engine import Interviewer
+from app.knowledge.base import load_knowledge
+from app.llm import model_files
+from app.llm.factory import build_llm
+from app.llm.model_files import BUNDLED, BundledModel, part_paths
+from app.sessions.repository import SessionRepository
 from app.settings import PROJECT_DIR, Settings, load_settings
 from tests.fake_openai_server import FakeOpenAIServer
 
@@ -69,26 +69,25 @@ def openai_settings(data_dir: Path, base_url: str, monkeypatch: pytest.MonkeyPat
 
 
 @pytest.fixture(scope="module")
-def knowledge_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def knowledge(tmp_path_factory: pytest.TempPathFactory) -> Container:
     """A real Chroma collection of two knowledge files: enough for retrieval, fast to embed."""
-    settings = load_settings(data_dir=tmp_path_factory.mktemp("faults"))
-    ingest_paths(
-        settings,
+    container = Container(load_settings(data_dir=tmp_path_factory.mktemp("faults")))
+    container.ingest(
         [PROJECT_DIR / "knowledge" / "online_metrics.md", PROJECT_DIR / "knowledge" / "framework.md"],
         collection="faults",
     )
-    return settings
+    return container
 
 
 @pytest.fixture
 def engine(
-    knowledge_settings: Settings, server: FakeOpenAIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    knowledge: Container, server: FakeOpenAIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Interviewer:
-    settings = openai_settings(knowledge_settings.data_dir, server.base_url, monkeypatch)
+    settings = openai_settings(knowledge.settings.data_dir, server.base_url, monkeypatch)
     return Interviewer(
         KB,
-        Grader(KB, embedder_for(settings)),
-        retriever_for(settings, "faults"),
+        Grader(KB, knowledge.embedder),
+        knowledge.retriever("faults"),
         build_llm(settings),
         SessionRepository(f"sqlite:///{tmp_path / 'sessions.sqlite3'}"),
     )
@@ -194,11 +193,9 @@ def test_junk_json_for_the_final_feedback_still_gives_a_scorecard(engine, server
 
 
 def run_cli(args: list[str], monkeypatch: pytest.MonkeyPatch, **env: str) -> Any:
-    """One CLI command in this process, starting as a fresh process would: no store client is reused."""
+    """One CLI command in this process; each command builds its own container, as a fresh process would."""
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    services._clients.clear()
-    services._retrievers.clear()
     return CliRunner().invoke(cli_app, args)
 
 
@@ -380,16 +377,17 @@ def test_mojibake_and_headingless_files_are_ingested_and_found(tmp_path, monkeyp
     (folder / "double.md").write_text(text.encode().decode("cp1252"), encoding="utf-8")
     (folder / "plain.md").write_text("Platt scaling fits a sigmoid to the scores of a held-out set. " * 40)
     settings = load_settings(data_dir=tmp_path / "data")
-    report = ingest_paths(settings, [folder], collection="odd")
+    container = Container(settings)
+    report = container.ingest([folder], collection="odd")
     assert report.skipped == [] and report.files == 3 and report.embedded >= 3
-    chunks = retriever_for(settings, "odd").store.all_chunks()
+    chunks = container.retriever("odd").store.all_chunks()
     by_source = {c.metadata["source"]: c for c in chunks}
     for name in ("cp1252.md", "double.md"):
         assert by_source[name].metadata["heading"] == "Café metrics"
         assert "A naïve 'baseline' – always" in by_source[name].document and "Ã" not in by_source[name].document
-    hits = retriever_for(settings, "odd").search("sigmoid on held-out scores", k=3)
+    hits = container.retriever("odd").search("sigmoid on held-out scores", k=3)
     assert hits and hits[0].source == "plain.md"
-    assert ingest_paths(settings, [folder], collection="odd").embedded == 0  # idempotent: nothing re-embedded
+    assert container.ingest([folder], collection="odd").embedded == 0  # idempotent: nothing re-embedded
 
 
 # ---------- start-up: malformed YAML in the knowledge base ----------

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from app.services import ingest_paths, open_store, retriever_for
+from app.container import Container
 from app.settings import PROJECT_DIR
+from tests.support import real_embedder
 
 GUIDE = PROJECT_DIR.parent / "shared" / "guide" / "ml-system-design-guide.md"
 
@@ -29,13 +30,13 @@ def test_ingest_is_idempotent_and_tracks_changes(settings, tmp_path):
     corpus = tmp_path / "corpus"
     write_corpus(corpus)
 
-    first = ingest_paths(settings, [corpus], "unit")
+    first = Container(settings, embedder=real_embedder()).ingest([corpus], "unit")
     assert first.embedded == first.chunks > 0
-    store = open_store(settings, "unit")
+    store = Container(settings, embedder=real_embedder()).store("unit")
     assert store.count() == first.chunks
 
     started = time.perf_counter()
-    second = ingest_paths(settings, [corpus], "unit")
+    second = Container(settings, embedder=real_embedder()).ingest([corpus], "unit")
     warm_seconds = time.perf_counter() - started
     assert second.embedded == 0 and second.deleted == 0
     assert second.unchanged == first.chunks
@@ -45,15 +46,16 @@ def test_ingest_is_idempotent_and_tracks_changes(settings, tmp_path):
         "---\ntopic: inference\nsteps: [6]\nlevel: core\n---\n# Serving\n\n"
         "## Real-time inference\n\nPredictions are computed per request within a latency budget.\n"
     )
-    third = ingest_paths(settings, [corpus], "unit")
+    third = Container(settings, embedder=real_embedder()).ingest([corpus], "unit")
     assert third.embedded == 1 and third.deleted == 1
 
     (corpus / "metrics.md").unlink()
-    fourth = ingest_paths(settings, [corpus], "unit")
+    fourth = Container(settings, embedder=real_embedder()).ingest([corpus], "unit")
     assert fourth.embedded == 0 and fourth.deleted == first.chunks - 1
     assert store.count() == 1
 
-    results = retriever_for(settings, "unit").search("serve predictions per request", k=3)
+    retriever = Container(settings, embedder=real_embedder()).retriever("unit")
+    results = retriever.search("serve predictions per request", k=3)
     assert results and "Real-time inference" in results[0].heading
     assert results[0].source == "serving.md"
 
@@ -61,8 +63,8 @@ def test_ingest_is_idempotent_and_tracks_changes(settings, tmp_path):
 def test_hybrid_search_handles_jargon_typos_and_filters(settings, tmp_path):
     corpus = tmp_path / "corpus"
     write_corpus(corpus)
-    ingest_paths(settings, [corpus], "hybrid")
-    retriever = retriever_for(settings, "hybrid")
+    Container(settings, embedder=real_embedder()).ingest([corpus], "hybrid")
+    retriever = Container(settings, embedder=real_embedder()).retriever("hybrid")
     top = retriever.search("ks test drift", k=1)[0]
     assert "Kolmogorov" in top.text and top.lexical_rank == 1
     typo = retriever.search("precison recal curve", k=1)[0]
@@ -75,14 +77,14 @@ def test_hybrid_search_handles_jargon_typos_and_filters(settings, tmp_path):
 def test_bad_files_are_skipped_with_reasons_and_nothing_lost(settings, tmp_path):
     corpus = tmp_path / "corpus"
     write_corpus(corpus)
-    first = ingest_paths(settings, [corpus], "badfiles")
+    first = Container(settings, embedder=real_embedder()).ingest([corpus], "badfiles")
     (corpus / "serving.md").write_bytes(b"\x00\x01binary")
     (corpus / "plain.md").write_text("No headings at all, just a paragraph about caching.")
     (corpus / "moji.md").write_text("# Caf\u00c3\u00a9 \u00f0\u0178\u0161\u20ac Deploy\n\nit\u00e2\u20ac\u2122s fine")
-    report = ingest_paths(settings, [corpus], "badfiles")
+    report = Container(settings, embedder=real_embedder()).ingest([corpus], "badfiles")
     assert [Path(p).name for p, _ in report.skipped] == ["serving.md"]
     assert "binary" in report.skipped[0][1]
-    store = open_store(settings, "badfiles")
+    store = Container(settings, embedder=real_embedder()).store("badfiles")
     docs = [c.document for c in store.all_chunks()]
     assert any("Batch inference" in d for d in docs), "chunks of an unreadable file are kept"
     assert any(d.startswith("No headings at all") for d in docs)
@@ -96,9 +98,9 @@ def test_guide_ingests_cleanly_into_its_own_collection(settings, tmp_path):
     copy = tmp_path / "guide" / GUIDE.name
     copy.parent.mkdir()
     shutil.copy(GUIDE, copy)
-    report = ingest_paths(settings, [copy.parent], "guide")
+    report = Container(settings, embedder=real_embedder()).ingest([copy.parent], "guide")
     assert report.skipped == [] and report.chunks >= 20
-    chunks = open_store(settings, "guide").all_chunks()
+    chunks = Container(settings, embedder=real_embedder()).store("guide").all_chunks()
     assert any(
         c.metadata["heading"].startswith("ML Concepts > Recommendation & Ranking") and "Offline Metrics" in c.document
         for c in chunks
@@ -108,14 +110,14 @@ def test_guide_ingests_cleanly_into_its_own_collection(settings, tmp_path):
     }
     for chunk in chunks:
         assert "\u00f0" not in chunk.document and "\u00e2\u20ac" not in chunk.document
-    assert ingest_paths(settings, [copy.parent], "guide").embedded == 0
+    assert Container(settings, embedder=real_embedder()).ingest([copy.parent], "guide").embedded == 0
 
 
 def test_search_with_a_given_vector_does_not_embed_the_query(settings, tmp_path):
     corpus = tmp_path / "corpus"
     write_corpus(corpus)
-    ingest_paths(settings, [corpus], "vectors")
-    retriever = retriever_for(settings, "vectors")
+    Container(settings, embedder=real_embedder()).ingest([corpus], "vectors")
+    retriever = Container(settings, embedder=real_embedder()).retriever("vectors")
     vector = retriever.embedder.encode_one("serving predictions per request within a latency budget")
     calls = retriever.embedder.calls
     results = retriever.search("zzz unmatched words", k=1, vector=vector)

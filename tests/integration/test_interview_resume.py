@@ -8,8 +8,8 @@ import textwrap
 
 import pytest
 
-from app.llm_factory import build_llm
-from app.services import interviewer_for
+from app.container import Container
+from app.llm.factory import build_llm
 from app.settings import PROJECT_DIR, load_settings
 
 pytestmark = pytest.mark.integration
@@ -17,11 +17,13 @@ pytestmark = pytest.mark.integration
 CHILD = textwrap.dedent(
     """
     import sys, time
-    from app.llm_factory import build_llm
-    from app.services import interviewer_for
+    from app.llm.factory import build_llm
+    from app.container import Container
     from app.settings import load_settings
     settings = load_settings(data_dir=sys.argv[1], max_tokens=48, temperature=0.0)
-    engine = interviewer_for(settings, build_llm(settings))
+    container = Container(settings, llm=build_llm(settings))
+    container.ensure_knowledge()
+    engine = container.interviewer()
     session_id, _ = engine.start("mock", scenario_id=sys.argv[2])
     for text in ["The goal is to keep viewers watching longer, measured by weekly watch time.",
                  "Inputs are the user's history and candidate videos; output is a ranked list within 200 ms."]:
@@ -49,9 +51,10 @@ def test_killed_between_turns_and_resumed_without_losing_a_turn(tmp_path):
     os.killpg(child.pid, signal.SIGKILL)  # the app and its model server die at once
     child.wait(timeout=30)
 
-    llm = build_llm(settings)
+    container = Container(settings, llm=build_llm(settings))
     try:
-        engine = interviewer_for(settings, llm)
+        container.ensure_knowledge()
+        engine = container.interviewer()
         turns = engine.repo.turns(session_id)
         assert [t.role for t in turns] == ["interviewer", "candidate", "interviewer", "candidate", "interviewer"]
         assert turns[2].content == replies[0] and turns[4].content == replies[1]
@@ -59,4 +62,4 @@ def test_killed_between_turns_and_resumed_without_losing_a_turn(tmp_path):
         assert reply.strip()
         assert len(engine.repo.turns(session_id)) == 7
     finally:
-        llm.close()
+        container.close()

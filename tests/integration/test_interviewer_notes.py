@@ -2,8 +2,8 @@
 
 import pytest
 
-from app.bench import SCRIPT
-from app.services import interviewer_for
+from app.container import Container
+from app.diagnostics.bench import SCRIPT
 
 pytestmark = pytest.mark.integration
 
@@ -18,7 +18,9 @@ def on_target(engine, item, results) -> float:
 
 
 def test_notes_are_about_the_item_asked_for_and_the_query_reuses_the_ledgers_vectors(settings):
-    engine = interviewer_for(settings, None)
+    container = Container(settings)
+    container.ensure_knowledge()
+    engine = container.interviewer()
     embedder = engine.grader.embedder
     pairs = [
         (answer, item)

@@ -15,14 +15,13 @@ from typing import Any, Literal
 import pytest
 from pydantic import BaseModel
 
-from app.embeddings import get_embedder
-from app.grading import Grader
-from app.interviewer import Interviewer
-from app.knowledge import load_knowledge
-from app.llm import LLMUnavailable
-from app.llm_factory import local_backend, openai_backend, start_local_server
-from app.repository import SessionRepository
+from app.interview.engine import Interviewer
+from app.knowledge.base import load_knowledge
+from app.llm.backend import LLMUnavailable
+from app.llm.factory import local_backend, openai_backend, start_local_server
+from app.sessions.repository import SessionRepository
 from app.settings import PROJECT_DIR, load_settings
+from tests.support import real_grader
 
 pytestmark = pytest.mark.integration
 
@@ -152,7 +151,7 @@ def test_killed_mid_turn_the_answer_is_kept_the_candidate_is_told_and_the_next_t
     restarts = server.restarts
     engine = Interviewer(
         kb,
-        Grader(kb, get_embedder()),
+        real_grader(kb),
         None,
         KillMidStream(llm, server.pid),
         SessionRepository(f"sqlite:///{tmp_path / 's.sqlite3'}"),
@@ -188,11 +187,11 @@ def test_openai_profile_round_trip_against_the_local_server(server, monkeypatch)
 CHILD = textwrap.dedent(
     """
     import sys, time
-    from app.llm_factory import build_llm
+    from app.llm.factory import build_llm
     from app.settings import load_settings
     llm = build_llm(load_settings(data_dir=sys.argv[1]))
     print(llm.chat_model.openai_api_base, flush=True)
-    import app.llama_server as s
+    import app.llm.llama_server as s
     print(next(iter(s._live)).pid, flush=True)
     if sys.argv[2] == "exit":
         sys.exit(0)

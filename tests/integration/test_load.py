@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.repository import SessionRepository
+from app.sessions.repository import SessionRepository
 from app.settings import PROJECT_DIR, load_settings
 from tests.fake_openai_server import FakeOpenAIServer
 from tests.queue_client import QueueClient, Timed, endpoints

@@ -6,12 +6,11 @@ import sys
 
 import pytest
 
-from app.embeddings import get_embedder
-from app.feedback import write_narrative
-from app.grading import Grader
-from app.knowledge import load_knowledge
-from app.llm_factory import build_llm
+from app.grading.feedback import write_narrative
+from app.knowledge.base import load_knowledge
+from app.llm.factory import build_llm
 from app.settings import PROJECT_DIR, load_settings
+from tests.support import real_grader
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +26,7 @@ SHARED = PROJECT_DIR.parent / "shared" / "eval-dev" / "grading.jsonl"
 
 def test_real_narrative_or_grounded_fallback(tmp_path):
     kb = load_knowledge(PROJECT_DIR / "knowledge")
-    card = Grader(kb, get_embedder()).grade(QUESTION, ANSWER)
+    card = real_grader(kb).grade(QUESTION, ANSWER)
     llm = build_llm(load_settings(data_dir=tmp_path, temperature=0.0))
     try:
         worded = write_narrative(card, ANSWER, llm, kb)

@@ -56,7 +56,7 @@ def test_doctor_json_never_shows_the_key(refusing_endpoint, tmp_path):
         "MOCKINTERVIEW_DATA_DIR": str(tmp_path / "data"),
     }
     done = subprocess.run(
-        [sys.executable, "-c", "from app.cli import main; main()", "doctor", "--json"],
+        [sys.executable, "-c", "from app.cli.main import main; main()", "doctor", "--json"],
         env=env,
         capture_output=True,
         text=True,

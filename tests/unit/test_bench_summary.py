@@ -2,7 +2,14 @@
 
 import pytest
 
-from app.bench import TurnRecord, late_vs_early_ratio, llm_turn_ratio, model_bound_fraction, percentile, summarise
+from app.diagnostics.bench import (
+    TurnRecord,
+    late_vs_early_ratio,
+    llm_turn_ratio,
+    model_bound_fraction,
+    percentile,
+    summarise,
+)
 
 
 def turn(n: int, ttft: float, turn_s: float, llm_s: float, calls: int = 1) -> TurnRecord:

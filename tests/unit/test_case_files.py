@@ -2,8 +2,10 @@ from pathlib import Path
 
 import pytest
 
-from app import eval_conversations, eval_grading, eval_retrieval
-from app.jsonl import CaseFileError
+from app.evaluation import conversations as eval_conversations
+from app.evaluation import grading as eval_grading
+from app.evaluation import retrieval as eval_retrieval
+from app.evaluation.cases import CaseFileError
 from app.settings import PROJECT_DIR
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from app.chunking import (
+from app.knowledge.chunking import (
     FrontMatterError,
     chunk_markdown,
     clean_heading,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.database import (
+from app.sessions.database import (
     DatabaseError,
     check_writable,
     connect,
@@ -11,7 +11,7 @@ from app.database import (
     redact,
     unescape_nul,
 )
-from app.repository import SessionRepository
+from app.sessions.repository import SessionRepository
 from tests.postgres_server import free_port
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.model_files import BUNDLED
+from app.llm.model_files import BUNDLED
 from app.settings import PROJECT_DIR
 
 DOCKERFILE = PROJECT_DIR / "Dockerfile"

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from app.embeddings import CACHE_MAX_CHARS, Embedder, VectorCache
+from app.knowledge.embeddings import CACHE_MAX_CHARS, Embedder, VectorCache
 
 
 class CountingEmbedder(Embedder):

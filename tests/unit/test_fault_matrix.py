@@ -11,16 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from app.chunking import chunk_markdown
-from app.embeddings import get_embedder
-from app.grading import Grader
-from app.ingest import read_markdown
-from app.interviewer import Interviewer
-from app.knowledge import KnowledgeError, load_knowledge
-from app.llm import Capabilities, ChatBackend, encodable
-from app.policy import Intent, classify, clean_message
-from app.repository import SessionRepository
+from app.interview.engine import Interviewer
+from app.interview.policy import Intent, classify, clean_message
+from app.knowledge.base import KnowledgeError, load_knowledge
+from app.knowledge.chunking import chunk_markdown
+from app.knowledge.ingest import read_markdown
+from app.llm.backend import Capabilities, ChatBackend, encodable
+from app.sessions.repository import SessionRepository
 from app.settings import PROJECT_DIR
+from tests.support import real_grader
 from tests.unit.fakes import APIConnectionError, APITimeoutError, FakeChatModel, InternalServerError
 
 KB = load_knowledge(PROJECT_DIR / "knowledge")
@@ -32,7 +31,7 @@ FOLLOW_UP = "Which signal would tell you first that the rollout is going wrong?"
 
 @pytest.fixture(scope="module")
 def grader():
-    return Grader(KB, get_embedder())
+    return real_grader(KB)
 
 
 @pytest.fixture

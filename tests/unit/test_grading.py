@@ -2,13 +2,9 @@
 
 import pytest
 
-from app.embeddings import get_embedder
-from app.evidence import cue_match, item_verdict, split_sentences
-from app.feedback import RefinedVerdict, Refinement, apply_refinement, narrative_problems
-from app.grading import Features, Grader, covered_steps_of, decide_band, overall_score
-from app.knowledge import load_knowledge
-from app.settings import PROJECT_DIR
-from app.task_relevance import (
+from app.grading.evidence import cue_match, item_verdict, split_sentences
+from app.grading.feedback import RefinedVerdict, Refinement, apply_refinement, narrative_problems
+from app.grading.relevance import (
     Framing,
     content_words,
     coverage,
@@ -16,9 +12,12 @@ from app.task_relevance import (
     framing_phrases,
     specific_words,
     task_mismatch,
-    task_relevance,
 )
-from app.tokens import stem
+from app.grading.scorecard import Features, Grader, covered_steps_of, decide_band, overall_score
+from app.knowledge.base import load_knowledge
+from app.knowledge.tokens import stem
+from app.settings import PROJECT_DIR
+from tests.support import real_embedder
 
 QUESTION = "Design a system that detects fraudulent card payments for an online store."
 STRONG = (
@@ -42,7 +41,7 @@ STRONG = (
 
 @pytest.fixture(scope="module")
 def grader():
-    return Grader(load_knowledge(PROJECT_DIR / "knowledge"), get_embedder())
+    return Grader(load_knowledge(PROJECT_DIR / "knowledge"), real_embedder())
 
 
 def test_strong_answer_is_strong_with_exact_quotes(grader):
@@ -246,7 +245,7 @@ def test_mismatch_policy_needs_a_foreign_named_task_and_little_echo_of_the_quest
 
 
 def test_coverage_weights_the_question_terms_the_answer_echoes(grader):
-    checker = task_relevance(grader.kb, grader.embedder)
+    checker = grader.task_check
     terms = content_words("Detect fraudulent card payments")
     echoed = checker.echoes(terms, ["Fraudulent payments are rare."])
     assert echoed[stem("fraudulent")] == 1.0 and echoed[stem("card")] == 0.0

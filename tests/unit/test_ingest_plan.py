@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from app.chunking import chunk_markdown
-from app.ingest import chunk_id, collect_files, plan_ingest, read_markdown
+from app.knowledge.chunking import chunk_markdown
+from app.knowledge.ingest import chunk_id, collect_files, plan_ingest, read_markdown
 
 
 def chunks(text: str, source: str = "a.md"):

@@ -2,7 +2,7 @@ import base64
 
 import pytest
 
-from app.injection import find_injections, injection_kinds
+from app.grading.injection import find_injections, injection_kinds
 
 CLEAN = (
     "I'd frame fraud detection as binary classification with PR-AUC as the offline metric. "

@@ -4,14 +4,14 @@ import random
 
 import pytest
 
-from app.database import DatabaseError
-from app.embeddings import get_embedder
-from app.grading import Grader
-from app.interviewer import Interviewer
-from app.knowledge import load_knowledge
-from app.llm import Capabilities, ChatBackend
-from app.repository import SessionRepository
+from app.grading.scorecard import Grader
+from app.interview.engine import Interviewer
+from app.knowledge.base import load_knowledge
+from app.llm.backend import Capabilities, ChatBackend
+from app.sessions.database import DatabaseError
+from app.sessions.repository import SessionRepository
 from app.settings import PROJECT_DIR
+from tests.support import real_grader
 from tests.unit.fakes import FakeChatModel
 
 KB = load_knowledge(PROJECT_DIR / "knowledge")
@@ -20,7 +20,7 @@ SCENARIO = KB.questions.scenarios[0]
 
 @pytest.fixture(scope="module")
 def grader() -> Grader:
-    return Grader(KB, get_embedder())
+    return real_grader(KB)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

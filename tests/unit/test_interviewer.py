@@ -4,13 +4,12 @@ import random
 
 import pytest
 
-from app.embeddings import get_embedder
-from app.grading import Grader
-from app.interviewer import Interviewer
-from app.knowledge import load_knowledge
-from app.llm import Capabilities, ChatBackend
-from app.repository import SessionRepository
+from app.interview.engine import Interviewer
+from app.knowledge.base import load_knowledge
+from app.llm.backend import Capabilities, ChatBackend
+from app.sessions.repository import SessionRepository
 from app.settings import PROJECT_DIR
+from tests.support import real_grader
 from tests.unit.fakes import APIConnectionError, FakeChatModel
 
 KB = load_knowledge(PROJECT_DIR / "knowledge")
@@ -32,7 +31,7 @@ def setup(tmp_path):
     repo = SessionRepository(f"sqlite:///{tmp_path / 's.sqlite3'}")
     clock = Clock()
     engine = Interviewer(
-        KB, Grader(KB, get_embedder()), None, llm, repo, max_message_chars=500, clock=clock, rng=random.Random(7)
+        KB, real_grader(KB), None, llm, repo, max_message_chars=500, clock=clock, rng=random.Random(7)
     )
     return engine, fake, repo, clock
 
@@ -272,7 +271,7 @@ def test_a_server_that_keeps_its_cache_reads_the_next_turns_start_while_the_cand
     fake = FakeChatModel(["x", "Who exactly benefits when this works well?", "x"])
     caps = Capabilities("llama_cpp", "fake", "json_object_schema", prefix_cache=True)
     repo = SessionRepository(f"sqlite:///{tmp_path / 's.sqlite3'}")
-    engine = Interviewer(KB, Grader(KB, get_embedder()), None, ChatBackend(chat_model=fake, capabilities=caps), repo)
+    engine = Interviewer(KB, real_grader(KB), None, ChatBackend(chat_model=fake, capabilities=caps), repo)
     session_id, _ = engine.start("mock", scenario_id=SCENARIO.id)
     engine.wait_primed(timeout_s=10)
     assert len(fake.calls) == 1
@@ -307,7 +306,7 @@ def test_view_counts_match_the_step_ledger(setup):
 
 
 def test_notes_are_cut_to_whole_sentences_best_passage_first():
-    from app.interviewer import trim_notes
+    from app.interview.engine import trim_notes
 
     passages = ["Labels come from clicks.  Watch time is\nbetter. Skips are negatives!", "Second passage here."]
     assert trim_notes(passages, 60) == "Labels come from clicks. Watch time is better."

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from app.knowledge import (
+from app.knowledge.base import (
     KnowledgeError,
     load_knowledge,
     load_yaml,

@@ -1,7 +1,7 @@
 import pytest
 from pydantic import BaseModel
 
-from app.llm import (
+from app.llm.backend import (
     Capabilities,
     ChatBackend,
     LLMTimeout,
@@ -142,7 +142,7 @@ def test_closing_a_stream_early_stops_cleanly():
 
 
 def test_server_log_gives_the_tokens_each_request_evaluated_and_generated():
-    from app.llama_server import ServerEval, parse_server_log
+    from app.llm.llama_server import ServerEval, parse_server_log
 
     log = """INFO:     127.0.0.1:38190 - "GET /v1/models HTTP/1.1" 200 OK
 llama_perf_context_print:        load time =       0.60 ms

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from app.llama_server import server_command
-from app.model_files import BundledModel, ModelFileError, assemble, resolve_model, verify
+from app.llm.llama_server import server_command
+from app.llm.model_files import BundledModel, ModelFileError, assemble, resolve_model, verify
 
 
 def make_parts(tmp_path: Path, prefix: str, blobs: list[bytes]) -> None:

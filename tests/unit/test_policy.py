@@ -1,6 +1,6 @@
 import pytest
 
-from app.policy import (
+from app.interview.policy import (
     Gap,
     Intent,
     classify,

@@ -1,6 +1,6 @@
 import pytest
 
-from app.prompts import PromptError, fence_candidate, placeholders, render
+from app.llm.prompts import PromptError, fence_candidate, placeholders, render
 
 
 def test_render_fills_named_placeholders():
@@ -23,7 +23,7 @@ def test_candidate_text_cannot_close_its_fence():
 
 
 def test_every_template_parses():
-    from app.prompts import PROMPTS_DIR
+    from app.llm.prompts import PROMPTS_DIR
 
     for path in PROMPTS_DIR.glob("*.md"):
         if path.name != "README.md":

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from app.database import DatabaseError
-from app.repository import SessionRecord, SessionRepository, clean_text
+from app.sessions.database import DatabaseError
+from app.sessions.repository import SessionRecord, SessionRepository, clean_text
 
 
 @pytest.fixture

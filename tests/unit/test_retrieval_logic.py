@@ -1,6 +1,6 @@
-from app.eval_retrieval import RetrievalCase, evaluate, is_relevant
-from app.retrieval import chroma_where, matches_filter, reciprocal_rank_fusion
-from app.tokens import Speller, tokenize
+from app.evaluation.retrieval import RetrievalCase, evaluate, is_relevant
+from app.knowledge.retrieval import chroma_where, matches_filter, reciprocal_rank_fusion
+from app.knowledge.tokens import Speller, tokenize
 
 
 def test_rrf_rewards_agreement():
@@ -66,7 +66,7 @@ def test_speller_fixes_typos_against_vocabulary():
 def test_blended_query_is_a_unit_vector_weighted_towards_the_target():
     import numpy as np
 
-    from app.retrieval import blend_query
+    from app.knowledge.retrieval import blend_query
 
     target = np.array([1.0, 0.0, 0.0], dtype=np.float32)
     claim = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]], dtype=np.float32)

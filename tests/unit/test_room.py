@@ -6,16 +6,15 @@ import threading
 
 import pytest
 
-from app.access import is_loopback, login_for, parse_auth
-from app.embeddings import get_embedder
-from app.grading import Grader
-from app.interviewer import Interviewer
-from app.knowledge import load_knowledge
-from app.llm import Capabilities, ChatBackend
-from app.report import clock_state, escape_text, tracker_html
-from app.repository import SessionRepository
-from app.room import BUSY_MESSAGE, RANDOM, WEAK, Room, RoomError, friendly
+from app.interview.engine import Interviewer
+from app.knowledge.base import load_knowledge
+from app.llm.backend import Capabilities, ChatBackend
+from app.sessions.repository import SessionRepository
 from app.settings import PROJECT_DIR, SettingsError
+from app.web.access import is_loopback, login_for, parse_auth
+from app.web.report import clock_state, escape_text, tracker_html
+from app.web.room import BUSY_MESSAGE, RANDOM, WEAK, Room, RoomError, friendly
+from tests.support import real_grader
 from tests.unit.fakes import FakeChatModel
 
 KB = load_knowledge(PROJECT_DIR / "knowledge")
@@ -27,7 +26,7 @@ def room(tmp_path):
     caps = Capabilities("llama_cpp", "fake", "json_object_schema")
     llm = ChatBackend(chat_model=FakeChatModel([]), capabilities=caps)
     repo = SessionRepository(f"sqlite:///{tmp_path / 's.sqlite3'}")
-    engine = Interviewer(KB, Grader(KB, get_embedder()), None, llm, repo, rng=random.Random(3))
+    engine = Interviewer(KB, real_grader(KB), None, llm, repo, rng=random.Random(3))
     return Room(engine, "local: fake", reports_dir=tmp_path / "reports")
 
 

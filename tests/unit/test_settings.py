@@ -47,7 +47,7 @@ def test_explicit_overrides_win(monkeypatch, tmp_path):
 
 
 def test_openai_profile_without_key_names_the_variable(monkeypatch):
-    from app.llm_factory import openai_backend
+    from app.llm.factory import openai_backend
 
     monkeypatch.setenv("MOCKINTERVIEW_PROFILE", "openai")
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
@@ -56,7 +56,7 @@ def test_openai_profile_without_key_names_the_variable(monkeypatch):
 
 
 def test_openai_profile_against_a_local_endpoint_needs_no_key(monkeypatch):
-    from app.llm_factory import openai_backend
+    from app.llm.factory import openai_backend
 
     monkeypatch.setenv("MOCKINTERVIEW_PROFILE", "openai")
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)

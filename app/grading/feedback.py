@@ -7,10 +7,10 @@ import re
 
 from pydantic import BaseModel, Field
 
-from app.grading import VERDICT_VALUE, Scorecard, ledger_feedback
-from app.knowledge import KnowledgeBase
-from app.llm import LLM, LLMError
-from app.prompts import fence_candidate, render
+from app.grading.scorecard import VERDICT_VALUE, Scorecard, ledger_feedback
+from app.knowledge.base import KnowledgeBase
+from app.llm.backend import LLM, LLMError
+from app.llm.prompts import fence_candidate, render
 
 log = logging.getLogger(__name__)
 

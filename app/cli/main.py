@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -16,6 +16,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from app.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from app.container import Container
+    from app.knowledge.retrieval import HybridRetriever
 
 app = typer.Typer(help="ML system design mock interviewer.", no_args_is_help=True, add_completion=False)
 eval_app = typer.Typer(help="Measure retrieval and grading on labelled cases.", no_args_is_help=True)
@@ -28,13 +32,13 @@ err = Console(stderr=True)
 @contextmanager
 def clean_errors() -> Iterator[None]:
     """Known failures end the command with one readable line and exit status 2, never a traceback."""
-    from app.embeddings import EmbeddingError
-    from app.jsonl import CaseFileError
-    from app.knowledge import KnowledgeError
-    from app.llama_server import ServerError
-    from app.llm import LLMError
-    from app.model_files import ModelFileError
-    from app.store import StoreError
+    from app.evaluation.cases import CaseFileError
+    from app.knowledge.base import KnowledgeError
+    from app.knowledge.embeddings import EmbeddingError
+    from app.knowledge.store import StoreError
+    from app.llm.backend import LLMError
+    from app.llm.llama_server import ServerError
+    from app.llm.model_files import ModelFileError
 
     known = (SettingsError, StoreError, EmbeddingError, CaseFileError, KnowledgeError, FileNotFoundError)
     try:
@@ -69,11 +73,12 @@ def ingest(
     """Chunk, embed and store markdown; unchanged chunks are not embedded again."""
     settings = settings_or_exit()
     with clean_errors():
-        from app.services import ingest_paths, rebuild_store
+        from app.container import Container
 
+        container = Container(settings)
         if rebuild:
-            rebuild_store(settings)
-        report = ingest_paths(settings, paths or None, collection, progress=sys.stderr.isatty())
+            container.rebuild_store()
+        report = container.ingest(paths or None, collection, progress=sys.stderr.isatty())
     out.print(
         f"{report.files} files, {report.chunks} chunks: {report.embedded} embedded, "
         f"{report.unchanged} unchanged, {report.deleted} removed in {report.seconds:.2f}s "
@@ -84,18 +89,16 @@ def ingest(
         err.print(f"skipped {path}: {reason}", markup=False, highlight=False)
 
 
-def _search_fn(settings: Settings, collection: str | None) -> Callable[[str, int], list]:
-    """Search one collection; the bundled knowledge is ingested first when its store is empty or stale."""
-    from app.services import ensure_knowledge, retriever_for
-
-    if collection in (None, settings.collection):
-        report = ensure_knowledge(settings, progress=sys.stderr.isatty())
+def _retriever(container: Container, collection: str | None) -> HybridRetriever:
+    """One collection's retriever; the bundled knowledge is ingested first when its store is empty or stale."""
+    if collection in (None, container.settings.collection):
+        report = container.ensure_knowledge(progress=sys.stderr.isatty())
         if report.embedded or report.deleted:
             err.print(f"knowledge base indexed: {report.embedded} chunks embedded", markup=False)
-    retriever = retriever_for(settings, collection)
+    retriever = container.retriever(collection)
     if retriever.store.count() == 0:
         raise SettingsError(f"Collection {retriever.store.name!r} is empty: run `mockinterview ingest` first.")
-    return lambda query, k: retriever.search(query, k)
+    return retriever
 
 
 @app.command()
@@ -109,10 +112,9 @@ def search(
     """Hybrid search of the knowledge base; prints ranked passages with heading paths."""
     settings = settings_or_exit()
     with clean_errors():
-        from app.services import retriever_for
+        from app.container import Container
 
-        _search_fn(settings, collection)
-        results = retriever_for(settings, collection).search(query, k, topic=topic, step=step)
+        results = _retriever(Container(settings), collection).search(query, k, topic=topic, step=step)
     if not results:
         out.print("No results.")
         return
@@ -132,11 +134,13 @@ def eval_retrieval(
     """hit@5 and MRR@10 of retrieval on labelled queries."""
     settings = settings_or_exit()
     with clean_errors():
-        from app.eval_retrieval import evaluate, load_cases
+        from app.evaluation.retrieval import evaluate, load_cases
 
         loaded = load_cases(cases)
-        search_fn = _search_fn(settings, collection)
-        report = evaluate(loaded, lambda q, k: [r.text for r in search_fn(q, k)])
+        from app.container import Container
+
+        retriever = _retriever(Container(settings), collection)
+        report = evaluate(loaded, lambda q, k: [r.text for r in retriever.search(q, k)])
     if as_json:
         print(json.dumps(report))
         return
@@ -165,7 +169,7 @@ def read_answer(path: Path) -> str:
 
 
 def print_scorecard(card: object) -> None:
-    from app.grading import Scorecard
+    from app.grading.scorecard import Scorecard
 
     assert isinstance(card, Scorecard)
     out.print(
@@ -203,17 +207,18 @@ def review(
     """Grade an answer against the framework checklist and print the scorecard."""
     settings = settings_or_exit()
     with clean_errors():
-        from app.services import grader_for, knowledge_for
+        from app.container import Container
 
+        container = Container(settings)
         answer = read_answer(answer_file)
         if not question.strip():
             raise SettingsError("The question is empty.")
-        card = grader_for(settings).grade(question, answer[: settings.max_answer_chars])
+        card = container.grader.grade(question, answer[: settings.max_answer_chars])
         if narrative:
-            from app.feedback import refine, write_narrative
-            from app.llm import LLMError
-            from app.llm_factory import build_llm
-            from app.model_files import ModelFileError
+            from app.grading.feedback import refine, write_narrative
+            from app.llm.backend import LLMError
+            from app.llm.factory import build_llm
+            from app.llm.model_files import ModelFileError
 
             try:
                 llm = build_llm(settings)
@@ -222,7 +227,7 @@ def review(
             else:
                 try:
                     card = refine(card, answer, llm)
-                    card = write_narrative(card, answer, llm, knowledge_for(settings))
+                    card = write_narrative(card, answer, llm, container.knowledge)
                 finally:
                     llm.close()
     if as_json:
@@ -240,11 +245,11 @@ def eval_grading(
     """Spearman, band ordering, injection resistance and step F1 of the grader on labelled answers."""
     settings = settings_or_exit()
     with clean_errors():
-        from app.eval_grading import evaluate, load_cases
-        from app.services import grader_for
+        from app.container import Container
+        from app.evaluation.grading import evaluate, load_cases
 
         loaded = load_cases(cases)
-        grader = grader_for(settings)
+        grader = Container(settings).grader
         report = evaluate(loaded, grader.grade)
     if as_json:
         print(json.dumps(report))
@@ -262,7 +267,7 @@ def eval_grading(
             ",".join(row["flags"]),
         )
     out.print(table)
-    from app.eval_grading import METRIC_KEYS
+    from app.evaluation.grading import METRIC_KEYS
 
     for key in METRIC_KEYS:
         out.print(f"{key:>22}: {report[key]}", highlight=False)
@@ -276,16 +281,17 @@ def eval_conversations(
     """Run scripted candidates through the real engine and model and check the interviewer's behaviour."""
     settings = settings_or_exit()
     with clean_errors():
-        from app.eval_conversations import evaluate, load_cases
-        from app.llm_factory import build_llm
-        from app.services import interviewer_for
+        from app.container import Container
+        from app.evaluation.conversations import evaluate, load_cases
+        from app.llm.factory import build_llm
 
         loaded = load_cases(cases)
-        llm = build_llm(settings, show_progress=sys.stderr.isatty())
+        container = Container(settings, llm=build_llm(settings, show_progress=sys.stderr.isatty()))
         try:
-            report = evaluate(interviewer_for(settings, llm), loaded)
+            container.ensure_knowledge()
+            report = evaluate(container.interviewer(), loaded)
         finally:
-            llm.close()
+            container.close()
     if as_json:
         print(json.dumps(report))
         return
@@ -309,11 +315,12 @@ def interview(
         err.print("error: --mode must be mock or drill", markup=False)
         raise typer.Exit(2)
     with clean_errors():
-        from app.llm_factory import build_llm
-        from app.services import start_engine
+        from app.container import Container
+        from app.llm.factory import build_llm
 
         out.print("Starting the interviewer (the first start assembles the model)...")
-        engine, llm = start_engine(settings, lambda: build_llm(settings), progress=sys.stderr.isatty())
+        container = Container(settings)
+        engine = container.start(lambda: build_llm(settings), progress=sys.stderr.isatty())
     try:
         if resume:
             session_id = resume
@@ -333,12 +340,12 @@ def interview(
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(2) from None
     finally:
-        llm.close()
+        container.close()
 
 
 def _interview_loop(engine: object, session_id: str) -> None:
-    from app.interviewer import Interviewer
-    from app.llm import LLMError
+    from app.interview.engine import Interviewer
+    from app.llm.backend import LLMError
 
     assert isinstance(engine, Interviewer)
     while True:
@@ -402,33 +409,34 @@ def serve(
 ) -> None:
     """The web interview room: ingests if needed, starts the bundled model, serves the app and prints its URL."""
     settings = settings_or_exit()
-    from app.access import login_for
+    from app.web.access import login_for
 
     host = host or settings.host
     port = settings.port if port is None else port
     secret = settings.auth.get_secret_value() if settings.auth is not None else None
     with clean_errors():
         logins = login_for(host, auth or secret)
-        from app.llm_factory import build_llm
-        from app.services import room_for, start_engine
+        from app.container import Container
+        from app.llm.factory import build_llm
 
         out.print("Preparing the knowledge base and starting the interviewer model (the first start assembles it)...")
-        engine, llm = start_engine(settings, lambda: build_llm(settings), progress=sys.stderr.isatty())
+        container = Container(settings)
+        engine = container.start(lambda: build_llm(settings), progress=sys.stderr.isatty())
     try:
-        room = room_for(engine, llm)
-        from app.ui import launch
+        room = container.room(engine)
+        from app.web.ui import launch
 
-        concurrency = 1 if llm.capabilities.backend == "llama_cpp" else 4
+        concurrency = 1 if settings.llm_backend == "llama_cpp" else 4
         launch(room, host=host, port=port, auth=logins, model_concurrency=concurrency, announce=out.print)
     finally:
-        llm.close()
+        container.close()
 
 
 @app.command()
 def doctor(as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False) -> None:
     """Check the model file, the model server, a real generation, embeddings, Chroma and the database."""
     settings = settings_or_exit()
-    from app.doctor import run_doctor
+    from app.diagnostics.doctor import run_doctor
 
     report = run_doctor(settings)
     if as_json:
@@ -457,8 +465,8 @@ def bench(
     """Time a scripted mock interview on the real engine and model, next to llama.cpp's own speed."""
     settings = settings_or_exit()
     with clean_errors():
-        from app.bench import KEYS, run_bench
-        from app.llm import LLMError
+        from app.diagnostics.bench import KEYS, run_bench
+        from app.llm.backend import LLMError
 
         try:
             report = run_bench(turns, settings)

@@ -10,8 +10,8 @@ except that lone UTF-16 surrogates (e.g. ``"\\ud800"``), which cannot be encoded
 well-formed surrogate pair is joined into the character it encodes). ``state`` and ``meta`` are stored as JSON, so
 they come back as JSON would give them (tuples as lists, non-string keys as strings).
 
-Errors: every database failure is raised as :class:`app.database.DatabaseError` with one readable sentence; an unknown
-session id in a write raises :class:`KeyError`.
+Errors: every database failure is raised as :class:`app.sessions.database.DatabaseError` with one readable
+sentence; an unknown session id in a write raises :class:`KeyError`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
-from app.database import Connection, DatabaseError, connect
+from app.sessions.database import Connection, DatabaseError, connect
 
 SCHEMA_VERSION = 1
 MASTERY_KINDS = ("step", "concept")

@@ -12,9 +12,9 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from app.grading import Scorecard
-from app.knowledge import KnowledgeBase
-from app.repository import SessionRecord, TurnRecord
+from app.grading.scorecard import Scorecard
+from app.knowledge.base import KnowledgeBase
+from app.sessions.repository import SessionRecord, TurnRecord
 
 AMBER_SHARE = 0.25  # the step clock turns amber when a quarter of the step's budget is left
 

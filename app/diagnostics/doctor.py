@@ -36,9 +36,9 @@ class DoctorReport:
 
 
 def _check_llm(settings: Settings, report: DoctorReport) -> None:
-    from app.llm import LLMError
-    from app.llm_factory import build_llm, local_backend, start_local_server
-    from app.model_files import ModelFileError
+    from app.llm.backend import LLMError
+    from app.llm.factory import build_llm, local_backend, start_local_server
+    from app.llm.model_files import ModelFileError
     from app.settings import SettingsError
 
     report.llm_backend = settings.llm_backend
@@ -71,18 +71,17 @@ def _check_llm(settings: Settings, report: DoctorReport) -> None:
 
 
 def run_doctor(settings: Settings, check_llm: bool = True) -> DoctorReport:
-    report = DoctorReport()
-    try:
-        from app.embeddings import get_embedder
+    from app.container import Container
 
-        vector = get_embedder(settings.embedding_model_path).encode(["offline embedding check"])
+    report = DoctorReport()
+    container = Container(settings)
+    try:
+        vector = container.embedder.encode(["offline embedding check"])
         report.embeddings_ok = vector.shape == (1, 384)
     except Exception as exc:
         report.problems.append(f"Embeddings: {exc}")
     try:
-        from app.services import open_store
-
-        count = open_store(settings).count()
+        count = container.store().count()
         report.store_ok = True
         if count == 0:
             report.problems.append("Knowledge store is empty: run `mockinterview ingest`.")
@@ -90,7 +89,7 @@ def run_doctor(settings: Settings, check_llm: bool = True) -> DoctorReport:
     except Exception as exc:
         report.problems.append(f"Chroma: {exc}")
     try:
-        from app.database import check_writable
+        from app.sessions.database import check_writable
 
         check_writable(settings.sqlite_url, str(time.time()))
         report.database_ok = True

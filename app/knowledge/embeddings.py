@@ -132,16 +132,3 @@ class Embedder:
     def encode_one(self, text: str) -> np.ndarray:
         """Embed one text (cached: queries and rubric phrasings repeat)."""
         return self.encode([text])[0]
-
-
-_shared: dict[str, Embedder] = {}
-_shared_lock = threading.Lock()
-
-
-def get_embedder(model_path: Path | None = None) -> Embedder:
-    """The process-wide embedder for a model path."""
-    key = str(model_path or "bundled")
-    with _shared_lock:
-        if key not in _shared:
-            _shared[key] = Embedder(model_path)
-        return _shared[key]

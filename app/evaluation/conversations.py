@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.interviewer import Interviewer, interviewer_secrets
-from app.jsonl import load_jsonl
+from app.evaluation.cases import load_jsonl
+from app.interview.engine import Interviewer, interviewer_secrets
 
 MAX_REPLY_CHARS = 420
 KIND_ACTIONS = {

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.embeddings import Embedder
-from app.knowledge import KnowledgeBase, Scenario
-from app.tokens import STOPWORDS, stem, words
+from app.knowledge.base import KnowledgeBase, Scenario
+from app.knowledge.embeddings import Embedder
+from app.knowledge.tokens import STOPWORDS, stem, words
 
 # Policy constants (see `task_mismatch`).
 FOREIGN_SHARE = 0.5  # at least this share of a named task's specific words is foreign to the question
@@ -254,16 +254,3 @@ class TaskRelevance:
             return TaskCheck(tuple(framings), None, False)
         share = coverage(self.echoes(question_terms, sentences), self.weights)
         return TaskCheck(tuple(framings), share, task_mismatch(framings, share))
-
-
-_checkers: dict[int, TaskRelevance] = {}
-_checkers_lock = threading.Lock()
-
-
-def task_relevance(kb: KnowledgeBase, embedder: Embedder) -> TaskRelevance:
-    """The process-wide checker for a knowledge base and embedder."""
-    with _checkers_lock:
-        key = id(kb) ^ id(embedder)
-        if key not in _checkers:
-            _checkers[key] = TaskRelevance(kb, embedder)
-        return _checkers[key]

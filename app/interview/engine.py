@@ -14,13 +14,11 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from app.evidence import build_ledger, split_sentences, stems_of
-from app.feedback import write_narrative
-from app.grading import Grader, Scorecard, step_ratio
-from app.injection import find_injections
-from app.knowledge import ChecklistItem, KnowledgeBase, Scenario, Step
-from app.llm import LLM, LLMError
-from app.policy import (
+from app.grading.evidence import build_ledger, split_sentences, stems_of
+from app.grading.feedback import write_narrative
+from app.grading.injection import find_injections
+from app.grading.scorecard import Grader, Scorecard, step_ratio
+from app.interview.policy import (
     Decision,
     Gap,
     Intent,
@@ -33,9 +31,11 @@ from app.policy import (
     secret_snippets,
     truncate_view,
 )
-from app.prompts import fence_candidate, render
-from app.repository import SessionRecord, SessionRepository
-from app.retrieval import HybridRetriever, SearchResult, blend_query
+from app.knowledge.base import ChecklistItem, KnowledgeBase, Scenario, Step
+from app.knowledge.retrieval import HybridRetriever, SearchResult, blend_query
+from app.llm.backend import LLM, LLMError
+from app.llm.prompts import fence_candidate, render
+from app.sessions.repository import SessionRecord, SessionRepository
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from app.jsonl import CaseFileError, load_jsonl
+from app.evaluation.cases import CaseFileError, load_jsonl
 
 __all__ = ["CaseFileError", "evaluate", "is_relevant", "load_cases"]
 

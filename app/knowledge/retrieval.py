@@ -10,9 +10,9 @@ from typing import Any
 import bm25s
 import numpy as np
 
-from app.embeddings import Embedder
-from app.store import KnowledgeStore, StoredChunk
-from app.tokens import Speller, tokenize, words
+from app.knowledge.embeddings import Embedder
+from app.knowledge.store import KnowledgeStore, StoredChunk
+from app.knowledge.tokens import Speller, tokenize, words
 
 
 @dataclass

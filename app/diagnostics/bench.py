@@ -185,16 +185,16 @@ class _Stopwatch:
 COLD_START = textwrap.dedent(
     """
     import sys
-    from app.llm_factory import build_llm
-    from app.services import start_engine
+    from app.llm.factory import build_llm
+    from app.container import Container
     from app.settings import load_settings
-    settings = load_settings(data_dir=sys.argv[1], model_path=sys.argv[2])
-    engine, llm = start_engine(settings, lambda: build_llm(settings))
+    container = Container(load_settings(data_dir=sys.argv[1], model_path=sys.argv[2]))
+    engine = container.start(lambda: build_llm(container.settings))
     try:
         engine.start("mock", scenario_id=sys.argv[3])
         print("ready", flush=True)
     finally:
-        llm.close()
+        container.close()
     """
 )
 
@@ -218,7 +218,7 @@ def cold_start_seconds(data_dir: Path, model: Path) -> float:
     return round(elapsed, 2)
 
 
-RAW_SPEED = "from app.llm_factory import print_raw_speed; print_raw_speed()"
+RAW_SPEED = "from app.llm.factory import print_raw_speed; print_raw_speed()"
 
 
 def raw_speed(model: Path, n_threads: int) -> dict[str, float]:
@@ -302,9 +302,9 @@ def grade_ms(engine: Any) -> float:
 
 def run_bench(turns: int = 10, base: Settings | None = None) -> dict[str, Any]:
     """Every bench key, measured in a fresh temporary data directory with the already assembled model."""
-    from app.llm_factory import local_backend, start_local_server
-    from app.model_files import resolve_model
-    from app.services import ingest_paths, interviewer_for
+    from app.container import Container
+    from app.llm.factory import local_backend, start_local_server
+    from app.llm.model_files import resolve_model
 
     base = base or load_settings()
     where = machine()
@@ -313,17 +313,18 @@ def run_bench(turns: int = 10, base: Settings | None = None) -> dict[str, Any]:
         settings = load_settings(data_dir=Path(tmp), model_path=model, n_threads=base.n_threads)
         threads = settings.n_threads or os.cpu_count() or 2
         result: dict[str, Any] = {}
+        container = Container(settings)
         started = time.perf_counter()
-        ingest_paths(settings)
+        container.ingest()
         result["ingest_cold_s"] = round(time.perf_counter() - started, 2)
         started = time.perf_counter()
-        ingest_paths(settings)
+        container.ingest()
         result["ingest_warm_s"] = round(time.perf_counter() - started, 2)
         result["cold_start_s"] = cold_start_seconds(settings.data_dir, model)
         server = start_local_server(settings)
-        llm = local_backend(settings, server)
+        llm = container.llm = local_backend(settings, server)
         try:
-            engine = interviewer_for(settings, llm)
+            engine = container.interviewer()
             retrieval = _Stopwatch()
             # A turn's whole retrieval step: the query vector, dense and BM25 search, fusion and the notes' text.
             engine._context = retrieval.wrap(engine._context)  # type: ignore[method-assign]
@@ -332,7 +333,7 @@ def run_bench(turns: int = 10, base: Settings | None = None) -> dict[str, Any]:
             result.update(summarise(records, retrieval.ms))
             result["rss_peak_mb"] = round(peak_rss_mb() + peak_rss_mb(server.pid or 0), 1)
         finally:
-            llm.close()
+            container.close()
         result.update(raw_speed(model, threads))
     ordered = {key: result.get(key) for key in KEYS}
     ordered.update({k: v for k, v in result.items() if k not in ordered})

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.database import DatabaseError
-from app.interviewer import FinalReport, Interviewer
-from app.llm import LLMError
-from app.report import chat_messages, final_markdown, report_json, report_markdown, scorecard_markdown, tracker_html
-from app.repository import SessionRecord
+from app.interview.engine import FinalReport, Interviewer
+from app.llm.backend import LLMError
+from app.sessions.database import DatabaseError
+from app.sessions.repository import SessionRecord
+from app.web.report import chat_messages, final_markdown, report_json, report_markdown, scorecard_markdown, tracker_html
 
 log = logging.getLogger(__name__)
 
@@ -301,7 +301,7 @@ class Room:
 
 
 def _review_score(stored: str) -> float | None:
-    from app.grading import Scorecard
+    from app.grading.scorecard import Scorecard
 
     try:
         return Scorecard.model_validate_json(stored).overall

@@ -1,4 +1,4 @@
-"""The web interview room (Gradio): the only module that imports gradio. Every action goes through app.room.Room."""
+"""The web interview room (Gradio): the only module that imports gradio. Every action goes through app.web.room.Room."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
-from app.report import escape_text
-from app.room import ALL_TOPICS, RANDOM, Room, RoomError, Snapshot, friendly
+from app.web.report import escape_text
+from app.web.room import ALL_TOPICS, RANDOM, Room, RoomError, Snapshot, friendly
 
 log = logging.getLogger(__name__)
 

@@ -7,16 +7,15 @@ and example phrasings (MiniLM), and key terms of the knowledge base matched on w
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 
-from app.embeddings import Embedder
-from app.injection import InjectionSpan
-from app.knowledge import ChecklistItem, KnowledgeBase, RedFlag, Step
-from app.tokens import STOPWORDS, stem, words
+from app.grading.injection import InjectionSpan
+from app.knowledge.base import ChecklistItem, KnowledgeBase, RedFlag, Step
+from app.knowledge.embeddings import Embedder
+from app.knowledge.tokens import STOPWORDS, stem, words
 
 Verdict = Literal["covered", "partial", "missing"]
 
@@ -167,18 +166,6 @@ class RubricIndex:
         start = len(texts)
         texts.extend(phrasings)
         return _Target(step.step, ref, start, len(texts), [t for t in map(Term.of, terms) if t.phrase])
-
-
-_indexes: dict[int, RubricIndex] = {}
-_lock = threading.Lock()
-
-
-def rubric_index(kb: KnowledgeBase, embedder: Embedder) -> RubricIndex:
-    with _lock:
-        key = id(kb) ^ id(embedder)
-        if key not in _indexes:
-            _indexes[key] = RubricIndex(kb, embedder)
-        return _indexes[key]
 
 
 def item_verdict(similarity: float, terms: int) -> tuple[Verdict, float]:

@@ -13,9 +13,9 @@ from urllib.parse import urlparse
 import httpx
 from langchain_openai import ChatOpenAI
 
-from app.llama_server import ALIAS, LlamaServer
-from app.llm import Capabilities, ChatBackend, LLMUnavailable
-from app.model_files import model_label, resolve_model
+from app.llm.backend import Capabilities, ChatBackend, LLMUnavailable
+from app.llm.llama_server import ALIAS, LlamaServer
+from app.llm.model_files import model_label, resolve_model
 from app.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)

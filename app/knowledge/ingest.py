@@ -11,9 +11,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from app.chunking import Chunk, FrontMatterError, chunk_markdown
-from app.embeddings import Embedder
-from app.store import KnowledgeStore
+from app.knowledge.chunking import Chunk, FrontMatterError, chunk_markdown
+from app.knowledge.embeddings import Embedder
+from app.knowledge.store import KnowledgeStore
 
 log = logging.getLogger(__name__)
 

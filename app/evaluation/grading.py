@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.grading import BAND_RANK, Scorecard
-from app.jsonl import load_jsonl
+from app.evaluation.cases import load_jsonl
+from app.grading.scorecard import BAND_RANK, Scorecard
 
 METRIC_KEYS = (
     "spearman",

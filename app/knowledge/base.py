@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
-from app.chunking import FrontMatterError, clean_heading, repair_text, split_front_matter
+from app.knowledge.chunking import FrontMatterError, clean_heading, repair_text, split_front_matter
 
 STEP_IDS = range(1, 8)
 
@@ -272,11 +271,6 @@ def load_knowledge(knowledge_dir: Path) -> KnowledgeBase:
     rubric = _validated(Rubric, load_yaml(knowledge_dir / "rubric.yaml"), knowledge_dir / "rubric.yaml")
     questions = _validated(QuestionBank, load_yaml(knowledge_dir / "questions.yaml"), knowledge_dir / "questions.yaml")
     return KnowledgeBase(load_concepts(knowledge_dir), rubric, questions)
-
-
-@lru_cache(maxsize=4)
-def cached_knowledge(knowledge_dir: Path) -> KnowledgeBase:
-    return load_knowledge(knowledge_dir)
 
 
 def reference_problems(kb: KnowledgeBase) -> list[str]:

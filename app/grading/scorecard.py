@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
 
-from app.embeddings import Embedder
-from app.evidence import FlagEvidence, ItemEvidence, Ledger, RubricIndex, build_ledger, rubric_index
-from app.injection import find_injections
-from app.knowledge import KnowledgeBase, Scenario
-from app.task_relevance import TaskCheck, task_relevance
+from app.grading.evidence import FlagEvidence, ItemEvidence, Ledger, RubricIndex, build_ledger
+from app.grading.injection import find_injections
+from app.grading.relevance import TaskCheck, TaskRelevance
+from app.knowledge.base import KnowledgeBase, Scenario
+from app.knowledge.embeddings import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -257,10 +259,18 @@ class Grader:
 
     kb: KnowledgeBase
     embedder: Embedder
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
-    @property
+    @cached_property
     def index(self) -> RubricIndex:
-        return rubric_index(self.kb, self.embedder)
+        """The rubric's phrasings embedded once, for this grader's knowledge base and embedder."""
+        with self._lock:
+            return self.__dict__.get("index") or RubricIndex(self.kb, self.embedder)
+
+    @cached_property
+    def task_check(self) -> TaskRelevance:
+        with self._lock:
+            return self.__dict__.get("task_check") or TaskRelevance(self.kb, self.embedder)
 
     def grade(self, question: str, answer: str, *, steps: list[int] | None = None, hints_used: int = 0) -> Scorecard:
         started = time.perf_counter()
@@ -268,7 +278,7 @@ class Grader:
         ledger = build_ledger(answer, self.index, injections, steps)
         scenario = match_scenario(question, self.kb, self.embedder)
         usable = [s.text for s in ledger.sentences if s.index not in set(ledger.excluded)]
-        task: TaskCheck = task_relevance(self.kb, self.embedder).check(question, scenario, usable)
+        task: TaskCheck = self.task_check.check(question, scenario, usable)
         graded_steps = sorted({i.step for i in ledger.items})
         features = Features(
             evidence=weighted_evidence(ledger.items),

@@ -1,0 +1,167 @@
+"""The composition root: builds and owns every long-lived object of one process, from settings.
+
+The CLI, the web app, the bench and the evaluations each build one `Container`; tests build one with fakes. Nothing
+else in `app/` keeps objects in module-level caches."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from app.grading.scorecard import Grader
+from app.interview.engine import Interviewer
+from app.knowledge.base import KnowledgeBase, load_knowledge
+from app.knowledge.embeddings import Embedder
+from app.knowledge.ingest import IngestReport, collect_files, ingest
+from app.knowledge.retrieval import HybridRetriever
+from app.knowledge.store import KnowledgeStore, StoreError, open_client, remove_store
+from app.llm.backend import LLM
+from app.sessions.repository import SessionRepository
+from app.settings import Settings
+from app.web.room import Room
+
+log = logging.getLogger(__name__)
+
+KNOWLEDGE_EXCLUDE = ("README.md",)
+
+
+class Container:
+    """Settings, embedder, store, retrievers, knowledge base, grader (with its rubric index), LLM backend and
+    session repository, each built once on first use and released by `close()`."""
+
+    def __init__(self, settings: Settings, *, embedder: Embedder | None = None, llm: LLM | None = None) -> None:
+        self.settings = settings
+        self.llm = llm
+        if embedder is not None:
+            self.__dict__["embedder"] = embedder
+        self._retrievers: dict[str, HybridRetriever] = {}
+        self._lock = threading.RLock()
+
+    # ---------- the knowledge side ----------
+
+    @cached_property
+    def knowledge(self) -> KnowledgeBase:
+        """The knowledge base; a malformed file fails here, before any slower indexing."""
+        return load_knowledge(self.settings.knowledge_dir)
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        return Embedder(self.settings.embedding_model_path)
+
+    @cached_property
+    def chroma(self) -> Any:
+        s = self.settings
+        return open_client(s.chroma_mode, s.chroma_dir, s.chroma_host, s.chroma_port, lock_wait_s=s.chroma_lock_wait_s)
+
+    def store(self, collection: str | None = None) -> KnowledgeStore:
+        """The collection (default: the bundled knowledge) in the configured Chroma."""
+        return KnowledgeStore(self.chroma, collection or self.settings.collection)
+
+    def retriever(self, collection: str | None = None) -> HybridRetriever:
+        """One retriever per collection, so its BM25 index is built once."""
+        name = collection or self.settings.collection
+        with self._lock:
+            if name not in self._retrievers:
+                # Other collections borrow the curated knowledge base's vocabulary to expand their queries.
+                thesaurus = None
+                if name != self.settings.collection and self.store().count() > 0:
+                    thesaurus = self.retriever()
+                self._retrievers[name] = HybridRetriever(
+                    self.store(name),
+                    self.embedder,
+                    candidates=self.settings.candidates,
+                    rrf_k=self.settings.rrf_k,
+                    thesaurus=thesaurus,
+                )
+            return self._retrievers[name]
+
+    @cached_property
+    def grader(self) -> Grader:
+        return Grader(self.knowledge, self.embedder)
+
+    def ingest(
+        self, paths: list[Path] | None = None, collection: str | None = None, progress: bool = False
+    ) -> IngestReport:
+        """Ingest markdown files or folders (default: the bundled knowledge base) into a collection."""
+        s = self.settings
+        files = collect_files(paths) if paths else collect_files([s.knowledge_dir], exclude=KNOWLEDGE_EXCLUDE)
+        store = self.store(collection)
+        report = ingest(
+            files, store, self.embedder, min_tokens=s.chunk_min_tokens, max_tokens=s.chunk_max_tokens, progress=progress
+        )
+        retriever = self._retrievers.get(store.name)
+        if retriever is not None and (report.embedded or report.deleted):
+            retriever.refresh()  # its BM25 index is stale; an ingest that changed nothing keeps it
+        return report
+
+    def rebuild_store(self) -> None:
+        """Delete the embedded Chroma folder (every collection in it), so the next ingest starts from nothing."""
+        if self.settings.chroma_mode != "embedded":
+            raise StoreError("--rebuild deletes the embedded Chroma folder; a Chroma server is rebuilt on the server.")
+        with self._lock:
+            self._retrievers.clear()
+            self.__dict__.pop("chroma", None)
+            remove_store(self.settings.chroma_dir)
+
+    def ensure_knowledge(self, progress: bool = False) -> IngestReport:
+        """Ingest the bundled knowledge base when the store is empty or stale (a no-op when current)."""
+        report = self.ingest(progress=progress)
+        if report.embedded or report.deleted:
+            log.info("knowledge base updated: %d chunks embedded, %d removed", report.embedded, report.deleted)
+        return report
+
+    def prepare_knowledge(self, progress: bool = False) -> None:
+        """Everything on the knowledge side that a first turn needs: the store up to date, the embedding model with
+        the rubric's vectors, and the BM25 index."""
+        _ = self.knowledge
+        self.ensure_knowledge(progress=progress)
+        _ = self.grader.index
+        _ = self.retriever().lexical
+
+    # ---------- sessions and the engine ----------
+
+    @cached_property
+    def repository(self) -> SessionRepository:
+        return SessionRepository(self.settings.sqlite_url)
+
+    def interviewer(self) -> Interviewer:
+        """The interview engine over this container's knowledge, store, database and LLM (once prepared)."""
+        engine = Interviewer(
+            self.knowledge,
+            self.grader,
+            self.retriever(),
+            self.llm,
+            self.repository,
+            max_message_chars=self.settings.max_message_chars,
+        )
+        engine.prepare()
+        return engine
+
+    def start(self, start_llm: Callable[[], LLM], progress: bool = False) -> Interviewer:
+        """The engine and its model, ready for a first turn. The knowledge side is prepared in a thread while the
+        model starts, so start-up takes about the longer of the two rather than their sum."""
+        with ThreadPoolExecutor(1, thread_name_prefix="prepare-knowledge") as pool:
+            knowledge = pool.submit(self.prepare_knowledge, progress)
+            self.llm = start_llm()
+            try:
+                knowledge.result()
+            except BaseException:
+                self.close()
+                raise
+        return self.interviewer()
+
+    def room(self, engine: Interviewer) -> Room:
+        """The interview room the web app serves: the engine plus the backend's label for the start panel."""
+        label = self.llm.capabilities.label if self.llm is not None else "no model"
+        return Room(engine, label)
+
+    def close(self) -> None:
+        """Stop the LLM backend (and its server); safe to call more than once."""
+        llm, self.llm = self.llm, None
+        if llm is not None:
+            llm.close()
