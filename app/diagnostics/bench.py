@@ -247,7 +247,7 @@ def _drain(reply: Iterator[str]) -> tuple[str, float]:
     return "".join(pieces), first
 
 
-def run_turns(engine: Any, llm: Any, server: Any, turns: int, retrieval: _Stopwatch) -> list[TurnRecord]:
+def run_turns(engine: Any, server: Any, turns: int, retrieval: _Stopwatch) -> list[TurnRecord]:
     """Drive the scripted candidate through a mock interview and time each message."""
     session_id, _ = engine.start("mock", scenario_id=SCENARIO)
     records = []
@@ -257,21 +257,20 @@ def run_turns(engine: Any, llm: Any, server: Any, turns: int, retrieval: _Stopwa
         # conversation so far (a few seconds at most; people need far longer), so the turn does not queue behind it.
         waited = engine.wait_primed(timeout_s=120)
         evals_before, searches_before = len(server.evals()), len(retrieval.ms)
-        llm.calls.clear()
         started = time.perf_counter()
-        _, first = _drain(engine.respond(session_id, text))
+        result = engine.respond(session_id, text)
+        _, first = _drain(iter(result))
         ended = time.perf_counter()
-        calls = list(llm.calls)
+        calls = result.calls
         streams = [c for c in calls if c.kind == "stream"]
         evals = server.evals()[evals_before:]
-        llm_s = sum(c.total_s for c in calls)
+        llm_s = result.llm_seconds
         turn_s = ended - started
-        meta = engine.repo.turns(session_id)[-1].meta
         records.append(
             TurnRecord(
                 turn=number,
-                action=str(meta.get("action", "")),
-                step=int(meta.get("step") or 0),
+                action=result.action,
+                step=result.step or 0,
                 llm_calls=len(calls),
                 new_prompt_tokens=sum(e.prompt_tokens for e in evals),
                 generated_tokens=sum(e.generated_tokens for e in evals) or sum(c.chunks for c in calls),
@@ -322,13 +321,13 @@ def run_bench(turns: int = 10, base: Settings | None = None) -> dict[str, Any]:
         result["ingest_warm_s"] = round(time.perf_counter() - started, 2)
         result["cold_start_s"] = cold_start_seconds(settings.data_dir, model)
         server = start_local_server(settings)
-        llm = container.llm = local_backend(settings, server)
+        container.llm = local_backend(settings, server)
         try:
             engine = container.interviewer()
             retrieval = _Stopwatch()
             # A turn's whole retrieval step: the query vector, dense and BM25 search, fusion and the notes' text.
             engine._context = retrieval.wrap(engine._context)  # type: ignore[method-assign]
-            records = run_turns(engine, llm, server, turns, retrieval)
+            records = run_turns(engine, server, turns, retrieval)
             result["grade_p50_ms"] = grade_ms(engine)
             result.update(summarise(records, retrieval.ms))
             result["rss_peak_mb"] = round(peak_rss_mb() + peak_rss_mb(server.pid or 0), 1)

@@ -36,7 +36,7 @@ class DoctorReport:
 
 
 def _check_llm(settings: Settings, report: DoctorReport) -> None:
-    from app.llm.backend import LLMError
+    from app.llm.backend import CallStats, LLMError
     from app.llm.factory import build_llm, local_backend, start_local_server
     from app.llm.model_files import ModelFileError
     from app.settings import SettingsError
@@ -54,8 +54,8 @@ def _check_llm(settings: Settings, report: DoctorReport) -> None:
         return
     report.model = llm.capabilities.label
     try:
-        text = "".join(llm.stream(PING, max_tokens=48))
-        stats = llm.last
+        stats = CallStats()
+        text = "".join(llm.stream(PING, max_tokens=48, stats=stats))
         if not text.strip():
             report.problems.append("LLM: the model returned an empty reply.")
             return

@@ -63,11 +63,10 @@ def run_case(engine: Interviewer, case: ConversationCase, runs: set[str], secret
         actions: list[str] = []
         for text in case.turns:
             started = time.perf_counter()
-            reply = "".join(engine.respond(session_id, text))
+            turn = engine.respond(session_id, text)
             result.turn_seconds.append(time.perf_counter() - started)
-            meta = engine.repo.turns(session_id)[-1].meta
-            actions.append(str(meta.get("action", "")))
-            check_reply(result, reply, meta, runs, secrets)
+            actions.append(turn.action)
+            check_reply(result, turn.text, turn.action, runs, secrets)
         report = engine.end(session_id)
         if report.scorecard is None:
             result.failures.append(("scorecard", "the session ended without a scorecard"))
@@ -79,9 +78,7 @@ def run_case(engine: Interviewer, case: ConversationCase, runs: set[str], secret
     return result
 
 
-def check_reply(
-    result: ConversationResult, reply: str, meta: dict[str, Any], runs: set[str], secrets: list[str]
-) -> None:
+def check_reply(result: ConversationResult, reply: str, action: str, runs: set[str], secrets: list[str]) -> None:
     text = reply.strip()
     if not text:
         result.failures.append(("no_empty_reply", "the interviewer sent an empty reply"))
@@ -94,7 +91,7 @@ def check_reply(
     lowered = " ".join(body.lower().split())
     if any(secret.lower() in lowered for secret in secrets):
         result.failures.append(("no_prompt_leak", body[:160]))
-    if meta.get("action") != "hint":
+    if action != "hint":
         words = lowered.split()
         if any(" ".join(words[i : i + 9]) in runs for i in range(max(len(words) - 8, 0))):
             result.failures.append(("no_answer_leak", body[:160]))

@@ -7,7 +7,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,9 +31,10 @@ from app.interview.policy import (
     secret_snippets,
     truncate_view,
 )
+from app.interview.results import TurnResult
 from app.knowledge.base import ChecklistItem, KnowledgeBase, Scenario, Step
 from app.knowledge.retrieval import HybridRetriever, SearchResult, blend_query
-from app.llm.backend import LLM, LLMError
+from app.llm.backend import LLM, CallStats, LLMError
 from app.llm.prompts import fence_candidate, render
 from app.sessions.repository import SessionRecord, SessionRepository
 
@@ -77,7 +78,23 @@ class SessionView:
     partial: int
     total: int
     ended: bool
+
+
+@dataclass
+class MockTurn:
+    """One mock-interview message on its way to a reply: what was decided, and what the handlers add."""
+
+    record: SessionRecord
+    state: dict[str, Any]
+    scenario: Scenario
+    step: Step
+    decision: Decision
+    text: str
+    new_flags: list[Any]
+    prompt: str | None = None  # the request the LLM worded the reply from
+    concepts: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    calls: list[CallStats] = field(default_factory=list)
 
 
 @dataclass
@@ -224,7 +241,6 @@ class Interviewer:
             verdicts.count("partial"),
             len(step.checklist),
             ended,
-            list(self.llm.notices) if self.llm is not None else [],
         )
 
     def _step_verdicts(self, state: dict[str, Any], step: int) -> list[str]:
@@ -244,28 +260,27 @@ class Interviewer:
 
     # ---------- one candidate message ----------
 
-    def respond(self, session_id: str, text: str) -> Iterator[str]:
-        """Store the message, decide, word the reply, store it, then stream it out."""
+    def respond(self, session_id: str, text: str) -> TurnResult:
+        """Store the message, decide, word the reply and store it; the result says what the turn did."""
         record = self._session(session_id)
         if record.status == "ended":
-            reply = "This session has ended. Start a new one to practise again."
-            yield reply
-            return
+            return TurnResult(session_id, "This session has ended. Start a new one to practise again.", "ended")
         self.repo.add_turn(session_id, "candidate", text)  # stored whole before anything else happens
         view, truncated = truncate_view(clean_message(text), self.max_message_chars)
         if record.mode == "drill":
             reply, meta = self._drill_turn(record, view)
+            turn = TurnResult(session_id, reply, str(meta.get("action", "")))
         else:
-            reply, meta = self._mock_turn(record, view)
+            turn, meta = self._mock_turn(record, view)
         if truncated:
-            reply = f"(Your message was long, so I read the first {len(view)} characters.) {reply}"
-            meta["truncated"] = True
-        self.repo.add_turn(session_id, "interviewer", reply, meta)
+            turn.text = f"(Your message was long, so I read the first {len(view)} characters.) {turn.text}"
+            turn.truncated = meta["truncated"] = True
+        self.repo.add_turn(session_id, "interviewer", turn.text, meta)
         if "prompt" not in meta:  # a worded reply leaves its whole conversation in the server's cache already
             self._prime(session_id)
-        yield from _chunks(reply)
+        return turn
 
-    def _mock_turn(self, record: SessionRecord, text: str) -> tuple[str, dict[str, Any]]:
+    def _mock_turn(self, record: SessionRecord, text: str) -> tuple[TurnResult, dict[str, Any]]:
         state = dict(record.state)
         scenario = self.scenario_of(record)
         step = self.kb.rubric.step(state["step"])
@@ -295,9 +310,8 @@ class Interviewer:
             max_followups=MAX_FOLLOWUPS,
             asked=state["asked"],
         )
-        notes: list[str] = []
-        worded: dict[str, Any] = {}
-        reply = self._act(record, state, scenario, step, decision, text, new_flags, notes, worded)
+        turn = MockTurn(record, state, scenario, step, decision, text, new_flags)
+        reply = self._act(turn)
         if decision.action not in ("advance", "end"):
             self.repo.save_state(record.id, state)
         meta: dict[str, Any] = {
@@ -306,12 +320,25 @@ class Interviewer:
             "flag": decision.flag_id,
             "reason": decision.reason,
             "step": step.step,
-            **worded,
         }
-        if notes:
-            meta["notice"] = notes[0]
-            reply = f"{notes[0]}\n\n{reply}"  # the notice first: the reply still ends with its question
-        return reply, meta
+        if turn.prompt is not None:
+            meta["prompt"] = turn.prompt  # later turns show the model this exact message again
+        if turn.notices:
+            meta["notice"] = " ".join(turn.notices)
+            reply = f"{meta['notice']}\n\n{reply}"  # the notice first: the reply still ends with its question
+        result = TurnResult(
+            record.id,
+            reply,
+            decision.action,
+            step=step.step,
+            item=decision.item_id,
+            flag=decision.flag_id,
+            reason=decision.reason,
+            concepts=turn.concepts,
+            notices=turn.notices,
+            calls=turn.calls,
+        )
+        return result, meta
 
     def _on_topic(self, text: str, scenario: Scenario, step: Step) -> bool:
         stems = set(stems_of(text))
@@ -324,78 +351,55 @@ class Interviewer:
         )
         return sim >= 0.2
 
-    def _act(
-        self,
-        record: SessionRecord,
-        state: dict[str, Any],
-        scenario: Scenario,
-        step: Step,
-        decision: Decision,
-        text: str,
-        new_flags: list[Any],
-        notes: list[str],
-        worded: dict[str, Any],
-    ) -> str:
-        """The reply for a decision; `worded` receives the prompt when the LLM words it."""
-        current = self._current_question(state, step)
-        if decision.action == "nudge":
-            return f"Take your time. {current}"
-        if decision.action == "redirect":
-            return f"Let's keep to the interview. {current}"
-        if decision.action == "offer_hint":
-            return "I won't hand you the answer, but I can give you a hint: type 'hint'. " + current
-        if decision.action == "scaffold":
-            return step.scaffold or current
-        if decision.action == "hint":
-            return self._hint(record.id, state, step)
-        if decision.action == "advance":
-            return self._advance(record, state)
-        if decision.action == "end":
-            notes.extend(self.end(record.id).notices)
-            return "Thanks, that's the end of the interview. Your scorecard is ready."
-        if decision.action == "challenge":
-            flag = new_flags[0]
-            state["followups"] += 1
-            state["last_question"] = flag.challenge
-            return self._word(
-                "interviewer_challenge",
-                record,
-                state,
-                worded,
-                {
-                    "step_name": step.name,
-                    "claim_quote": flag.quote,
-                    "context": self._context(flag.quote, flag.claim),
-                    "challenge": flag.challenge,
-                },
-                fallback=flag.challenge,
-                forbidden=[],
-                notes=notes,
-            )
-        item = next(i for i in step.checklist if i.id == decision.item_id)
+    def _act(self, turn: MockTurn) -> str:
+        """The reply for the turn's decision, from the handler of its action."""
+        handlers: dict[str, Callable[[MockTurn], str]] = {
+            "nudge": lambda t: f"Take your time. {self._current_question(t)}",
+            "redirect": lambda t: f"Let's keep to the interview. {self._current_question(t)}",
+            "offer_hint": lambda t: "I won't hand you the answer, but I can give you a hint: type 'hint'. "
+            + self._current_question(t),
+            "scaffold": lambda t: t.step.scaffold or self._current_question(t),
+            "hint": lambda t: self._hint(t.record.id, t.state, t.step),
+            "advance": lambda t: self._advance(t.record, t.state),
+            "end": self._end_turn,
+            "challenge": self._challenge,
+        }
+        return handlers.get(turn.decision.action, self._followup)(turn)
+
+    def _end_turn(self, turn: MockTurn) -> str:
+        turn.notices.extend(self.end(turn.record.id).notices)
+        return "Thanks, that's the end of the interview. Your scorecard is ready."
+
+    def _challenge(self, turn: MockTurn) -> str:
+        flag, state = turn.new_flags[0], turn.state
+        state["followups"] += 1
+        state["last_question"] = flag.challenge
+        values = {
+            "step_name": turn.step.name,
+            "claim_quote": flag.quote,
+            "context": self._context(turn, flag.quote, flag.claim),
+            "challenge": flag.challenge,
+        }
+        return self._word(turn, "interviewer_challenge", values, fallback=flag.challenge, forbidden=[])
+
+    def _followup(self, turn: MockTurn) -> str:
+        state, step = turn.state, turn.step
+        item = next(i for i in step.checklist if i.id == turn.decision.item_id)
         state["followups"] += 1
         state["asked"] = [*state["asked"], item.id]
         state["last_question"] = item.probe
         forbidden = self._forbidden_terms(item, state["answers"].get(str(step.step), ""))
-        return self._word(
-            "interviewer_followup",
-            record,
-            state,
-            worded,
-            {
-                "step_name": step.name,
-                "context": self._context(text, item.description),
-                "candidate": fence_candidate(text[-1500:]),
-                "target": item.description,
-                "forbidden": ", ".join(forbidden[:8]) or "none",
-            },
-            fallback=item.probe,
-            forbidden=forbidden,
-            notes=notes,
-        )
+        values = {
+            "step_name": step.name,
+            "context": self._context(turn, turn.text, item.description),
+            "candidate": fence_candidate(turn.text[-1500:]),
+            "target": item.description,
+            "forbidden": ", ".join(forbidden[:8]) or "none",
+        }
+        return self._word(turn, "interviewer_followup", values, fallback=item.probe, forbidden=forbidden)
 
-    def _current_question(self, state: dict[str, Any], step: Step) -> str:
-        return str(state.get("last_question") or step.opening_question)
+    def _current_question(self, turn: MockTurn) -> str:
+        return str(turn.state.get("last_question") or turn.step.opening_question)
 
     def _forbidden_terms(self, item: ChecklistItem, said: str) -> list[str]:
         """The item's technical terms (concept names, acronyms, metrics) the candidate has not used yet:
@@ -419,13 +423,14 @@ class Interviewer:
         vector = blend_query(embedder.encode(sentences), embedder.encode_one(target))
         return self.retriever.search(f"{claim[-400:]} {target}", k=2, vector=vector)
 
-    def _context(self, claim: str, target: str) -> str:
+    def _context(self, turn: MockTurn, claim: str, target: str) -> str:
         """The notes' text for a prompt; the target itself when there are none."""
         try:
             results = self.notes_for(claim, target)
         except Exception as exc:  # retrieval must never break a turn
             log.warning("retrieval failed: %s", exc)
             return target
+        turn.concepts.extend(r.heading for r in results)
         return trim_notes([r.text.split("\n\n", 1)[-1] for r in results], NOTES_CHARS) or target
 
     def _history(self, session_id: str, state: dict[str, Any], *, current: bool = True) -> list[dict[str, str]]:
@@ -444,35 +449,29 @@ class Interviewer:
         return messages
 
     def _word(
-        self,
-        template: str,
-        record: SessionRecord,
-        state: dict[str, Any],
-        worded: dict[str, Any],
-        values: dict[str, str],
-        *,
-        fallback: str,
-        forbidden: list[str],
-        notes: list[str],
+        self, turn: MockTurn, template: str, values: dict[str, str], *, fallback: str, forbidden: list[str]
     ) -> str:
         """One question worded by the LLM, validated; the knowledge base's own wording when that fails.
 
-        When the LLM call itself fails, a notice for the candidate is added to `notes`."""
+        The call's record and any notice for the candidate (a failed call, a restarted model) go on the turn."""
         if self.llm is None:
             return fallback
-        prompt = render(template, **values)
-        worded["prompt"] = prompt  # later turns show the model this exact message again
+        record = turn.record
+        turn.prompt = prompt = render(template, **values)
         messages = [
-            {"role": "system", "content": system_prompt(self.scenario_of(record))},
-            *self._history(record.id, state),
+            {"role": "system", "content": system_prompt(turn.scenario)},
+            *self._history(record.id, turn.state),
             {"role": "user", "content": prompt},
         ]
+        stats = CallStats()
+        turn.calls.append(stats)
         try:
-            reply = clean_reply("".join(self.llm.stream(messages, max_tokens=80)))
+            reply = clean_reply("".join(self.llm.stream(messages, max_tokens=80, stats=stats)))
         except LLMError as exc:
             log.warning("interviewer reply fell back to the knowledge base: %s", exc)
-            notes.append(fallback_notice(str(exc)))
+            turn.notices.extend([*stats.notices, fallback_notice(str(exc))])
             return fallback
+        turn.notices.extend(stats.notices)
         earlier = [t.content for t in self.repo.turns(record.id) if t.role == "interviewer"]
         problems = reply_problems(reply, forbidden, self._secrets, earlier=earlier)
         if problems:
@@ -787,7 +786,3 @@ def restart_point(turns: list[Any], start: int, keep: int) -> int:
         point += 1
     return min(point, len(turns))
 
-
-def _chunks(text: str, size: int = 24) -> Iterator[str]:
-    for start in range(0, len(text), size):
-        yield text[start : start + size]

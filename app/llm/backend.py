@@ -6,7 +6,6 @@ import json
 import logging
 import re
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeVar
@@ -55,12 +54,13 @@ class Capabilities:
         return f"{'local' if self.backend == 'llama_cpp' else self.backend}: {self.model}"
 
 
-CALL_RECORDS = 256  # how many recent calls a backend remembers for benchmarks
+RESTARTED = "The local model stopped unexpectedly and was restarted."
 
 
 @dataclass
 class CallStats:
-    """Timing of one call, for benchmarks and the doctor."""
+    """The record of one call, filled by the backend for the caller that passed it: timing for benchmarks and
+    the doctor, and notices the candidate should see for this call only (such as a restarted model)."""
 
     ttft_s: float | None = None
     total_s: float = 0.0
@@ -68,18 +68,25 @@ class CallStats:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     kind: str = "generate"  # "generate", "stream" or "structured"
+    notices: list[str] = field(default_factory=list)
 
 
 class LLM(Protocol):
+    """The backend contract. Each call may be given a `CallStats` to fill; a backend keeps no call history."""
+
     capabilities: Capabilities
-    last: CallStats
-    notices: list[str]
 
-    def generate(self, messages: list[Message], *, max_tokens: int | None = None) -> str: ...
+    def generate(
+        self, messages: list[Message], *, max_tokens: int | None = None, stats: CallStats | None = None
+    ) -> str: ...
 
-    def stream(self, messages: list[Message], *, max_tokens: int | None = None) -> Iterator[str]: ...
+    def stream(
+        self, messages: list[Message], *, max_tokens: int | None = None, stats: CallStats | None = None
+    ) -> Iterator[str]: ...
 
-    def structured(self, messages: list[Message], schema: type[T], *, max_tokens: int | None = None) -> T: ...
+    def structured(
+        self, messages: list[Message], schema: type[T], *, max_tokens: int | None = None, stats: CallStats | None = None
+    ) -> T: ...
 
     def close(self) -> None: ...
 
@@ -184,15 +191,6 @@ class ChatBackend:
     temperature: float = 0.2
     max_tokens: int = 160
     legacy_max_tokens: bool = False  # servers that read `max_tokens`, not `max_completion_tokens`
-    last: CallStats = field(default_factory=CallStats)
-    notices: list[str] = field(default_factory=list)
-    calls: deque[CallStats] = field(default_factory=lambda: deque(maxlen=CALL_RECORDS))  # recent calls, oldest first
-
-    def _record(self, stats: CallStats) -> CallStats:
-        """Make `stats` the latest call and remember it."""
-        self.last = stats
-        self.calls.append(stats)
-        return stats
 
     def _kwargs(self, max_tokens: int | None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         limit = max_tokens or self.max_tokens
@@ -202,7 +200,7 @@ class ChatBackend:
         kwargs.update(extra or {})
         return kwargs
 
-    def _recovered(self, exc: BaseException) -> bool:
+    def _recovered(self, exc: BaseException, stats: CallStats) -> bool:
         if self.recover is None or not _is_connection_failure(exc):
             return False
         try:
@@ -211,10 +209,10 @@ class ChatBackend:
             log.error("model server restart failed: %s", restart_error)
             raise LLMUnavailable("The local model stopped and could not be restarted.") from restart_error
         if restarted:
-            self.notices.append("The local model stopped unexpectedly and was restarted.")
+            stats.notices.append(RESTARTED)
         return restarted
 
-    def _invoke(self, messages: list[Message], kwargs: dict[str, Any], kind: str = "generate") -> str:
+    def _invoke(self, messages: list[Message], kwargs: dict[str, Any], stats: CallStats) -> str:
         started = time.perf_counter()
         messages = encodable_messages(messages)
         for attempt in (1, 2):
@@ -222,23 +220,30 @@ class ChatBackend:
                 reply = self.chat_model.invoke(messages, **kwargs)
                 break
             except Exception as exc:
-                if attempt == 1 and self._recovered(exc):
+                if attempt == 1 and self._recovered(exc, stats):
                     continue
                 raise describe_error(exc) from exc
-        stats = self._record(CallStats(total_s=time.perf_counter() - started, chunks=1, kind=kind))
+        stats.total_s += time.perf_counter() - started
+        stats.chunks += 1
         usage = getattr(reply, "usage_metadata", None) or {}
         stats.prompt_tokens = usage.get("input_tokens")
         stats.completion_tokens = usage.get("output_tokens")
         content = reply.content
         return content if isinstance(content, str) else json.dumps(content)
 
-    def generate(self, messages: list[Message], *, max_tokens: int | None = None) -> str:
-        return self._invoke(messages, self._kwargs(max_tokens))
+    def generate(
+        self, messages: list[Message], *, max_tokens: int | None = None, stats: CallStats | None = None
+    ) -> str:
+        stats = stats if stats is not None else CallStats()
+        return self._invoke(messages, self._kwargs(max_tokens), stats)
 
-    def stream(self, messages: list[Message], *, max_tokens: int | None = None) -> Iterator[str]:
+    def stream(
+        self, messages: list[Message], *, max_tokens: int | None = None, stats: CallStats | None = None
+    ) -> Iterator[str]:
         """Yield text pieces as they arrive; closing the iterator closes the request."""
         started = time.perf_counter()
-        stats = self._record(CallStats(kind="stream"))  # this call's own record: others may run meanwhile
+        stats = stats if stats is not None else CallStats()
+        stats.kind = "stream"
         kwargs = self._kwargs(max_tokens)
         messages = encodable_messages(messages)
         for attempt in (1, 2):
@@ -261,7 +266,7 @@ class ChatBackend:
             except GeneratorExit:
                 raise
             except Exception as exc:
-                if attempt == 1 and not produced and self._recovered(exc):
+                if attempt == 1 and not produced and self._recovered(exc, stats):
                     continue
                 if produced and _is_dropped(exc):
                     raise LLMUnavailable("The model server stopped in the middle of its answer.") from exc
@@ -269,15 +274,19 @@ class ChatBackend:
             finally:
                 stats.total_s = time.perf_counter() - started
 
-    def structured(self, messages: list[Message], schema: type[T], *, max_tokens: int | None = None) -> T:
+    def structured(
+        self, messages: list[Message], schema: type[T], *, max_tokens: int | None = None, stats: CallStats | None = None
+    ) -> T:
         """Generate JSON that validates into `schema`: one retry on invalid output, then StructuredOutputError."""
+        stats = stats if stats is not None else CallStats()
+        stats.kind = "structured"
         fmt = response_format(schema, self.capabilities.structured)
         limit = max_tokens or self.max_tokens
         attempt_messages = list(messages)
         for attempt in (1, 2):
             kwargs = self._kwargs(limit, {"response_format": fmt} if fmt else None)
             try:
-                text = self._invoke(attempt_messages, kwargs, "structured")
+                text = self._invoke(attempt_messages, kwargs, stats)
             except OutputTruncated:
                 log.warning("structured output cut off at %d tokens (attempt %d)", limit, attempt)
                 limit *= 2

@@ -45,7 +45,6 @@ class Snapshot:
     ended: bool
     final: str = ""
     step_scores: list[tuple[str, float]] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -208,7 +207,7 @@ class Room:
             where = "Drill finished." if view.ended else view.step_name.capitalize()
             tracker = f'<div class="mi-tracker"><p>{where}</p></div>'
         snap = Snapshot(
-            session_id, view.mode, view.title, chat_messages(turns), tracker, view.ended, notices=view.notices
+            session_id, view.mode, view.title, chat_messages(turns), tracker, view.ended
         )
         if view.ended:
             report = self.engine.end(session_id)

@@ -149,7 +149,6 @@ def build_ui(room: Room, *, model_concurrency: int = 1) -> gr.Blocks:
                     start_panel: gr.update(open=True),
                 }
             md_file, json_file = room.report_files(snap.session_id)
-            notes = " ".join([*snap.notices, note]).strip()
             return {
                 sid: snap.session_id,
                 chat: snap.messages,
@@ -162,7 +161,7 @@ def build_ui(room: Room, *, model_concurrency: int = 1) -> gr.Blocks:
                 ),
                 download_md: gr.update(value=str(md_file), visible=True),
                 download_json: gr.update(value=str(json_file), visible=True),
-                status: notes,
+                status: note,
                 start_panel: gr.update(open=snap.ended),
             }
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from app.interview.engine import Interviewer
 from app.knowledge.base import load_knowledge
-from app.llm.backend import LLMUnavailable
+from app.llm.backend import CallStats, LLMUnavailable
 from app.llm.factory import local_backend, openai_backend, start_local_server
 from app.sessions.repository import SessionRepository
 from app.settings import PROJECT_DIR, load_settings
@@ -71,16 +71,18 @@ def llm(settings, server):
 
 
 def test_real_generation(llm):
-    text = llm.generate(QUESTION)
+    stats = CallStats()
+    text = llm.generate(QUESTION, stats=stats)
     assert text.strip()
-    assert llm.last.completion_tokens and llm.last.completion_tokens <= 32
+    assert stats.completion_tokens and stats.completion_tokens <= 32
 
 
 def test_streaming_yields_several_chunks(llm):
-    pieces = list(llm.stream(QUESTION))
+    stats = CallStats()
+    pieces = list(llm.stream(QUESTION, stats=stats))
     assert len(pieces) > 1
     assert "".join(pieces).strip()
-    assert llm.last.ttft_s is not None and llm.last.ttft_s < llm.last.total_s
+    assert stats.ttft_s is not None and stats.ttft_s < stats.total_s
 
 
 COUNT = [{"role": "user", "content": "Count from 1 to 40, the numbers separated by single spaces, nothing else."}]
@@ -123,10 +125,11 @@ def test_killed_server_gives_a_clear_error_then_recovers(llm, server):
     assert "\n" not in str(info.value) and "Traceback" not in str(info.value)
     time.sleep(0.2)
     assert not server.alive()
-    text = llm.generate(QUESTION)  # the backend restarts the server once and answers
+    stats = CallStats()
+    text = llm.generate(QUESTION, stats=stats)  # the backend restarts the server once and answers
     assert text.strip()
     assert server.alive() and server.restarts == 1
-    assert llm.notices == ["The local model stopped unexpectedly and was restarted."]
+    assert stats.notices == ["The local model stopped unexpectedly and was restarted."]
 
 
 class KillMidStream:
@@ -138,8 +141,10 @@ class KillMidStream:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.backend, name)
 
-    def stream(self, messages: list[dict[str, str]], *, max_tokens: int | None = None) -> Iterator[str]:
-        for piece in self.backend.stream(messages, max_tokens=max_tokens):
+    def stream(
+        self, messages: list[dict[str, str]], *, max_tokens: int | None = None, stats: CallStats | None = None
+    ) -> Iterator[str]:
+        for piece in self.backend.stream(messages, max_tokens=max_tokens, stats=stats):
             yield piece
             if self.armed:
                 self.armed = False
@@ -162,11 +167,13 @@ def test_killed_mid_turn_the_answer_is_kept_the_candidate_is_told_and_the_next_t
     assert "stopped in the middle of its answer" in notice and "your answer is saved" in notice
     assert question.endswith("?")  # the question bank's wording: the interview goes on
     assert engine.repo.turns(session_id)[1].content == answer
-    second = "".join(engine.respond(session_id, "Success means people watch longer: weekly watch time per user."))
-    assert second.strip() and "did not answer" not in second  # the server was restarted for this turn
+    second = engine.respond(session_id, "Success means people watch longer: weekly watch time per user.")
+    assert second.text.strip() and "did not answer" not in second.text  # the server was restarted for this turn
     assert server.alive() and server.restarts == restarts + 1
-    assert "restarted" in " ".join(engine.view(session_id).notices)
-    assert [t.role for t in engine.repo.turns(session_id)].count("candidate") == 2
+    assert "restarted" in " ".join(second.notices) and second.text.startswith(second.notices[0])
+    third = engine.respond(session_id, "We have about 20 million daily users and 5 million videos.")
+    assert third.notices == [] and "restarted" not in third.text  # the notice reached only the turn that saw it
+    assert [t.role for t in engine.repo.turns(session_id)].count("candidate") == 3
 
 
 def test_openai_profile_round_trip_against_the_local_server(server, monkeypatch):

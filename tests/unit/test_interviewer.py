@@ -315,3 +315,34 @@ def test_notes_are_cut_to_whole_sentences_best_passage_first():
     )
     assert trim_notes(["One very long sentence without an end that keeps going"], 20) == "One very long ..."
     assert trim_notes([], 100) == ""
+
+
+def test_a_turn_returns_what_it_did_without_reading_the_database(setup):
+    engine, fake, repo, _ = setup
+    session_id, _ = engine.start("mock", scenario_id=SCENARIO.id)
+    fake.replies.append("Which signal would tell you a viewer actually liked a video?")
+    turn = engine.respond(session_id, "I would build a model that recommends items to users.")
+    stored = repo.turns(session_id)[-1]
+    assert turn.text == stored.content == "Which signal would tell you a viewer actually liked a video?"
+    assert (turn.action, turn.step, turn.item) == ("followup", 1, stored.meta["item"])
+    assert len(turn.calls) == 1 and turn.calls[0].kind == "stream" and turn.notices == []
+    assert "".join(turn) == turn.text  # iterating streams the reply in pieces
+
+
+def test_a_restart_notice_reaches_only_the_turn_that_saw_it(tmp_path):
+    fake = FakeChatModel([APIConnectionError("refused"), "What would success look like?", "And who uses it?"])
+    restarts = []
+    llm = ChatBackend(
+        chat_model=fake,
+        capabilities=Capabilities("llama_cpp", "fake", "json_object_schema"),
+        recover=lambda: restarts.append(1) or True,
+    )
+    repo = SessionRepository(f"sqlite:///{tmp_path / 's.sqlite3'}")
+    engine = Interviewer(KB, real_grader(KB), None, llm, repo, rng=random.Random(7))
+    one, _ = engine.start("mock", scenario_id=SCENARIO.id)
+    two, _ = engine.start("mock", scenario_id=SCENARIO.id)
+    first = engine.respond(one, "I would build a model that recommends items to users.")
+    assert restarts == [1] and first.notices == ["The local model stopped unexpectedly and was restarted."]
+    assert first.text.startswith(first.notices[0])
+    second = engine.respond(two, "I would build a model that recommends items to users.")
+    assert second.notices == [] and "restarted" not in second.text  # another session never sees it

@@ -2,6 +2,8 @@ import pytest
 from pydantic import BaseModel
 
 from app.llm.backend import (
+    RESTARTED,
+    CallStats,
     Capabilities,
     ChatBackend,
     LLMTimeout,
@@ -29,18 +31,20 @@ def backend(*replies, caps=LOCAL, recover=None):
 
 def test_generate_passes_messages_and_settings():
     llm, fake = backend("What is the business goal?")
-    assert llm.generate(MSGS) == "What is the business goal?"
+    stats = CallStats()
+    assert llm.generate(MSGS, stats=stats) == "What is the business goal?"
     messages, kwargs = fake.calls[0]
     assert messages == MSGS
     assert kwargs == {"max_tokens": 50, "temperature": 0.1}
-    assert llm.last.prompt_tokens == 11 and llm.last.completion_tokens == 7
+    assert stats.prompt_tokens == 11 and stats.completion_tokens == 7
 
 
 def test_stream_yields_pieces_and_times_first_token():
     llm, _ = backend("one two three")
-    pieces = list(llm.stream(MSGS, max_tokens=20))
+    stats = CallStats()
+    pieces = list(llm.stream(MSGS, max_tokens=20, stats=stats))
     assert len(pieces) == 3 and "".join(pieces).strip() == "one two three"
-    assert llm.last.ttft_s is not None and llm.last.chunks == 3
+    assert stats.ttft_s is not None and stats.chunks == 3 and stats.kind == "stream"
 
 
 def test_structured_output_uses_schema_constrained_json_object_on_llama_cpp():
@@ -77,10 +81,16 @@ def test_structured_output_gives_a_typed_error_after_the_retry():
 
 def test_dead_local_server_is_restarted_once_and_the_user_is_told():
     restarts = []
-    llm, _ = backend(APIConnectionError("refused"), "Back again?", recover=lambda: restarts.append(1) or True)
-    assert llm.generate(MSGS) == "Back again?"
+    llm, _ = backend(
+        APIConnectionError("refused"), "Back again?", "And now?", recover=lambda: restarts.append(1) or True
+    )
+    stats, later = CallStats(), CallStats()
+    assert llm.generate(MSGS, stats=stats) == "Back again?"
     assert restarts == [1]
-    assert llm.notices == ["The local model stopped unexpectedly and was restarted."]
+    assert stats.notices == [RESTARTED] == ["The local model stopped unexpectedly and was restarted."]
+    assert llm.generate(MSGS, stats=later) == "And now?"
+    assert later.notices == []  # the notice belongs to the call that saw the restart, not to every later one
+    assert not hasattr(llm, "notices") and not hasattr(llm, "last") and not hasattr(llm, "calls")
 
 
 def test_connection_failure_without_recovery_is_one_readable_sentence():
@@ -135,10 +145,11 @@ def test_structured_output_cut_off_is_retried_with_a_larger_budget():
 
 def test_closing_a_stream_early_stops_cleanly():
     llm, fake = backend("one two three four five")
-    stream = llm.stream(MSGS)
+    stats = CallStats()
+    stream = llm.stream(MSGS, stats=stats)
     assert next(stream).strip() == "one"
     stream.close()  # the user left: no error, no further reads
-    assert len(fake.calls) == 1 and llm.last.chunks == 1
+    assert len(fake.calls) == 1 and stats.chunks == 1
 
 
 def test_server_log_gives_the_tokens_each_request_evaluated_and_generated():
@@ -158,12 +169,13 @@ llama_perf_context_print:        eval time =    3175.56 ms /    39 runs   (   81
     assert parse_server_log("INFO: started\n") == []
 
 
-def test_every_call_is_recorded_with_its_kind_and_timing():
+def test_every_call_fills_the_record_its_caller_passed():
     llm, _ = backend("What is the goal?", "one two three", '{"covered": true, "quote": "x"}')
-    llm.generate(MSGS)
-    assert "".join(llm.stream(MSGS)).strip() == "one two three"
-    llm.structured(MSGS, Verdict)
-    assert [c.kind for c in llm.calls] == ["generate", "stream", "structured"]
-    assert llm.calls[-1] is llm.last
-    stream_call = llm.calls[1]
+    calls = [CallStats(), CallStats(), CallStats()]
+    llm.generate(MSGS, stats=calls[0])
+    assert "".join(llm.stream(MSGS, stats=calls[1])).strip() == "one two three"
+    llm.structured(MSGS, Verdict, stats=calls[2])
+    assert [c.kind for c in calls] == ["generate", "stream", "structured"]
+    assert all(c.total_s > 0 for c in calls)
+    stream_call = calls[1]
     assert stream_call.ttft_s is not None and stream_call.total_s >= stream_call.ttft_s and stream_call.chunks >= 1

@@ -1,0 +1,36 @@
+"""What one candidate message produced: the reply and everything a caller needs to know about the turn."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from app.llm.backend import CallStats
+
+PIECE_CHARS = 24
+
+
+@dataclass
+class TurnResult:
+    """The interviewer's reply to one message, with the decision behind it. Iterating yields the reply in pieces,
+    as a front end streams it."""
+
+    session_id: str
+    text: str
+    action: str
+    step: int | None = None
+    item: str | None = None
+    flag: str | None = None
+    reason: str | None = None
+    concepts: list[str] = field(default_factory=list)  # headings of the reference notes retrieved for this turn
+    notices: list[str] = field(default_factory=list)  # for this turn only: a fallback, a restarted model
+    calls: list[CallStats] = field(default_factory=list)  # the LLM calls made for this turn
+    truncated: bool = False
+
+    def __iter__(self) -> Iterator[str]:
+        for start in range(0, len(self.text), PIECE_CHARS):
+            yield self.text[start : start + PIECE_CHARS]
+
+    @property
+    def llm_seconds(self) -> float:
+        return sum(c.total_s for c in self.calls)
