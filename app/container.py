@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,9 @@ from app.knowledge.embeddings import Embedder
 from app.knowledge.ingest import IngestReport, collect_files, ingest
 from app.knowledge.retrieval import HybridRetriever
 from app.knowledge.store import KnowledgeStore, StoreError, open_client, remove_store
+from app.lifecycle import Lifecycle
 from app.llm.backend import LLM
+from app.llm.prompts import Prompts
 from app.sessions.repository import SessionRepository
 from app.settings import Settings
 from app.web.room import Room
@@ -37,6 +38,7 @@ class Container:
     def __init__(self, settings: Settings, *, embedder: Embedder | None = None, llm: LLM | None = None) -> None:
         self.settings = settings
         self.llm = llm
+        self.lifecycle = Lifecycle()
         if embedder is not None:
             self.__dict__["embedder"] = embedder
         self._retrievers: dict[str, HybridRetriever] = {}
@@ -79,6 +81,10 @@ class Container:
                     thesaurus=thesaurus,
                 )
             return self._retrievers[name]
+
+    @cached_property
+    def prompts(self) -> Prompts:
+        return Prompts(self.settings.prompts_dir)
 
     @cached_property
     def grader(self) -> Grader:
@@ -138,21 +144,41 @@ class Container:
             self.llm,
             self.repository,
             max_message_chars=self.settings.max_message_chars,
+            prompts=self.prompts,
         )
         engine.prepare()
         return engine
 
+    def build_llm(self, show_progress: bool = False) -> LLM:
+        """The LLM backend the settings ask for (an embedded server belongs to this container's lifecycle)."""
+        from app.llm.factory import build_llm  # the LLM library loads only when a model is wanted
+
+        return build_llm(self.settings, show_progress=show_progress, lifecycle=self.lifecycle)
+
     def start(self, start_llm: Callable[[], LLM], progress: bool = False) -> Interviewer:
         """The engine and its model, ready for a first turn. The knowledge side is prepared in a thread while the
         model starts, so start-up takes about the longer of the two rather than their sum."""
-        with ThreadPoolExecutor(1, thread_name_prefix="prepare-knowledge") as pool:
-            knowledge = pool.submit(self.prepare_knowledge, progress)
-            self.llm = start_llm()
+        done = threading.Event()
+        failures: list[BaseException] = []
+
+        def prepare() -> None:
             try:
-                knowledge.result()
-            except BaseException:
-                self.close()
-                raise
+                self.prepare_knowledge(progress)
+            except BaseException as exc:  # handed to the starting thread
+                failures.append(exc)
+            finally:
+                done.set()
+
+        # A daemon thread: a Ctrl-C during start-up does not wait for the indexing to finish.
+        threading.Thread(target=prepare, name="prepare-knowledge", daemon=True).start()
+        try:
+            self.llm = start_llm()
+            done.wait()
+            if failures:
+                raise failures[0]
+        except BaseException:
+            self.close()
+            raise
         return self.interviewer()
 
     def room(self, engine: Interviewer) -> Room:
@@ -161,7 +187,8 @@ class Container:
         return Room(engine, label)
 
     def close(self) -> None:
-        """Stop the LLM backend (and its server); safe to call more than once."""
+        """Stop the LLM backend and every model server this container started; safe to call more than once."""
         llm, self.llm = self.llm, None
         if llm is not None:
             llm.close()
+        self.lifecycle.stop_servers()

@@ -8,6 +8,7 @@ field can still be overridden from the environment as ``MOCKINTERVIEW_<FIELD>`` 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,7 +16,16 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-PROJECT_DIR = PACKAGE_DIR.parent
+PROJECT_DIR = PACKAGE_DIR.parent  # the source checkout, when the app runs from one
+
+
+def resource_dir(name: str) -> Path:
+    """A folder the app ships (`knowledge`, `prompts`): beside the package in a source checkout or an editable
+    install, otherwise where `pip install` puts the package's data files (`<prefix>/share/mockinterview/`)."""
+    checkout = PROJECT_DIR / name
+    if checkout.is_dir():
+        return checkout
+    return Path(sys.prefix) / "share" / "mockinterview" / name
 
 ProfileName = Literal["local", "openai"]
 
@@ -48,8 +58,12 @@ class Settings(BaseSettings):
         description="One folder for the Chroma store, the session database and the assembled model file.",
     )
     knowledge_dir: Path = Field(
-        PROJECT_DIR / "knowledge",
+        default_factory=lambda: resource_dir("knowledge"),
         description="The knowledge base: markdown concept files, rubric.yaml and questions.yaml.",
+    )
+    prompts_dir: Path = Field(
+        default_factory=lambda: resource_dir("prompts"),
+        description="The prompt templates, one markdown file per prompt with named placeholders.",
     )
     log_level: str = Field("INFO", description="Python logging level.")
 

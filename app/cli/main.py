@@ -217,17 +217,16 @@ def review(
         if narrative:
             from app.grading.feedback import refine, write_narrative
             from app.llm.backend import LLMError
-            from app.llm.factory import build_llm
             from app.llm.model_files import ModelFileError
 
             try:
-                llm = build_llm(settings)
+                llm = container.build_llm()
             except (LLMError, ModelFileError, RuntimeError) as exc:
                 err.print(f"note: feedback is built from the ledger ({exc})", markup=False)
             else:
                 try:
-                    card = refine(card, answer, llm)
-                    card = write_narrative(card, answer, llm, container.knowledge)
+                    card = refine(card, answer, llm, container.prompts)
+                    card = write_narrative(card, answer, llm, container.knowledge, container.prompts)
                 finally:
                     llm.close()
     if as_json:
@@ -283,10 +282,10 @@ def eval_conversations(
     with clean_errors():
         from app.container import Container
         from app.evaluation.conversations import evaluate, load_cases
-        from app.llm.factory import build_llm
 
         loaded = load_cases(cases)
-        container = Container(settings, llm=build_llm(settings, show_progress=sys.stderr.isatty()))
+        container = Container(settings)
+        container.llm = container.build_llm(show_progress=sys.stderr.isatty())
         try:
             container.ensure_knowledge()
             report = evaluate(container.interviewer(), loaded)
@@ -316,11 +315,11 @@ def interview(
         raise typer.Exit(2)
     with clean_errors():
         from app.container import Container
-        from app.llm.factory import build_llm
 
         out.print("Starting the interviewer (the first start assembles the model)...")
         container = Container(settings)
-        engine = container.start(lambda: build_llm(settings), progress=sys.stderr.isatty())
+        container.lifecycle.install_signal_handlers()
+        engine = container.start(container.build_llm, progress=sys.stderr.isatty())
     try:
         if resume:
             session_id = resume
@@ -417,11 +416,11 @@ def serve(
     with clean_errors():
         logins = login_for(host, auth or secret)
         from app.container import Container
-        from app.llm.factory import build_llm
 
         out.print("Preparing the knowledge base and starting the interviewer model (the first start assembles it)...")
         container = Container(settings)
-        engine = container.start(lambda: build_llm(settings), progress=sys.stderr.isatty())
+        container.lifecycle.install_signal_handlers()
+        engine = container.start(container.build_llm, progress=sys.stderr.isatty())
     try:
         room = container.room(engine)
         from app.web.ui import launch

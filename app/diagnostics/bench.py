@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from app.settings import PROJECT_DIR, Settings, load_settings
+from app.settings import Settings, load_settings
 
 SCENARIO = "video-recommendation-feed"
 GRADE_RUNS = 5
@@ -204,7 +204,6 @@ def cold_start_seconds(data_dir: Path, model: Path) -> float:
     started = time.perf_counter()
     child = subprocess.Popen(
         [sys.executable, "-c", COLD_START, str(data_dir), str(model), SCENARIO],
-        cwd=PROJECT_DIR,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -225,7 +224,6 @@ def raw_speed(model: Path, n_threads: int) -> dict[str, float]:
     """llama.cpp measured directly, in its own process so that its memory is not counted as the app's."""
     result = subprocess.run(
         [sys.executable, "-c", RAW_SPEED, str(model), str(n_threads)],
-        cwd=PROJECT_DIR,
         capture_output=True,
         text=True,
         timeout=900,

@@ -99,7 +99,7 @@ def check_reply(result: ConversationResult, reply: str, action: str, runs: set[s
 
 def evaluate(engine: Interviewer, cases: list[ConversationCase]) -> dict[str, Any]:
     runs = knowledge_runs(engine)
-    secrets = interviewer_secrets()
+    secrets = interviewer_secrets(engine.prompts)
     results = [run_case(engine, case, runs, secrets) for case in cases]
     timings = [t for r in results for t in r.turn_seconds]
     return {

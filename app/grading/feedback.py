@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from app.grading.scorecard import VERDICT_VALUE, Scorecard, ledger_feedback
 from app.knowledge.base import KnowledgeBase
 from app.llm.backend import LLM, LLMError
-from app.llm.prompts import fence_candidate, render
+from app.llm.prompts import Prompts, fence_candidate
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +79,11 @@ def ledger_summary(card: Scorecard) -> str:
     return "\n".join(lines)
 
 
-def write_narrative(card: Scorecard, answer: str, llm: LLM, kb: KnowledgeBase) -> Scorecard:
+def write_narrative(
+    card: Scorecard, answer: str, llm: LLM, kb: KnowledgeBase, prompts: Prompts | None = None
+) -> Scorecard:
     """Ask the LLM to word the feedback; keep it only when it passes validation."""
-    prompt = render(
+    prompt = (prompts or Prompts()).render(
         "grading_feedback", question=card.question, answer=fence_candidate(answer), ledger=ledger_summary(card)
     )
     try:
@@ -135,12 +137,14 @@ def apply_refinement(card: Scorecard, answer: str, refinement: Refinement, max_s
     return card.model_copy(update={"steps": steps, "overall": overall})
 
 
-def refine(card: Scorecard, answer: str, llm: LLM) -> Scorecard:
+def refine(card: Scorecard, answer: str, llm: LLM, prompts: Prompts | None = None) -> Scorecard:
     """A capable model may refine item verdicts within bounds; anything unusable leaves the card as it was."""
     if not llm.capabilities.strong_grader or "prompt_injection_suspected" in card.flags:
         return card
     items = "\n".join(f"{i.id}: {i.description} -- {i.verdict}" for s in card.steps for i in s.items)
-    prompt = render("grading_refine", question=card.question, answer=fence_candidate(answer), items=items)
+    prompt = (prompts or Prompts()).render(
+        "grading_refine", question=card.question, answer=fence_candidate(answer), items=items
+    )
     try:
         refinement = llm.structured([{"role": "user", "content": prompt}], Refinement, max_tokens=900)
     except LLMError as exc:

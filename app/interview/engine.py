@@ -35,7 +35,7 @@ from app.interview.results import TurnResult
 from app.knowledge.base import ChecklistItem, KnowledgeBase, Scenario, Step
 from app.knowledge.retrieval import HybridRetriever, SearchResult, blend_query
 from app.llm.backend import LLM, CallStats, LLMError
-from app.llm.prompts import fence_candidate, render
+from app.llm.prompts import Prompts, fence_candidate
 from app.sessions.repository import SessionRecord, SessionRepository
 
 log = logging.getLogger(__name__)
@@ -107,10 +107,11 @@ class Interviewer:
     max_message_chars: int = 8000
     clock: Callable[[], float] = time.time
     rng: random.Random = field(default_factory=random.Random)
+    prompts: Prompts = field(default_factory=Prompts)
     _primer: threading.Thread | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._secrets = interviewer_secrets()
+        self._secrets = interviewer_secrets(self.prompts)
         self._concept_names = concept_names(self.kb)
 
     # ---------- starting ----------
@@ -457,9 +458,9 @@ class Interviewer:
         if self.llm is None:
             return fallback
         record = turn.record
-        turn.prompt = prompt = render(template, **values)
+        turn.prompt = prompt = self.prompts.render(template, **values)
         messages = [
-            {"role": "system", "content": system_prompt(turn.scenario)},
+            {"role": "system", "content": system_prompt(turn.scenario, self.prompts)},
             *self._history(record.id, turn.state),
             {"role": "user", "content": prompt},
         ]
@@ -491,7 +492,7 @@ class Interviewer:
         if record.mode != "mock" or record.status == "ended":
             return
         messages = [
-            {"role": "system", "content": system_prompt(self.scenario_of(record))},
+            {"role": "system", "content": system_prompt(self.scenario_of(record), self.prompts)},
             *self._history(session_id, dict(record.state), current=False),
         ]
         self._primer = threading.Thread(target=self._run_prime, args=(messages,), name="prime-cache", daemon=True)
@@ -608,7 +609,8 @@ class Interviewer:
         answers = "\n".join(record.state["answers"].get(str(s), "") for s in range(1, 8)).strip()
         if not answers:
             return report
-        report = report.model_copy(update={"scorecard": write_narrative(card, answers, self.llm, self.kb)})
+        worded = write_narrative(card, answers, self.llm, self.kb, self.prompts)
+        report = report.model_copy(update={"scorecard": worded})
         self.repo.save_scorecard(session_id, None, report.model_dump_json())
         return report
 
@@ -619,7 +621,8 @@ class Interviewer:
         hints = self.repo.hints(record.id)
         card = self.grader.grade(scenario.prompt, answers, hints_used=len(hints))
         if narrative and self.llm is not None and answers:
-            card = write_narrative(card, answers, self.llm, self.kb)  # validated; the ledger's wording otherwise
+            # validated; the ledger's wording otherwise
+            card = write_narrative(card, answers, self.llm, self.kb, self.prompts)
         for step in card.steps:
             self.repo.record_mastery(record.user, "step", str(step.step), step.score / 4, record.id)
         weakest = sorted(card.steps, key=lambda s: (s.score, s.step))[:3]
@@ -735,15 +738,15 @@ def trim_notes(passages: list[str], limit: int) -> str:
     return " ".join(kept)
 
 
-def system_prompt(scenario: Scenario) -> str:
+def system_prompt(scenario: Scenario, prompts: Prompts) -> str:
     """The interviewer's instructions for one session: the same on every turn, so the model server keeps them
     in its cache from the first turn to the last."""
-    return render("interviewer_system", scenario=scenario.prompt).strip()
+    return prompts.render("interviewer_system", scenario=scenario.prompt).strip()
 
 
-def interviewer_secrets() -> list[str]:
+def interviewer_secrets(prompts: Prompts) -> list[str]:
     """Runs of the instructions (without the scenario, which replies may echo) that a reply must never repeat."""
-    return secret_snippets(render("interviewer_system", scenario="").strip())
+    return secret_snippets(prompts.render("interviewer_system", scenario="").strip())
 
 
 def concept_names(kb: KnowledgeBase) -> set[str]:

@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 import httpx
 from langchain_openai import ChatOpenAI
 
+from app.lifecycle import Lifecycle
 from app.llm.backend import Capabilities, ChatBackend, LLMUnavailable
 from app.llm.llama_server import ALIAS, LlamaServer
 from app.llm.model_files import model_label, resolve_model
@@ -47,20 +48,27 @@ def _chat_model(settings: Settings, base_url: str, api_key: str, model: str, str
     )
 
 
-def start_local_server(settings: Settings, show_progress: bool = False) -> LlamaServer:
+def start_local_server(
+    settings: Settings, show_progress: bool = False, lifecycle: Lifecycle | None = None
+) -> LlamaServer:
     """Assemble (once) and verify the bundled model, then start the server and wait until it is ready."""
     model = resolve_model(settings.model_variant, settings.model_path, settings.models_dir, show_progress)
     server = LlamaServer(
-        model, n_ctx=settings.n_ctx, n_threads=settings.n_threads, start_timeout_s=settings.server_start_timeout_s
+        model,
+        n_ctx=settings.n_ctx,
+        n_threads=settings.n_threads,
+        start_timeout_s=settings.server_start_timeout_s,
+        lifecycle=lifecycle,
     )
     return server.start()
 
 
 def local_backend(settings: Settings, server: LlamaServer) -> ChatBackend:
-    """A backend over an already running embedded server; restarts it once when it dies."""
+    """A backend over an already running embedded server; restarts it once when it dies, unless the app is
+    shutting down."""
 
     def recover() -> bool:
-        if server.alive():
+        if server.alive() or server.lifecycle.stopping:
             return False
         server.restart()
         return True
@@ -124,7 +132,9 @@ def check_endpoint(settings: Settings) -> None:
     # Other answers (some servers have no /models) leave the judgement to the first real call.
 
 
-def build_llm(settings: Settings, show_progress: bool = False, check: bool = True) -> ChatBackend:
+def build_llm(
+    settings: Settings, show_progress: bool = False, check: bool = True, lifecycle: Lifecycle | None = None
+) -> ChatBackend:
     """The backend the settings ask for; the embedded server is started here and stopped by `close()`.
 
     With `check`, an OpenAI-compatible endpoint is asked once for its models, so a wrong URL or API key fails here.
@@ -134,7 +144,7 @@ def build_llm(settings: Settings, show_progress: bool = False, check: bool = Tru
         if check:
             check_endpoint(settings)
         return backend
-    return local_backend(settings, start_local_server(settings, show_progress))
+    return local_backend(settings, start_local_server(settings, show_progress, lifecycle))
 
 
 RAW_TEXT = (

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import json
 import logging
@@ -17,9 +16,11 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
+
+from app.lifecycle import Lifecycle
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +32,15 @@ class ServerError(RuntimeError):
 
 
 def _die_with_parent() -> None:
-    """In the child before exec: ask Linux to send SIGTERM when the parent dies, even by kill -9."""
+    """In the child before exec: ask Linux to kill it when the thread that started it ends, which is the app's
+    long-lived spawner thread, so when the app dies, even by kill -9. SIGKILL, because on SIGTERM the server first
+    finishes the replies in flight, which nobody would read."""
     try:
         import ctypes
 
         libc = ctypes.CDLL("libc.so.6", use_errno=True)
         pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
     except (OSError, AttributeError):  # not Linux: exit hooks still stop the server on a normal exit
         pass
 
@@ -91,46 +94,12 @@ def server_command(model: Path, port: int, n_ctx: int, n_threads: int, host: str
     ]  # fmt: skip
 
 
-_live: set[LlamaServer] = set()
-_hooks_installed = False
-_hooks_lock = threading.Lock()
-
-
-def _stop_all() -> None:
-    for server in list(_live):
-        server.stop()
-
-
-def _on_signal(signum: int, frame: FrameType | None) -> None:
-    _stop_all()
-    previous = _previous_handlers.get(signum)
-    if callable(previous):
-        previous(signum, frame)
-    elif signum == signal.SIGINT:
-        raise KeyboardInterrupt
-    else:
-        raise SystemExit(128 + signum)
-
-
-_previous_handlers: dict[int, object] = {}
-
-
-def _install_exit_hooks() -> None:
-    """Stop every child server at exit, on Ctrl-C and on SIGTERM (from the main thread only)."""
-    global _hooks_installed
-    with _hooks_lock:
-        if _hooks_installed:
-            return
-        _hooks_installed = True
-        atexit.register(_stop_all)
-        if threading.current_thread() is threading.main_thread():
-            for signum in (signal.SIGTERM, signal.SIGINT):
-                _previous_handlers[signum] = signal.getsignal(signum)
-                signal.signal(signum, _on_signal)
+STOP_GRACE_S = 2.0  # a stopping server gets this long to exit on SIGTERM before it is killed
 
 
 class LlamaServer:
-    """Starts, watches, restarts and stops one llama.cpp server process."""
+    """Starts, watches, restarts and stops one llama.cpp server process. Once its lifecycle is shutting down it is
+    never started again."""
 
     def __init__(
         self,
@@ -140,6 +109,7 @@ class LlamaServer:
         n_threads: int | None = None,
         start_timeout_s: float = 120.0,
         port: int | None = None,
+        lifecycle: Lifecycle | None = None,
     ) -> None:
         self.model = model
         self.n_ctx = n_ctx
@@ -151,6 +121,10 @@ class LlamaServer:
         self.started_in_s: float | None = None
         self._log_file: Path | None = None
         self._lock = threading.Lock()
+        self.lifecycle = lifecycle or Lifecycle()
+        # Linux ties the parent-death signal to the thread that started the child: one thread that lives as long
+        # as this object starts every process, so a restart made from a short-lived worker thread stays up.
+        self._spawner = ThreadPoolExecutor(1, thread_name_prefix="model-server-spawner")
 
     @property
     def base_url(self) -> str:
@@ -168,7 +142,8 @@ class LlamaServer:
         with self._lock:
             if self.alive():
                 return self
-            _install_exit_hooks()
+            if self.lifecycle.stopping:
+                raise ServerError("The app is shutting down; the model server is not started again.")
             if not self.model.is_file():
                 raise ServerError(f"Model file not found: {self.model}")
             self.port = self.port or free_port()
@@ -176,16 +151,8 @@ class LlamaServer:
             os.close(handle)
             self._log_file = Path(name)
             started = time.perf_counter()
-            with self._log_file.open("wb") as log_handle:
-                self.process = subprocess.Popen(
-                    server_command(self.model, self.port, self.n_ctx, self.n_threads),
-                    stdout=log_handle,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    start_new_session=True,  # Ctrl-C reaches the app, which then stops the server itself
-                    preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
-                )
-            _live.add(self)
+            self.process = self._spawner.submit(self._spawn, self._log_file).result()
+            self.lifecycle.register(self)
             try:
                 self._wait_healthy()
             except ServerError:
@@ -194,6 +161,17 @@ class LlamaServer:
             self.started_in_s = time.perf_counter() - started
             log.info("model server ready on port %d in %.1fs (pid %d)", self.port, self.started_in_s, self.pid)
             return self
+
+    def _spawn(self, log_file: Path) -> subprocess.Popen[bytes]:
+        with log_file.open("wb") as log_handle:
+            return subprocess.Popen(
+                server_command(self.model, self.port, self.n_ctx, self.n_threads),
+                stdout=log_handle,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # Ctrl-C reaches the app, which then stops the server itself
+                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+            )
 
     def evals(self) -> list[ServerEval]:
         """The server's own report of every request it has finished so far."""
@@ -211,6 +189,8 @@ class LlamaServer:
         deadline = time.monotonic() + self.start_timeout_s
         url = f"http://127.0.0.1:{self.port}/v1/models"
         while time.monotonic() < deadline:
+            if self.lifecycle.stopping:
+                raise ServerError("The app is shutting down; the model server start was abandoned.")
             if self.process is not None and self.process.poll() is not None:
                 raise ServerError(
                     f"The model server could not load {self.model} (exit code {self.process.returncode}); the file "
@@ -231,13 +211,15 @@ class LlamaServer:
         )
 
     def restart(self) -> None:
-        """Start a fresh process on the same port after a failure."""
+        """Start a fresh process on the same port after a failure (never once shutdown has begun)."""
+        if self.lifecycle.stopping:
+            raise ServerError("The app is shutting down; the model server is not restarted.")
         self._terminate()
         self.restarts += 1
         log.warning("model server stopped; restarting it (restart %d)", self.restarts)
         self.start()
 
-    def _terminate(self) -> None:
+    def _terminate(self, grace_s: float = STOP_GRACE_S) -> None:
         process = self.process
         if process is None:
             return
@@ -245,18 +227,27 @@ class LlamaServer:
             with contextlib.suppress(ProcessLookupError):
                 process.terminate()
             try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
+                process.wait(timeout=grace_s)
+            except subprocess.TimeoutExpired:  # busy with a reply: nobody will read it
                 with contextlib.suppress(ProcessLookupError):
                     process.kill()
                 process.wait(timeout=10)
         self.process = None
 
-    def stop(self) -> None:
-        """Stop the process; safe to call more than once."""
+    def kill(self) -> None:
+        """Kill the process at once, without waiting for any lock: for a shutdown in a hurry."""
+        process = self.process
+        if process is not None:
+            with contextlib.suppress(ProcessLookupError, OSError):
+                process.kill()
+
+    def stop(self, *, hurry: bool = False) -> None:
+        """Stop the process; safe to call more than once, from any thread."""
+        if hurry:
+            self.kill()
         with self._lock:
-            self._terminate()
-            _live.discard(self)
+            self._terminate(0.0 if hurry else STOP_GRACE_S)
+            self.lifecycle.unregister(self)
             if self._log_file is not None:
                 self._log_file.unlink(missing_ok=True)
                 self._log_file = None

@@ -3,33 +3,37 @@
 from __future__ import annotations
 
 import string
-from functools import lru_cache
 from pathlib import Path
 
-from app.settings import PROJECT_DIR
-
-PROMPTS_DIR = PROJECT_DIR / "prompts"
+from app.settings import resource_dir
 
 
 class PromptError(KeyError):
     """A template is missing, or a placeholder has no value."""
 
 
-@lru_cache(maxsize=64)
-def load_template(name: str, folder: Path = PROMPTS_DIR) -> str:
-    path = folder / f"{name}.md"
-    if not path.is_file():
-        raise PromptError(f"prompt template not found: {path}")
-    return path.read_text(encoding="utf-8")
-
-
 def placeholders(template: str) -> set[str]:
     return {field for _, field, _, _ in string.Formatter().parse(template) if field}
 
 
-def render(name: str, **values: object) -> str:
+class Prompts:
+    """The prompt templates of one folder (by default the ones the app ships)."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = folder or resource_dir("prompts")
+
+    def template(self, name: str) -> str:
+        path = self.folder / f"{name}.md"
+        if not path.is_file():
+            raise PromptError(f"prompt template not found: {path}")
+        return path.read_text(encoding="utf-8")
+
+    def render(self, name: str, **values: object) -> str:
+        return fill(name, self.template(name), values)
+
+
+def fill(name: str, template: str, values: dict[str, object]) -> str:
     """Fill a template; every placeholder must be given, and no unknown value is accepted."""
-    template = load_template(name)
     needed = placeholders(template)
     missing = needed - values.keys()
     if missing:

@@ -1,20 +1,23 @@
 import pytest
 
-from app.llm.prompts import PromptError, fence_candidate, placeholders, render
+from app.llm.prompts import PromptError, Prompts, fence_candidate, placeholders
+from app.settings import load_settings, resource_dir
+
+PROMPTS = Prompts()
 
 
 def test_render_fills_named_placeholders():
-    text = render("grading_feedback", question="Q?", answer="A", ledger="L")
+    text = PROMPTS.render("grading_feedback", question="Q?", answer="A", ledger="L")
     assert "Q?" in text and '{"feedback": "..."}' in text
 
 
 def test_missing_or_unknown_placeholders_fail_loudly():
     with pytest.raises(PromptError, match="missing values for: ledger"):
-        render("grading_feedback", question="Q?", answer="A")
+        PROMPTS.render("grading_feedback", question="Q?", answer="A")
     with pytest.raises(PromptError, match="no placeholder for: extra"):
-        render("grading_feedback", question="Q?", answer="A", ledger="L", extra="x")
+        PROMPTS.render("grading_feedback", question="Q?", answer="A", ledger="L", extra="x")
     with pytest.raises(PromptError, match="not found"):
-        render("no_such_prompt")
+        PROMPTS.render("no_such_prompt")
 
 
 def test_candidate_text_cannot_close_its_fence():
@@ -23,8 +26,14 @@ def test_candidate_text_cannot_close_its_fence():
 
 
 def test_every_template_parses():
-    from app.llm.prompts import PROMPTS_DIR
-
-    for path in PROMPTS_DIR.glob("*.md"):
+    for path in PROMPTS.folder.glob("*.md"):
         if path.name != "README.md":
             placeholders(path.read_text())
+
+
+def test_a_prompts_folder_from_settings_is_used(tmp_path, monkeypatch):
+    (tmp_path / "grading_feedback.md").write_text("Only {question}")
+    monkeypatch.setenv("MOCKINTERVIEW_PROMPTS_DIR", str(tmp_path))
+    folder = load_settings().prompts_dir
+    assert folder == tmp_path and Prompts(folder).render("grading_feedback", question="Q?") == "Only Q?"
+    assert PROMPTS.folder == resource_dir("prompts")

@@ -1,0 +1,94 @@
+"""Shutdown as a state: handlers take no lock, a second signal hurries, nothing restarts once shutdown began."""
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from app.lifecycle import Lifecycle
+from app.llm.llama_server import LlamaServer, ServerError
+
+
+class FakeServer:
+    def __init__(self) -> None:
+        self.stopped = threading.Event()
+        self.killed = threading.Event()
+        self.release = threading.Event()  # a stop waits for this, as a server busy with a reply would
+
+    def stop(self, *, hurry: bool = False) -> None:
+        self.release.wait(timeout=5)
+        self.stopped.set()
+
+    def kill(self) -> None:
+        self.killed.set()
+        self.release.set()
+
+
+def test_the_first_signal_unwinds_the_main_thread_and_later_ones_never_raise():
+    lifecycle = Lifecycle()
+    with pytest.raises(KeyboardInterrupt):
+        lifecycle._on_signal(signal.SIGINT, None)
+    assert lifecycle.stopping
+    lifecycle._on_signal(signal.SIGINT, None)  # during shutdown: returns at once, no exception, no lock
+    lifecycle._on_signal(signal.SIGTERM, None)
+
+
+def test_sigterm_exits_with_the_conventional_status():
+    with pytest.raises(SystemExit) as info:
+        Lifecycle()._on_signal(signal.SIGTERM, None)
+    assert info.value.code == 128 + signal.SIGTERM
+
+
+def test_the_watcher_stops_servers_and_a_second_signal_kills_them(monkeypatch):
+    lifecycle = Lifecycle(deadline_s=30)
+    server = FakeServer()
+    lifecycle.register(server)
+    read_fd, write_fd = os.pipe()
+    monkeypatch.setattr(lifecycle, "_pipe", (read_fd, write_fd))
+    threading.Thread(target=lifecycle._watch, args=(read_fd,), daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        lifecycle._on_signal(signal.SIGINT, None)
+    time.sleep(0.3)
+    assert not server.stopped.is_set()  # a graceful stop is waiting on the busy server
+    lifecycle._on_signal(signal.SIGINT, None)
+    assert server.killed.wait(timeout=5)  # hurried: killed instead of waited for
+    assert server.stopped.wait(timeout=5)
+
+
+def test_past_the_deadline_the_process_is_ended(monkeypatch):
+    lifecycle = Lifecycle(deadline_s=0.2)
+    server = FakeServer()
+    lifecycle.register(server)
+    exits = []
+    monkeypatch.setattr(os, "_exit", lambda code: exits.append(code) or threading.Event().wait())
+    read_fd, write_fd = os.pipe()
+    threading.Thread(target=lifecycle._watch, args=(read_fd,), daemon=True).start()
+    os.write(write_fd, b"s")
+    deadline = time.monotonic() + 5
+    while not exits and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert exits == [130] and server.killed.is_set()
+
+
+def test_handlers_are_installed_only_from_the_main_thread():
+    seen = []
+    worker = threading.Thread(target=lambda: seen.append(Lifecycle().install_signal_handlers()))
+    worker.start()
+    worker.join()
+    assert seen == [False]
+
+
+def test_no_model_server_starts_or_restarts_once_shutdown_began(tmp_path: Path):
+    lifecycle = Lifecycle()
+    lifecycle.begin()
+    model = tmp_path / "model.gguf"
+    model.write_bytes(b"GGUF")
+    server = LlamaServer(model, lifecycle=lifecycle)
+    with pytest.raises(ServerError, match="shutting down"):
+        server.start()
+    with pytest.raises(ServerError, match="shutting down"):
+        server.restart()
+    assert server.process is None
