@@ -324,7 +324,7 @@ def run_bench(turns: int = 10, base: Settings | None = None) -> dict[str, Any]:
             engine = container.interviewer()
             retrieval = _Stopwatch()
             # A turn's whole retrieval step: the query vector, dense and BM25 search, fusion and the notes' text.
-            engine._context = retrieval.wrap(engine._context)  # type: ignore[method-assign]
+            engine.wording.context = retrieval.wrap(engine.wording.context)  # type: ignore[method-assign]
             records = run_turns(engine, server, turns, retrieval)
             result["grade_p50_ms"] = grade_ms(engine)
             result.update(summarise(records, retrieval.ms))

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from app.evaluation.cases import load_jsonl
-from app.interview.engine import Interviewer, interviewer_secrets
+from app.interview.engine import Interviewer
+from app.interview.wording import interviewer_secrets
 
 MAX_REPLY_CHARS = 420
 KIND_ACTIONS = {

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
+from app.interview.policy import Decision
+from app.interview.state import MockState
+from app.knowledge.base import Scenario, Step
 from app.llm.backend import CallStats
+from app.sessions.repository import SessionRecord
 
 PIECE_CHARS = 24
 
@@ -34,3 +39,36 @@ class TurnResult:
     @property
     def llm_seconds(self) -> float:
         return sum(c.total_s for c in self.calls)
+
+
+@dataclass
+class SessionView:
+    """What a front end shows about a session between turns."""
+
+    id: str
+    mode: str
+    title: str
+    step: int
+    step_name: str
+    seconds_left: float
+    covered: int
+    partial: int
+    total: int
+    ended: bool
+
+
+@dataclass
+class MockTurn:
+    """One mock-interview message on its way to a reply: what was decided, and what the handlers add."""
+
+    record: SessionRecord
+    state: MockState
+    scenario: Scenario
+    step: Step
+    decision: Decision
+    text: str
+    new_flags: list[Any]
+    prompt: str | None = None  # the request the LLM worded the reply from
+    concepts: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    calls: list[CallStats] = field(default_factory=list)

@@ -5,6 +5,7 @@ import random
 import pytest
 
 from app.interview.engine import Interviewer
+from app.interview.state import mock_state
 from app.knowledge.base import load_knowledge
 from app.llm.backend import Capabilities, ChatBackend
 from app.sessions.repository import SessionRepository
@@ -84,7 +85,7 @@ def test_invalid_llm_replies_fall_back_to_the_knowledge_base_probe(setup, bad):
 def test_terms_the_candidate_should_produce_are_forbidden_but_everyday_words_are_not(setup):
     engine, _, _, _ = setup
     item = next(i for i in KB.rubric.step(5).checklist if i.id == "offline_metrics")
-    forbidden = engine._forbidden_terms(item, "I would check recall on held-out data.")
+    forbidden = engine.wording.forbidden_terms(item, "I would check recall on held-out data.")
     assert "pr-auc" in forbidden and "ndcg" in forbidden
     assert "recall" not in forbidden  # already said by the candidate
     assert "offline metrics" not in forbidden and "precision" not in forbidden  # everyday words stay allowed
@@ -297,8 +298,8 @@ def test_view_counts_match_the_step_ledger(setup):
     session_id, _ = engine.start("mock", scenario_id=SCENARIO.id)
     fake.replies += ["Who is the feed for?"] * 2
     say(engine, session_id, "The goal is long-term retention, measured by watch time per daily user.")
-    state = engine.repo.get_session(session_id).state
-    items = engine._step_items(state, 1)
+    state = mock_state(engine.repo.get_session(session_id))
+    items = engine.mock.step_items(state, 1)
     view = engine.view(session_id)
     assert view.covered == sum(i.verdict == "covered" for i in items)
     assert view.partial == sum(i.verdict == "partial" for i in items)
@@ -306,7 +307,7 @@ def test_view_counts_match_the_step_ledger(setup):
 
 
 def test_notes_are_cut_to_whole_sentences_best_passage_first():
-    from app.interview.engine import trim_notes
+    from app.interview.wording import trim_notes
 
     passages = ["Labels come from clicks.  Watch time is\nbetter. Skips are negatives!", "Second passage here."]
     assert trim_notes(passages, 60) == "Labels come from clicks. Watch time is better."

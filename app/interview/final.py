@@ -1,0 +1,124 @@
+"""The end of a session: the final scorecard, the model-answer outline and study plan, the feedback's wording, and
+answer review."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from app.grading.feedback import write_narrative
+from app.grading.scorecard import Grader, Scorecard
+from app.interview.state import mock_state, scenario_of
+from app.knowledge.base import KnowledgeBase
+from app.llm.backend import LLM
+from app.llm.prompts import Prompts
+from app.sessions.repository import SessionRecord, SessionRepository
+
+LEDGER_FEEDBACK = "(The language model's feedback could not be used, so the feedback is worded from the checklist.)"
+
+
+class StudyItem(BaseModel):
+    step: int
+    name: str
+    score: float
+    concepts: list[str]
+
+
+class FinalReport(BaseModel):
+    session_id: str
+    mode: str
+    scorecard: Scorecard | None = None
+    outline: dict[int, list[str]] = {}
+    study_plan: list[StudyItem] = []
+    concept_scores: dict[str, float] = {}
+    notices: list[str] = []
+
+
+@dataclass
+class Reports:
+    kb: KnowledgeBase
+    grader: Grader
+    llm: LLM | None
+    repo: SessionRepository
+    prompts: Prompts
+
+    def end(self, record: SessionRecord, *, narrative: bool = True) -> FinalReport:
+        """Final scorecard, model-answer outline and study plan; mastery is recorded for progress.
+
+        With ``narrative=False`` the feedback is the ledger's own wording; `narrate` can word it with the LLM later,
+        so a front end shows the scorecard at once."""
+        stored = self.repo.scorecards(record.id).get(None)
+        if record.status == "ended" and stored:
+            return FinalReport.model_validate_json(stored)
+        if record.mode == "drill":
+            report = FinalReport(session_id=record.id, mode="drill", concept_scores=record.state.get("scores", {}))
+        else:
+            report = self._final_mock(record, narrative)
+        self.repo.save_scorecard(record.id, None, report.model_dump_json())
+        self.repo.save_state(record.id, record.state, status="ended")
+        return report
+
+    def narrate(self, record: SessionRecord) -> FinalReport:
+        """Word an ended mock interview's feedback with the LLM (validated against the ledger); kept if it fails."""
+        report = self.end(record, narrative=False)
+        card = report.scorecard
+        if card is None or card.narrative_source == "llm" or self.llm is None:
+            return report
+        answers = all_answers(record)
+        if not answers:
+            return report
+        worded = write_narrative(card, answers, self.llm, self.kb, self.prompts)
+        report = report.model_copy(update={"scorecard": worded})
+        self.repo.save_scorecard(record.id, None, report.model_dump_json())
+        return report
+
+    def _final_mock(self, record: SessionRecord, narrative: bool = True) -> FinalReport:
+        scenario = scenario_of(self.kb, record)
+        answers = all_answers(record)
+        hints = self.repo.hints(record.id)
+        card = self.grader.grade(scenario.prompt, answers, hints_used=len(hints))
+        if narrative and self.llm is not None and answers:
+            # validated; the ledger's wording otherwise
+            card = write_narrative(card, answers, self.llm, self.kb, self.prompts)
+        for step in card.steps:
+            self.repo.record_mastery(record.user, "step", str(step.step), step.score / 4, record.id)
+        notices = [LEDGER_FEEDBACK] if self.llm is not None and answers and card.narrative_source == "ledger" else []
+        return FinalReport(
+            session_id=record.id,
+            mode="mock",
+            scorecard=card,
+            outline={int(k): v for k, v in scenario.expectations.items()},
+            study_plan=self.study_plan(card),
+            notices=notices,
+        )
+
+    def study_plan(self, card: Scorecard) -> list[StudyItem]:
+        """The three weakest steps, each with up to three concepts behind its items not yet covered."""
+        plan = []
+        for step in sorted(card.steps, key=lambda s: (s.score, s.step))[:3]:
+            concepts: list[str] = []
+            for item in step.items:
+                if item.verdict != "covered":
+                    rubric_item = next(i for i in self.kb.rubric.step(step.step).checklist if i.id == item.id)
+                    concepts.extend(c for c in rubric_item.concepts if c not in concepts)
+            plan.append(StudyItem(step=step.step, name=step.name, score=step.score, concepts=concepts[:3]))
+        return plan
+
+    def review(self, question: str, answer: str, *, user: str = "local") -> Scorecard:
+        """Answer review: a question and an answer in, the scorecard out (stored as a finished session)."""
+        card = self.grader.grade(question, answer)
+        session_id = self.repo.create_session(
+            user=user, mode="review", scenario_id=card.scenario_id, state={"question": question}
+        )
+        self.repo.add_turn(session_id, "interviewer", question, {"action": "review"})
+        self.repo.add_turn(session_id, "candidate", answer)
+        self.repo.save_scorecard(session_id, None, card.model_dump_json())
+        self.repo.save_state(session_id, {"question": question}, status="ended")
+        return card
+
+
+def all_answers(record: SessionRecord) -> str:
+    """Everything the candidate answered in a mock interview, step by step."""
+    state = mock_state(record)
+    return "\n".join(state.answer(s) for s in range(1, 8)).strip()

@@ -1,0 +1,229 @@
+"""The interviewer's questions in words: grounded in retrieved notes, worded by the LLM, validated, and replaced by
+the knowledge base's own wording when that fails. Also keeps the model server's cache warm between turns."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.grading.evidence import split_sentences
+from app.interview.policy import clean_message, clean_reply, fallback_notice, reply_problems, secret_snippets
+from app.interview.results import MockTurn
+from app.interview.state import MockState, scenario_of
+from app.knowledge.base import ChecklistItem, KnowledgeBase, Scenario
+from app.knowledge.embeddings import Embedder
+from app.knowledge.retrieval import HybridRetriever, SearchResult, blend_query
+from app.llm.backend import LLM, CallStats, LLMError
+from app.llm.prompts import Prompts, fence_candidate
+from app.sessions.repository import SessionRepository
+
+log = logging.getLogger(__name__)
+
+NOTES_CHARS = 360  # reference notes per prompt: every character is prompt the model reads on that turn
+CONTEXT_SENTENCES = 3  # the claim's last sentences that steer the notes' query
+HISTORY_TURNS = 6  # sessions saved before `history_from` existed: the last this many messages
+HISTORY_CHARS = 6000  # a step's conversation longer than this restarts from its last few messages
+HISTORY_KEEP = 4  # messages kept when the conversation restarts
+
+
+@dataclass
+class Wording:
+    kb: KnowledgeBase
+    embedder: Embedder
+    retriever: HybridRetriever | None
+    llm: LLM | None
+    repo: SessionRepository
+    prompts: Prompts
+    _primer: threading.Thread | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.secrets = interviewer_secrets(self.prompts)
+        self.concept_names = concept_names(self.kb)
+
+    def system_prompt(self, scenario: Scenario) -> str:
+        return system_prompt(scenario, self.prompts)
+
+    def forbidden_terms(self, item: ChecklistItem, said: str) -> list[str]:
+        """The item's technical terms (concept names, acronyms, metrics) the candidate has not used yet:
+        naming them would give the answer away. Everyday words such as "labels" stay allowed."""
+        said_lower = said.lower()
+        return [
+            t
+            for t in item.key_terms
+            if t.lower() not in said_lower
+            and (t.lower() in self.concept_names or any(ch.isdigit() or ch in "-/@" for ch in t))
+        ]
+
+    def notes_for(self, claim: str, target: str) -> list[SearchResult]:
+        """Reference passages on the target, in the light of the claim. The query's vector is blended from the
+        claim's last sentences and the target, which the ledger and the rubric index have already embedded, so
+        a turn does not run the embedding model again for its query."""
+        if self.retriever is None:
+            return []
+        sentences = [s.text for s in split_sentences(claim)][-CONTEXT_SENTENCES:]
+        vector = blend_query(self.embedder.encode(sentences), self.embedder.encode_one(target))
+        return self.retriever.search(f"{claim[-400:]} {target}", k=2, vector=vector)
+
+    def context(self, turn: MockTurn, claim: str, target: str) -> str:
+        """The notes' text for a prompt; the target itself when there are none."""
+        try:
+            results = self.notes_for(claim, target)
+        except Exception as exc:  # retrieval must never break a turn
+            log.warning("retrieval failed: %s", exc)
+            return target
+        turn.concepts.extend(r.heading for r in results)
+        return trim_notes([r.text.split("\n\n", 1)[-1] for r in results], NOTES_CHARS) or target
+
+    def history(self, session_id: str, state: MockState, *, current: bool = True) -> list[dict[str, str]]:
+        """The step's conversation before the current message, exactly as the model saw it on earlier turns,
+        so the server reuses its cache of that prefix. It only grows, until it restarts at a new step or when
+        too long. With `current=False` there is no current message: every stored turn is history."""
+        turns = self.repo.turns(session_id)
+        if current:
+            turns = turns[:-1]  # the current message is in the prompt that follows
+        if state.history_from is None:
+            return conversation(turns[-HISTORY_TURNS:])
+        messages = conversation(turns[state.history_from :])
+        if sum(len(m["content"]) for m in messages) > HISTORY_CHARS:
+            state.history_from = restart_point(turns, state.history_from, HISTORY_KEEP)
+            messages = conversation(turns[state.history_from :])
+        return messages
+
+    def word(
+        self, turn: MockTurn, template: str, values: dict[str, str], *, fallback: str, forbidden: list[str]
+    ) -> str:
+        """One question worded by the LLM, validated; the knowledge base's own wording when that fails.
+
+        The call's record and any notice for the candidate (a failed call, a restarted model) go on the turn."""
+        if self.llm is None:
+            return fallback
+        record = turn.record
+        turn.prompt = prompt = self.prompts.render(template, **values)
+        messages = [
+            {"role": "system", "content": self.system_prompt(turn.scenario)},
+            *self.history(record.id, turn.state),
+            {"role": "user", "content": prompt},
+        ]
+        stats = CallStats()
+        turn.calls.append(stats)
+        try:
+            reply = clean_reply("".join(self.llm.stream(messages, max_tokens=80, stats=stats)))
+        except LLMError as exc:
+            log.warning("interviewer reply fell back to the knowledge base: %s", exc)
+            turn.notices.extend([*stats.notices, fallback_notice(str(exc))])
+            return fallback
+        turn.notices.extend(stats.notices)
+        earlier = [t.content for t in self.repo.turns(record.id) if t.role == "interviewer"]
+        problems = reply_problems(reply, forbidden, self.secrets, earlier=earlier)
+        if problems:
+            log.info("interviewer reply rejected (%s); using the knowledge base's wording", ", ".join(problems))
+            return fallback
+        return reply
+
+    # ---------- the model server's cache ----------
+
+    def prime(self, session_id: str) -> None:
+        """Have the model server read the start of the next turn's prompt (instructions and the step's
+        conversation so far) in the background, while the candidate reads and types. The next turn then only
+        evaluates its own request. Only for a server that keeps the last prompt's state."""
+        if self.llm is None or not self.llm.capabilities.prefix_cache:
+            return
+        record = self.repo.get_session(session_id)
+        if record is None or record.mode != "mock" or record.status == "ended":
+            return
+        state = MockState.model_validate(record.state)
+        messages = [
+            {"role": "system", "content": self.system_prompt(scenario_of(self.kb, record))},
+            *self.history(session_id, state, current=False),
+        ]
+        self._primer = threading.Thread(target=self._run_prime, args=(messages,), name="prime-cache", daemon=True)
+        self._primer.start()
+
+    def _run_prime(self, messages: list[dict[str, str]]) -> None:
+        assert self.llm is not None
+        try:
+            self.llm.generate(messages, max_tokens=1)
+        except Exception as exc:  # only a head start: the turn itself reports real failures
+            log.info("model cache warm-up failed: %s", exc)
+
+    def wait_primed(self, timeout_s: float | None = None) -> float:
+        """Wait for a warm-up in progress; returns the seconds waited."""
+        started = time.perf_counter()
+        primer = self._primer
+        if primer is not None:
+            primer.join(timeout_s)
+        return time.perf_counter() - started
+
+
+def trim_notes(passages: list[str], limit: int) -> str:
+    """Whole sentences from the passages, best passage first, up to `limit` characters; a first sentence that is
+    longer on its own is cut at a word."""
+    kept: list[str] = []
+    used = 0
+    for passage in passages:
+        for sentence in re.split(r"(?<=[.!?])\s+", " ".join(passage.split())):
+            if not sentence:
+                continue
+            if used + len(sentence) + 1 > limit:
+                if not kept:
+                    kept.append(sentence[:limit].rsplit(" ", 1)[0] + " ...")
+                return " ".join(kept)
+            kept.append(sentence)
+            used += len(sentence) + 1
+    return " ".join(kept)
+
+
+def system_prompt(scenario: Scenario, prompts: Prompts) -> str:
+    """The interviewer's instructions for one session: the same on every turn, so the model server keeps them
+    in its cache from the first turn to the last."""
+    return prompts.render("interviewer_system", scenario=scenario.prompt).strip()
+
+
+def interviewer_secrets(prompts: Prompts) -> list[str]:
+    """Runs of the instructions (without the scenario, which replies may echo) that a reply must never repeat."""
+    return secret_snippets(prompts.render("interviewer_system", scenario="").strip())
+
+
+def concept_names(kb: KnowledgeBase) -> set[str]:
+    """Names of the knowledge base's concepts and the abbreviations their explanations introduce."""
+    names: set[str] = set()
+    for concept in kb.concepts.values():
+        names.add(concept.title.lower())
+        for inner in re.findall(r"\(([^()]{2,40})\)", concept.explanation):
+            for part in re.split(r",| or | and |;", inner):
+                part = part.strip().lower()
+                if part and not part.startswith(("e.g", "for example", "also", "the ")):
+                    names.add(part)
+        for word in re.findall(r"\b[A-Z][A-Za-z0-9@-]*[A-Z0-9][A-Za-z0-9@-]*\b", concept.explanation):
+            names.add(word.lower())  # acronyms and names such as NDCG, PR-AUC, LightGBM
+    return names
+
+
+def conversation(turns: list[Any]) -> list[dict[str, str]]:
+    """Chat messages for stored turns. A reply the LLM worded follows the prompt it was worded from (which holds
+    the candidate's message); any other reply follows the candidate's message, fenced as data."""
+    messages: list[dict[str, str]] = []
+    for position, turn in enumerate(turns):
+        if turn.role == "interviewer":
+            notice = turn.meta.get("notice")
+            content = turn.content.removeprefix(f"{notice}\n\n") if notice else turn.content
+            messages.append({"role": "assistant", "content": content})
+            continue
+        following = turns[position + 1] if position + 1 < len(turns) else None
+        prompt = following.meta.get("prompt") if following is not None else None
+        fenced = fence_candidate(clean_message(turn.content[:1500]))
+        content = prompt if isinstance(prompt, str) and prompt else fenced
+        messages.append({"role": "user", "content": content})
+    return messages
+
+
+def restart_point(turns: list[Any], start: int, keep: int) -> int:
+    """Where a conversation that grew too long starts again: its last `keep` messages, from a candidate's."""
+    point = max(start, len(turns) - keep)
+    while point < len(turns) and turns[point].role != "candidate":
+        point += 1
+    return min(point, len(turns))
