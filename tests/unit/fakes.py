@@ -1,10 +1,21 @@
-"""Test doubles for unit tests only: a scripted chat model that records what it receives."""
+"""Test doubles for unit tests only: a scripted chat model under the real backend, and fakes at the project's own
+seams (`FakeLLM` for the LLM protocol, `FakeEmbedder` for the embedder)."""
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+import numpy as np
+from pydantic import BaseModel
+
+from app.knowledge.embeddings import Embedder
+from app.knowledge.tokens import tokenize as stems
+from app.llm.backend import CallStats, Capabilities, StructuredOutputError, parse_structured
+
+T = TypeVar("T", bound=BaseModel)
 
 
 @dataclass
@@ -48,3 +59,91 @@ class APITimeoutError(Exception):
 
 class InternalServerError(Exception):
     status_code = 500
+
+
+# ---------- fakes at the project's own seams ----------
+
+
+@dataclass
+class FakeCall:
+    kind: str
+    messages: list[dict[str, str]]
+    max_tokens: int | None
+
+
+@dataclass
+class FakeLLM:
+    """The project's LLM protocol with a queue of replies (strings, or exceptions to raise) and a record of calls.
+    `stream` yields a reply word by word; `structured` parses it into the schema as a real backend would. With the
+    queue empty the model answers nothing, as a model that returns an empty reply."""
+
+    replies: list[Any] = field(default_factory=list)
+    capabilities: Capabilities = field(default_factory=lambda: Capabilities("fake", "fake", "prompt_only"))
+    calls: list[FakeCall] = field(default_factory=list)
+    closed: bool = False
+
+    def _next(self, kind: str, messages: list[dict[str, str]], max_tokens: int | None) -> str:
+        self.calls.append(FakeCall(kind, list(messages), max_tokens))
+        if not self.replies:
+            return ""
+        reply = self.replies.pop(0)
+        if isinstance(reply, BaseException):
+            raise reply
+        return str(reply)
+
+    def generate(
+        self, messages: list[dict[str, str]], *, max_tokens: int | None = None, stats: CallStats | None = None
+    ) -> str:
+        text = self._next("generate", messages, max_tokens)
+        if stats is not None:
+            stats.kind, stats.chunks = "generate", 1
+        return text
+
+    def stream(
+        self, messages: list[dict[str, str]], *, max_tokens: int | None = None, stats: CallStats | None = None
+    ) -> Iterator[str]:
+        text = self._next("stream", messages, max_tokens)
+        for word in text.split(" "):
+            if stats is not None:
+                stats.kind, stats.chunks = "stream", stats.chunks + 1
+            yield word + " "
+
+    def structured(
+        self,
+        messages: list[dict[str, str]],
+        schema: type[T],
+        *,
+        max_tokens: int | None = None,
+        stats: CallStats | None = None,
+    ) -> T:
+        try:
+            return parse_structured(self._next("structured", messages, max_tokens), schema)
+        except ValueError as exc:
+            raise StructuredOutputError("The model's answer could not be read as the expected structure.") from exc
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class FakeEmbedder(Embedder):
+    """Deterministic vectors without a model: each word stem hashes to a signed coordinate, so texts that share
+    words are similar and texts that share none are not."""
+
+    def __init__(self, dimension: int = 384) -> None:
+        super().__init__(None)
+        self._dimension = dimension
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def _run(self, texts: list[str], batch_size: int, progress: bool) -> np.ndarray:
+        self.calls += len(texts)
+        vectors = np.zeros((len(texts), self._dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for stem in stems(text) or ["<empty>"]:
+                code = zlib.crc32(stem.encode())
+                vectors[row, code % self._dimension] += 1.0 if code & 1 << 31 else -1.0
+            norm = float(np.linalg.norm(vectors[row]))
+            vectors[row] = vectors[row] / norm if norm else 1.0 / np.sqrt(self._dimension)
+        return vectors

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from app.grading.scorecard import Grader
 from app.interview.engine import Interviewer
 from app.interview.policy import Intent, classify, clean_message
 from app.knowledge.base import KnowledgeError, load_knowledge
@@ -19,8 +20,7 @@ from app.knowledge.ingest import read_markdown
 from app.llm.backend import Capabilities, ChatBackend, encodable
 from app.sessions.repository import SessionRepository
 from app.settings import PROJECT_DIR
-from tests.support import real_grader
-from tests.unit.fakes import APIConnectionError, APITimeoutError, FakeChatModel, InternalServerError
+from tests.unit.fakes import APIConnectionError, APITimeoutError, FakeChatModel, FakeEmbedder, InternalServerError
 
 KB = load_knowledge(PROJECT_DIR / "knowledge")
 SCENARIO = KB.questions.scenarios[0]
@@ -31,7 +31,7 @@ FOLLOW_UP = "Which signal would tell you first that the rollout is going wrong?"
 
 @pytest.fixture(scope="module")
 def grader():
-    return real_grader(KB)
+    return Grader(KB, FakeEmbedder())
 
 
 @pytest.fixture

@@ -11,8 +11,7 @@ from app.llm.backend import Capabilities, ChatBackend
 from app.sessions.database import DatabaseError
 from app.sessions.repository import SessionRepository
 from app.settings import PROJECT_DIR
-from tests.support import real_grader
-from tests.unit.fakes import FakeChatModel
+from tests.unit.fakes import FakeChatModel, FakeEmbedder
 
 KB = load_knowledge(PROJECT_DIR / "knowledge")
 SCENARIO = KB.questions.scenarios[0]
@@ -20,7 +19,7 @@ SCENARIO = KB.questions.scenarios[0]
 
 @pytest.fixture(scope="module")
 def grader() -> Grader:
-    return real_grader(KB)
+    return Grader(KB, FakeEmbedder())
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -1,4 +1,4 @@
-"""The interview room service and its renderings, with a scripted chat model, the real rubric and SQLite."""
+"""The interview room service and its renderings, with the fake LLM and embedder, the real rubric and SQLite."""
 
 import json
 import random
@@ -6,27 +6,25 @@ import threading
 
 import pytest
 
+from app.grading.scorecard import Grader
 from app.interview.engine import Interviewer
 from app.knowledge.base import load_knowledge
-from app.llm.backend import Capabilities, ChatBackend
 from app.sessions.repository import SessionRepository
 from app.settings import PROJECT_DIR, SettingsError
 from app.web.access import is_loopback, login_for, parse_auth
 from app.web.report import clock_state, escape_text, tracker_html
 from app.web.room import BUSY_MESSAGE, RANDOM, WEAK, Room, RoomError, friendly
-from tests.support import real_grader
-from tests.unit.fakes import FakeChatModel
+from tests.unit.fakes import FakeEmbedder, FakeLLM
 
 KB = load_knowledge(PROJECT_DIR / "knowledge")
 SCENARIO = KB.questions.scenarios[0]
+GRADER = Grader(KB, FakeEmbedder())  # session flow needs no language model of any kind
 
 
 @pytest.fixture
 def room(tmp_path):
-    caps = Capabilities("llama_cpp", "fake", "json_object_schema")
-    llm = ChatBackend(chat_model=FakeChatModel([]), capabilities=caps)
     repo = SessionRepository(f"sqlite:///{tmp_path / 's.sqlite3'}")
-    engine = Interviewer(KB, real_grader(KB), None, llm, repo, rng=random.Random(3))
+    engine = Interviewer(KB, GRADER, None, FakeLLM(), repo, rng=random.Random(3))
     return Room(engine, "local: fake", reports_dir=tmp_path / "reports")
 
 

@@ -6,13 +6,14 @@ import sqlite3
 
 import pytest
 
+from app.grading.scorecard import Grader
 from app.interview.engine import Interviewer
 from app.interview.state import DrillState, MockState
 from app.knowledge.base import load_knowledge
 from app.sessions.database import connect
 from app.sessions.repository import SessionRepository
 from app.settings import PROJECT_DIR
-from tests.support import real_grader
+from tests.unit.fakes import FakeEmbedder
 
 KB = load_knowledge(PROJECT_DIR / "knowledge")
 DUMP = (PROJECT_DIR / "tests" / "fixtures" / "sessions_v1.sql").read_text()
@@ -47,7 +48,7 @@ def url(request, tmp_path) -> str:
 
 def test_sessions_stored_before_typed_state_load_and_resume(url):
     repo = SessionRepository(url)
-    engine = Interviewer(KB, real_grader(KB), None, None, repo, rng=random.Random(1))
+    engine = Interviewer(KB, Grader(KB, FakeEmbedder()), None, None, repo, rng=random.Random(1))
     mock = repo.get_session(MOCK)
     state = MockState.model_validate(mock.state)
     assert (state.step, state.history_from, state.asked) == (2, 4, ["business_goal", "data_sources"])
