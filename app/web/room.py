@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from app.interview.engine import FinalReport, Interviewer
+from app.knowledge.base import KnowledgeBase
 from app.llm.backend import LLMError
 from app.sessions.database import DatabaseError
-from app.sessions.repository import SessionRecord
+from app.sessions.repository import SessionRecord, SessionRepository, TurnRecord
 from app.web.report import chat_messages, final_markdown, report_json, report_markdown, scorecard_markdown, tracker_html
 
 log = logging.getLogger(__name__)
@@ -73,12 +74,34 @@ class Room:
     reports_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "mockinterview-reports")
     _locks: dict[str, threading.Lock] = field(default_factory=dict)
     _guard: threading.Lock = field(default_factory=threading.Lock)
+    repo: SessionRepository = field(init=False)
+    kb: KnowledgeBase = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.repo = self.engine.repo
+        self.kb = self.engine.kb
+
+    @property
+    def max_message_chars(self) -> int:
+        return self.engine.max_message_chars
+
+    def transcript(self, session_id: str) -> list[TurnRecord]:
+        """The stored turns of a session."""
+        return self.repo.turns(session_id)
+
+    def has_message(self, session_id: str, text: str) -> bool:
+        """Whether the candidate's message made it into the database."""
+        try:
+            turns = self.repo.turns(session_id)
+        except Exception:
+            return False
+        return any(t.role == "candidate" and t.content == text for t in turns[-3:])
 
     # ---------- choices ----------
 
     def scenario_choices(self) -> list[tuple[str, str]]:
         """(label, value) pairs: random, aimed at weak steps, any question of a domain, then each scenario."""
-        scenarios = self.engine.kb.questions.scenarios
+        scenarios = self.kb.questions.scenarios
         domains = sorted({s.domain for s in scenarios})
         return [
             ("Random scenario", RANDOM),
@@ -88,7 +111,7 @@ class Room:
         ]
 
     def topic_choices(self) -> list[tuple[str, str]]:
-        topics = sorted({c.topic for c in self.engine.kb.concepts.values()})
+        topics = sorted({c.topic for c in self.kb.concepts.values()})
         return [("All topics", ALL_TOPICS), ("Aimed at my weak concepts", WEAK), *[(t, t) for t in topics]]
 
     # ---------- sessions ----------
@@ -97,7 +120,7 @@ class Room:
         """The session if the id is well formed, exists and belongs to this user; None otherwise."""
         if not isinstance(session_id, str) or not _SESSION_ID.match(session_id):
             return None
-        record = self.engine.repo.get_session(session_id)
+        record = self.repo.get_session(session_id)
         if record is None or record.user != user or record.mode not in ("mock", "drill"):
             return None
         return record
@@ -111,8 +134,8 @@ class Room:
             return session_id
         if mode != "mock":
             raise RoomError(f"Unknown mode {mode!r}: choose a mock interview or a concept drill.")
-        if len(question) > self.engine.max_message_chars:
-            raise RoomError(f"Your question is too long; keep it under {self.engine.max_message_chars} characters.")
+        if len(question) > self.max_message_chars:
+            raise RoomError(f"Your question is too long; keep it under {self.max_message_chars} characters.")
         kwargs: dict[str, Any] = {"user": user}
         if question.strip():
             kwargs["question"] = question
@@ -178,7 +201,7 @@ class Room:
         return report
 
     def _require_open(self, session_id: str) -> None:
-        record = self.engine.repo.get_session(session_id)
+        record = self.repo.get_session(session_id)
         if record is None:
             raise KeyError(session_id)
         if record.status == "ended":
@@ -188,8 +211,8 @@ class Room:
 
     def snapshot(self, session_id: str) -> Snapshot:
         view = self.engine.view(session_id)
-        turns = self.engine.repo.turns(session_id)
-        kb = self.engine.kb
+        turns = self.repo.turns(session_id)
+        kb = self.kb
         if view.mode == "mock":
             budget = kb.rubric.step(view.step).minutes.max * 60
             tracker = tracker_html(
@@ -218,17 +241,17 @@ class Room:
 
     def report_files(self, session_id: str) -> tuple[Path, Path]:
         """The transcript and, once ended, the scorecard: written as Markdown and JSON files for download."""
-        record = self.engine.repo.get_session(session_id)
+        record = self.repo.get_session(session_id)
         if record is None:
             raise KeyError(session_id)
-        turns = self.engine.repo.turns(session_id)
+        turns = self.repo.turns(session_id)
         report = self.engine.end(session_id) if record.status == "ended" else None
         title = self.engine.view(session_id).title
         folder = self.reports_dir / session_id
         folder.mkdir(parents=True, exist_ok=True)
         stem = f"mock-interview-{session_id[:8]}"
         md, js = folder / f"{stem}.md", folder / f"{stem}.json"
-        md.write_text(report_markdown(record, title, turns, report, self.engine.kb), encoding="utf-8")
+        md.write_text(report_markdown(record, title, turns, report, self.kb), encoding="utf-8")
         js.write_text(report_json(record, title, turns, report), encoding="utf-8")
         return md, js
 
@@ -239,17 +262,17 @@ class Room:
             raise RoomError("Write the interview question first.")
         if not answer.strip():
             raise RoomError("Write the answer to review first.")
-        limit = self.engine.max_message_chars * 4
+        limit = self.max_message_chars * 4
         if len(answer) > limit:
             raise RoomError(f"That answer is too long to review; keep it under {limit} characters.")
         card = self.engine.review(question, answer, user=user)
-        return scorecard_markdown(card, self.engine.kb, title="Review")
+        return scorecard_markdown(card, self.kb, title="Review")
 
     def history(self, user: str, limit: int = 50) -> list[HistoryRow]:
         rows = []
-        for record in self.engine.repo.list_sessions(user, limit):
+        for record in self.repo.list_sessions(user, limit):
             score = None
-            stored = self.engine.repo.scorecards(record.id).get(None)
+            stored = self.repo.scorecards(record.id).get(None)
             if stored:
                 try:
                     report = FinalReport.model_validate_json(stored)
@@ -285,9 +308,9 @@ class Room:
 
     def mastery_points(self, user: str) -> list[dict[str, Any]]:
         """Per-step mastery over time as rows (time, step, score 0-4) for a progress plot."""
-        names = {str(s.step): f"{s.step}. {s.name}" for s in self.engine.kb.rubric.steps}
+        names = {str(s.step): f"{s.step}. {s.name}" for s in self.kb.rubric.steps}
         points = []
-        for key, series in sorted(self.engine.repo.mastery(user, "step").items()):
+        for key, series in sorted(self.repo.mastery(user, "step").items()):
             for at, score in series:
                 points.append(
                     {

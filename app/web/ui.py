@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
@@ -59,6 +60,186 @@ def user_of(request: gr.Request | None) -> str:
     return (request.username if request is not None else None) or "local"
 
 
+@dataclass(frozen=True)
+class RoomView:
+    """The components the room's handlers update (Gradio components in the app; any hashable keys in tests)."""
+
+    sid: Any
+    chat: Any
+    tracker: Any
+    title: Any
+    final: Any
+    scores: Any
+    download_md: Any
+    download_json: Any
+    status: Any
+    start_panel: Any
+    message: Any
+    pending: Any
+    tabs: Any
+
+    @property
+    def outputs(self) -> list[Any]:
+        """Everything a session's display sets."""
+        return [self.sid, self.chat, self.tracker, self.title, self.final, self.scores, self.download_md,
+                self.download_json, self.status, self.start_panel]  # fmt: skip
+
+
+class RoomHandlers:
+    """What each button, box and tab of the web room does: methods over the room service, with no layout here, so
+    they can be tested in-process against a fake room."""
+
+    def __init__(self, room: Room, view: RoomView) -> None:
+        self.room = room
+        self.v = view
+
+    def show(self, snap: Snapshot | None, note: str = "") -> dict[Any, Any]:
+        """Every room component for one session (or for none)."""
+        v = self.v
+        if snap is None:
+            return {
+                v.sid: None,
+                v.chat: [],
+                v.tracker: "",
+                v.title: "",
+                v.final: gr.update(value="", visible=False),
+                v.scores: gr.update(visible=False),
+                v.download_md: gr.update(visible=False),
+                v.download_json: gr.update(visible=False),
+                v.status: note,
+                v.start_panel: gr.update(open=True),
+            }
+        md_file, json_file = self.room.report_files(snap.session_id)
+        return {
+            v.sid: snap.session_id,
+            v.chat: snap.messages,
+            v.tracker: snap.tracker,
+            v.title: f"**{'Concept drill' if snap.mode == 'drill' else snap.title}**",
+            v.final: gr.update(value=snap.final, visible=bool(snap.final)),
+            v.scores: gr.update(
+                value=pd.DataFrame(snap.step_scores, columns=["step", "score"]) if snap.step_scores else None,
+                visible=bool(snap.step_scores),
+            ),
+            v.download_md: gr.update(value=str(md_file), visible=True),
+            v.download_json: gr.update(value=str(json_file), visible=True),
+            v.status: note,
+            v.start_panel: gr.update(open=snap.ended),
+        }
+
+    def safe_show(self, session_id: Any, request: gr.Request | None, note: str = "") -> dict[Any, Any]:
+        try:
+            record = self.room.owned(session_id, user_of(request))
+            return self.show(self.room.snapshot(record.id) if record else None, note)
+        except Exception as exc:  # the page must always render
+            log.exception("could not show session %s", session_id)
+            return {self.v.status: friendly(exc)}
+
+    def on_load(self, session_id: Any, request: gr.Request) -> dict[Any, Any]:
+        return self.safe_show(session_id, request)
+
+    @staticmethod
+    def on_mode(chosen: str) -> tuple[Any, Any, Any]:
+        drill = chosen == "drill"
+        return gr.update(visible=not drill), gr.update(visible=drill), gr.update(visible=not drill)
+
+    def on_start(self, chosen: str, scenario_id: str, topic_id: str, question: str, request: gr.Request) -> dict:
+        try:
+            new_id = self.room.start(user_of(request), chosen, scenario_id or RANDOM, question or "", topic_id)
+        except Exception as exc:
+            log.exception("could not start a session")
+            return {self.v.status: friendly(exc)}
+        return self.safe_show(new_id, request)
+
+    def on_echo(self, text: str, session_id: Any, history_now: list, request: gr.Request) -> dict[Any, Any]:
+        """Show the message at once, with the thinking line, even while the model serves someone else."""
+        v = self.v
+        if self.room.owned(session_id, user_of(request)) is None:
+            return {v.pending: "", v.status: "Start an interview first, then type your answer."}
+        shown = [*(history_now or []), {"role": "user", "content": escape_text(text)}]
+        return {v.message: "", v.pending: text, v.chat: [*shown, {"role": "assistant", "content": THINKING}],
+                v.status: ""}  # fmt: skip
+
+    def on_reply(self, text: str, session_id: Any, history_now: list, request: gr.Request) -> Iterator[dict[Any, Any]]:
+        v = self.v
+        record = self.room.owned(session_id, user_of(request))
+        if record is None or not text:
+            yield {v.pending: ""}
+            return
+        shown = [m for m in (history_now or []) if m.get("content") != THINKING]
+        reply = ""
+        try:
+            for piece in self.room.say(record.id, text):
+                reply += piece
+                yield {v.chat: [*shown, {"role": "assistant", "content": escape_text(reply)}]}
+        except Exception as exc:
+            if not isinstance(exc, RoomError):
+                log.exception("turn failed in session %s", record.id)
+            update = self.safe_show(record.id, request, friendly(exc))
+            if not self.room.has_message(record.id, text):
+                update[v.message] = text  # nothing is lost: the text goes back into the box
+            yield {**update, v.pending: ""}
+            return
+        yield {**self.safe_show(record.id, request), v.pending: ""}
+
+    def action(self, name: str) -> Callable[[Any, gr.Request], dict[Any, Any]]:
+        """The handler of a session button: hint, next_step or end."""
+
+        def run(session_id: Any, request: gr.Request) -> dict[Any, Any]:
+            record = self.room.owned(session_id, user_of(request))
+            if record is None:
+                return {self.v.status: "Start an interview first."}
+            try:
+                getattr(self.room, name)(record.id)
+            except Exception as exc:
+                if not isinstance(exc, RoomError):
+                    log.exception("%s failed in session %s", name, record.id)
+                return self.safe_show(record.id, request, friendly(exc))
+            return self.safe_show(record.id, request)
+
+        return run
+
+    def narrate(self, session_id: Any, request: gr.Request) -> Iterator[dict[Any, Any]]:
+        record = self.room.owned(session_id, user_of(request))
+        if record is None or record.mode != "mock" or record.status != "ended":
+            return
+        yield {self.v.status: "Your scorecard is ready. The interviewer is now writing the feedback…"}
+        try:
+            self.room.narrate(record.id)
+        except Exception:
+            log.exception("feedback wording failed in session %s", record.id)
+            yield {self.v.status: "The feedback below is the scorecard's own summary."}
+            return
+        yield self.safe_show(record.id, request)
+
+    def on_history(self, request: gr.Request) -> tuple[Any, Any, Any]:
+        user = user_of(request)
+        rows = self.room.history(user)
+        table = [
+            [r.date, r.mode, r.title, "" if r.score is None else f"{r.score:.1f}", r.status, r.session_id] for r in rows
+        ]
+        choices = [(f"{r.date} · {r.title} · {r.status}", r.session_id) for r in rows if r.mode in ("mock", "drill")]
+        points = pd.DataFrame(self.room.mastery_points(user), columns=["time", "step", "score"])
+        points["time"] = pd.to_datetime(points["time"])
+        return (
+            pd.DataFrame(table, columns=HISTORY_HEADERS),
+            gr.update(choices=choices, value=choices[0][1] if choices else None),
+            points,
+        )
+
+    def on_resume(self, picked: str | None, request: gr.Request) -> dict[Any, Any]:
+        update = self.safe_show(picked, request, "" if picked else "Pick a session first.")
+        update[self.v.tabs] = gr.Tabs(selected="room")
+        return update
+
+    def on_review(self, question: str, answer: str, request: gr.Request) -> str:
+        try:
+            return self.room.review(user_of(request), question or "", answer or "")
+        except Exception as exc:
+            if not isinstance(exc, RoomError):
+                log.exception("review failed")
+            return f"**{friendly(exc)}**"
+
+
 def build_ui(room: Room, *, model_concurrency: int = 1) -> gr.Blocks:
     """The Blocks app: interview room, history and progress, answer review, and a small HTTP API."""
     model_group: dict[str, Any] = {"concurrency_id": "model", "concurrency_limit": model_concurrency}
@@ -77,7 +258,7 @@ def build_ui(room: Room, *, model_concurrency: int = 1) -> gr.Blocks:
                     own_question = gr.Textbox(
                         label="Or practise your own question (optional)",
                         lines=1,
-                        max_length=room.engine.max_message_chars,
+                        max_length=room.max_message_chars,
                     )
                     start_btn = gr.Button("Start", variant="primary", elem_id="mi-start")
                 title = gr.Markdown("")
@@ -131,173 +312,32 @@ def build_ui(room: Room, *, model_concurrency: int = 1) -> gr.Blocks:
                 review_btn = gr.Button("Review my answer", variant="primary")
                 review_out = gr.Markdown("")
 
-        room_outputs = [sid, chat, tracker, title, final, scores, download_md, download_json, status, start_panel]
-
-        def show(snap: Snapshot | None, note: str = "") -> dict[Any, Any]:
-            """Every room component for one session (or for none)."""
-            if snap is None:
-                return {
-                    sid: None,
-                    chat: [],
-                    tracker: "",
-                    title: "",
-                    final: gr.update(value="", visible=False),
-                    scores: gr.update(visible=False),
-                    download_md: gr.update(visible=False),
-                    download_json: gr.update(visible=False),
-                    status: note,
-                    start_panel: gr.update(open=True),
-                }
-            md_file, json_file = room.report_files(snap.session_id)
-            return {
-                sid: snap.session_id,
-                chat: snap.messages,
-                tracker: snap.tracker,
-                title: f"**{'Concept drill' if snap.mode == 'drill' else snap.title}**",
-                final: gr.update(value=snap.final, visible=bool(snap.final)),
-                scores: gr.update(
-                    value=pd.DataFrame(snap.step_scores, columns=["step", "score"]) if snap.step_scores else None,
-                    visible=bool(snap.step_scores),
-                ),
-                download_md: gr.update(value=str(md_file), visible=True),
-                download_json: gr.update(value=str(json_file), visible=True),
-                status: note,
-                start_panel: gr.update(open=snap.ended),
-            }
-
-        def safe_show(session_id: Any, request: gr.Request | None, note: str = "") -> dict[Any, Any]:
-            try:
-                record = room.owned(session_id, user_of(request))
-                return show(room.snapshot(record.id) if record else None, note)
-            except Exception as exc:  # the page must always render
-                log.exception("could not show session %s", session_id)
-                return {status: friendly(exc)}
-
-        def on_load(session_id: Any, request: gr.Request) -> dict[Any, Any]:
-            return safe_show(session_id, request)
-
-        def on_mode(chosen: str) -> tuple[Any, Any, Any]:
-            drill = chosen == "drill"
-            return gr.update(visible=not drill), gr.update(visible=drill), gr.update(visible=not drill)
-
-        def on_start(chosen: str, scenario_id: str, topic_id: str, question: str, request: gr.Request) -> dict:
-            try:
-                new_id = room.start(user_of(request), chosen, scenario_id or RANDOM, question or "", topic_id)
-            except Exception as exc:
-                log.exception("could not start a session")
-                return {status: friendly(exc)}
-            return safe_show(new_id, request)
-
-        def on_echo(text: str, session_id: Any, history_now: list, request: gr.Request) -> dict[Any, Any]:
-            """Show the message at once, with the thinking line, even while the model serves someone else."""
-            if room.owned(session_id, user_of(request)) is None:
-                return {pending: "", status: "Start an interview first, then type your answer."}
-            shown = [*(history_now or []), {"role": "user", "content": escape_text(text)}]
-            return {message: "", pending: text, chat: [*shown, {"role": "assistant", "content": THINKING}], status: ""}
-
-        def on_reply(text: str, session_id: Any, history_now: list, request: gr.Request) -> Iterator[dict[Any, Any]]:
-            record = room.owned(session_id, user_of(request))
-            if record is None or not text:
-                yield {pending: ""}
-                return
-            shown = [m for m in (history_now or []) if m.get("content") != THINKING]
-            reply = ""
-            try:
-                for piece in room.say(record.id, text):
-                    reply += piece
-                    yield {chat: [*shown, {"role": "assistant", "content": escape_text(reply)}]}
-            except Exception as exc:
-                if not isinstance(exc, RoomError):
-                    log.exception("turn failed in session %s", record.id)
-                update = safe_show(record.id, request, friendly(exc))
-                if not _stored(room, record.id, text):
-                    update[message] = text  # nothing is lost: the text goes back into the box
-                yield {**update, pending: ""}
-                return
-            yield {**safe_show(record.id, request), pending: ""}
-
-        def action(name: str) -> Any:
-            def run(session_id: Any, request: gr.Request) -> dict[Any, Any]:
-                record = room.owned(session_id, user_of(request))
-                if record is None:
-                    return {status: "Start an interview first."}
-                try:
-                    getattr(room, name)(record.id)
-                except Exception as exc:
-                    if not isinstance(exc, RoomError):
-                        log.exception("%s failed in session %s", name, record.id)
-                    return safe_show(record.id, request, friendly(exc))
-                return safe_show(record.id, request)
-
-            return run
-
-        def narrate(session_id: Any, request: gr.Request) -> Iterator[dict[Any, Any]]:
-            record = room.owned(session_id, user_of(request))
-            if record is None or record.mode != "mock" or record.status != "ended":
-                return
-            yield {status: "Your scorecard is ready. The interviewer is now writing the feedback…"}
-            try:
-                room.narrate(record.id)
-            except Exception:
-                log.exception("feedback wording failed in session %s", record.id)
-                yield {status: "The feedback below is the scorecard's own summary."}
-                return
-            yield safe_show(record.id, request)
-
-        def on_history(request: gr.Request) -> tuple[Any, Any, Any]:
-            user = user_of(request)
-            rows = room.history(user)
-            table = [
-                [r.date, r.mode, r.title, "" if r.score is None else f"{r.score:.1f}", r.status, r.session_id]
-                for r in rows
-            ]
-            choices = [
-                (f"{r.date} · {r.title} · {r.status}", r.session_id) for r in rows if r.mode in ("mock", "drill")
-            ]
-            points = pd.DataFrame(room.mastery_points(user), columns=["time", "step", "score"])
-            points["time"] = pd.to_datetime(points["time"])
-            return (
-                pd.DataFrame(table, columns=HISTORY_HEADERS),
-                gr.update(choices=choices, value=choices[0][1] if choices else None),
-                points,
-            )
-
-        def on_resume(picked: str | None, request: gr.Request) -> dict[Any, Any]:
-            update = safe_show(picked, request, "" if picked else "Pick a session first.")
-            update[tabs] = gr.Tabs(selected="room")
-            return update
-
-        def on_review(question: str, answer: str, request: gr.Request) -> str:
-            try:
-                return room.review(user_of(request), question or "", answer or "")
-            except Exception as exc:
-                if not isinstance(exc, RoomError):
-                    log.exception("review failed")
-                return f"**{friendly(exc)}**"
-
-        demo.load(on_load, [sid], room_outputs, api_visibility="private")
-        mode.change(on_mode, [mode], [scenario, topic, own_question], api_visibility="private")
-        start_btn.click(on_start, [mode, scenario, topic, own_question], room_outputs, api_visibility="private")
+        view = RoomView(sid, chat, tracker, title, final, scores, download_md, download_json, status, start_panel,
+                        message, pending, tabs)  # fmt: skip
+        h = RoomHandlers(room, view)
+        demo.load(h.on_load, [sid], view.outputs, api_visibility="private")
+        mode.change(h.on_mode, [mode], [scenario, topic, own_question], api_visibility="private")
+        start_btn.click(h.on_start, [mode, scenario, topic, own_question], view.outputs, api_visibility="private")
         for trigger in (message.submit, send_btn.click):
             trigger(
-                on_echo, [message, sid, chat], [message, pending, chat, status], api_visibility="private", queue=False
+                h.on_echo, [message, sid, chat], [message, pending, chat, status], api_visibility="private", queue=False
             ).then(
-                on_reply,
+                h.on_reply,
                 [pending, sid, chat],
-                [*room_outputs, message, pending],
+                [*view.outputs, message, pending],
                 api_visibility="private",
                 **model_group,
             )
-        hint_btn.click(action("hint"), [sid], room_outputs, api_visibility="private")
-        next_btn.click(action("next_step"), [sid], room_outputs, api_visibility="private")
-        end_btn.click(action("end"), [sid], room_outputs, api_visibility="private").then(
-            narrate, [sid], room_outputs, api_visibility="private", **model_group
+        hint_btn.click(h.action("hint"), [sid], view.outputs, api_visibility="private")
+        next_btn.click(h.action("next_step"), [sid], view.outputs, api_visibility="private")
+        end_btn.click(h.action("end"), [sid], view.outputs, api_visibility="private").then(
+            h.narrate, [sid], view.outputs, api_visibility="private", **model_group
         )
         history_outputs = [history, resume_pick, mastery]
-        history_tab.select(on_history, None, history_outputs, api_visibility="private")
-        refresh_btn.click(on_history, None, history_outputs, api_visibility="private")
-        resume_btn.click(on_resume, [resume_pick], [*room_outputs, tabs], api_visibility="private")
-        review_btn.click(on_review, [review_question, review_answer], [review_out], api_visibility="private")
+        history_tab.select(h.on_history, None, history_outputs, api_visibility="private")
+        refresh_btn.click(h.on_history, None, history_outputs, api_visibility="private")
+        resume_btn.click(h.on_resume, [resume_pick], [*view.outputs, tabs], api_visibility="private")
+        review_btn.click(h.on_review, [review_question, review_answer], [review_out], api_visibility="private")
         _api(room, model_group)
     return demo
 
@@ -324,7 +364,7 @@ def _api(room: Room, model_group: dict[str, Any]) -> None:
         record = room.owned(session_id, user_of(request))
         if record is None:
             raise gr.Error("No such session for this user.")
-        return [{"role": t.role, "content": t.content} for t in room.engine.repo.turns(record.id)]
+        return [{"role": t.role, "content": t.content} for t in room.transcript(record.id)]
 
     def end(session_id: str, request: gr.Request = None) -> dict[str, Any]:
         """End the session; returns the final report."""
@@ -337,15 +377,6 @@ def _api(room: Room, model_group: dict[str, Any]) -> None:
     gr.api(say, api_name="say", **model_group)
     gr.api(turns, api_name="turns")
     gr.api(end, api_name="end", **model_group)
-
-
-def _stored(room: Room, session_id: str, text: str) -> bool:
-    """Whether the candidate's message made it into the database."""
-    try:
-        turns = room.engine.repo.turns(session_id)
-    except Exception:
-        return False
-    return any(t.role == "candidate" and t.content == text for t in turns[-3:])
 
 
 def launch(

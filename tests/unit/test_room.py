@@ -195,7 +195,7 @@ def test_concurrent_sessions_do_not_mix(room):
         t.join()
     assert errors == []
     for n, session_id in enumerate(ids):
-        said = [t.content for t in room.engine.repo.turns(session_id) if t.role == "candidate"]
+        said = [t.content for t in room.transcript(session_id) if t.role == "candidate"]
         assert said == [f"My goal number {n} is to raise weekly watch time."]
 
 
