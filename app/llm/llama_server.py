@@ -94,7 +94,7 @@ def server_command(model: Path, port: int, n_ctx: int, n_threads: int, host: str
     ]  # fmt: skip
 
 
-STOP_GRACE_S = 2.0  # a stopping server gets this long to exit on SIGTERM before it is killed
+STOP_GRACE_S = 1.0  # a stopping server gets this long to exit on SIGTERM before it is killed (it holds no state)
 
 
 class LlamaServer:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -404,6 +405,11 @@ def launch(
     )
     announce(f"Ready: open {local_url} in your browser (Ctrl-C stops the app).")
     try:
-        demo.block_thread()
+        while demo.is_running:
+            time.sleep(0.1)
     finally:
+        # Gradio's own stop waits up to 5 s for open connections (a browser's event stream): don't.
+        server = getattr(demo, "server", None)
+        if server is not None:
+            server.force_exit = server.should_exit = True
         demo.close()
