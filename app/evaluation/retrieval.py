@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +32,6 @@ def load_cases(path: Path) -> list[RetrievalCase]:
     )
 
 
-@lru_cache(maxsize=4096)
 def term_pattern(term: str) -> re.Pattern[str]:
     """A whole-term, case-insensitive pattern."""
     return re.compile(r"(?<![A-Za-z0-9])" + re.escape(term) + r"(?![A-Za-z0-9])", re.IGNORECASE)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import re
-from functools import lru_cache
 
 import Stemmer
 
@@ -155,7 +154,7 @@ STOPWORDS = frozenset(
     ]
 )
 
-_stemmer = Stemmer.Stemmer("english")
+STEMMER = Stemmer.Stemmer("english", 65536)  # stateless for callers; keeps its own cache of recent words
 
 
 def words(text: str) -> list[str]:
@@ -163,9 +162,8 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    return str(_stemmer.stemWord(word))
+    return str(STEMMER.stemWord(word))
 
 
 def tokenize(text: str) -> list[str]:
