@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from app.sessions.database import Connection, DatabaseError, connect
 
@@ -143,8 +143,9 @@ def _to_json(value: Any, what: str) -> str:
         raise TypeError(f"The {what} must be JSON-serialisable: {exc}") from exc
 
 
-class SessionRepository:
-    """Sessions, turns, hints, scorecards and mastery scores in one SQLite file or PostgreSQL database."""
+class Records:
+    """One SQLite file or PostgreSQL database with the session schema: the connection under a lock, transactions,
+    readable errors and schema migration. `SessionRepository` adds what is stored in it."""
 
     def __init__(self, url: str) -> None:
         """Open (creating if needed) the database at a ``sqlite:///PATH`` or ``postgresql://...`` url and its tables."""
@@ -260,6 +261,25 @@ class SessionRepository:
             return int(row[0])
         except ValueError as exc:
             raise DatabaseError(f"The session database at {self._path} has an unreadable schema version.") from exc
+
+    def close(self) -> None:
+        """Close the connection; later calls raise DatabaseError. Safe to call twice."""
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def __enter__(self) -> Self:
+        """Use the repository as a context manager that closes it."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Close on leaving the with block."""
+        self.close()
+
+
+class SessionRepository(Records):
+    """Sessions, turns, hints, scorecards and mastery scores."""
 
     @staticmethod
     def _require_session(db: Connection, session_id: str) -> None:
@@ -436,18 +456,3 @@ class SessionRepository:
         return [key for *_, key in ranked[: max(0, n)]]
 
     # -- lifecycle ----------------------------------------------------------------------------------------------------
-
-    def close(self) -> None:
-        """Close the connection; later calls raise DatabaseError. Safe to call twice."""
-        with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
-
-    def __enter__(self) -> SessionRepository:
-        """Use the repository as a context manager that closes it."""
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        """Close on leaving the with block."""
-        self.close()
