@@ -130,13 +130,16 @@ def eval_retrieval(
     cases: Annotated[Path, typer.Option(help="JSONL file of {id, query, relevant_terms, topic}.")],
     collection: Annotated[str | None, typer.Option(help="Collection name.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    split: Annotated[str | None, typer.Option(help="Only this half of a split case file: tune or test.")] = None,
 ) -> None:
-    """hit@5 and MRR@10 of retrieval on labelled queries."""
+    """hit@5 and MRR@10 of retrieval on labelled queries (and on the hard ones, where the file marks them)."""
     settings = settings_or_exit()
     with clean_errors():
         from app.evaluation.retrieval import evaluate, load_cases
 
-        loaded = load_cases(cases)
+        loaded = load_cases(cases, split)
+        if not loaded:
+            raise SettingsError(f"{cases} has no queries in the {split!r} half.")
         from app.container import Container
 
         retriever = _retriever(Container(settings), collection)
@@ -149,6 +152,9 @@ def eval_retrieval(
         table.add_column(col)
     for topic, row in sorted(report["by_topic"].items()):
         table.add_row(topic, str(row["n"]), f"{row['hit_at_5']:.2f}", f"{row['mrr_at_10']:.2f}")
+    if "hard" in report:
+        hard = report["hard"]
+        table.add_row("hard queries", str(hard["n"]), f"{hard['hit_at_5']:.2f}", f"{hard['mrr_at_10']:.2f}")
     table.add_row("[bold]all[/bold]", str(report["n"]), f"{report['hit_at_5']:.3f}", f"{report['mrr_at_10']:.3f}")
     out.print(table)
     for miss in report["misses"]:
@@ -240,14 +246,18 @@ def eval_grading(
     cases: Annotated[Path, typer.Option(help="JSONL file of {id, question, answer, band, covered_steps, notes}.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     no_narrative: Annotated[bool, typer.Option("--no-narrative", help="Skip the LLM narrative.")] = True,
+    split: Annotated[str | None, typer.Option(help="Only this half of a split case file: tune or test.")] = None,
 ) -> None:
-    """Spearman, band ordering, injection resistance and step F1 of the grader on labelled answers."""
+    """Spearman, band ordering, injection resistance, step F1, crossed questions and length robustness of the
+    grader on labelled answers."""
     settings = settings_or_exit()
     with clean_errors():
         from app.container import Container
         from app.evaluation.grading import evaluate, load_cases
 
-        loaded = load_cases(cases)
+        loaded = load_cases(cases, split)
+        if not loaded:
+            raise SettingsError(f"{cases} has no cases in the {split!r} half.")
         grader = Container(settings).grader
         report = evaluate(loaded, grader.grade)
     if as_json:

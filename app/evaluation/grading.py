@@ -23,7 +23,12 @@ METRIC_KEYS = (
     "band_accuracy",
     "reproducible",
     "grade_p50_ms",
+    "crossed_off_topic_rate",
+    "length_robust_rate",
+    "non_english_strong_rate",
 )
+PLAIN_KINDS = {"strong": "strong", "partial": "partial", "weak": "weak", "off_topic": "off_topic_neighbour"}
+CROSSINGS = 2  # each strong or partial answer is graded again under this many other questions of the file
 
 
 @dataclass(frozen=True)
@@ -34,11 +39,14 @@ class GradingCase:
     band: str  # strong, partial, weak, off_topic or adversarial
     covered_steps: list[int]
     notes: str = ""
+    kind: str = ""  # strong, concise_strong, long_weak, non_english, ... where the file labels it
+    split: str = ""  # tune or test, where the file is split by question
 
 
-def load_cases(path: Path) -> list[GradingCase]:
-    """Read a JSONL file of {id, question, answer, band, covered_steps, notes}."""
-    return load_jsonl(
+def load_cases(path: Path, split: str | None = None) -> list[GradingCase]:
+    """Read a JSONL file of {id, question, answer, band, covered_steps, notes, [kind], [split]}; with `split`, only
+    the cases of that half."""
+    cases = load_jsonl(
         path,
         lambda raw: GradingCase(
             str(raw["id"]),
@@ -47,9 +55,54 @@ def load_cases(path: Path) -> list[GradingCase]:
             str(raw["band"]),
             [int(s) for s in raw.get("covered_steps", [])],
             str(raw.get("notes", "")),
+            str(raw.get("kind", "")),
+            str(raw.get("split", "")),
         ),
         "grading",
     )
+    return [c for c in cases if split is None or c.split == split]
+
+
+def band_representatives(cases: list[GradingCase]) -> dict[str, dict[str, GradingCase]]:
+    """Per question, one answer per band for the ordering metrics: the plain kind where the file labels kinds
+    (not a concise, long or translated variant), else the first answer of the band."""
+    groups: dict[str, dict[str, GradingCase]] = {}
+    for case in cases:
+        group = groups.setdefault(case.question, {})
+        if case.kind and case.kind != PLAIN_KINDS.get(case.band, case.band):
+            continue
+        group.setdefault(case.band, case)
+    return groups
+
+
+def crossed(cases: list[GradingCase]) -> list[GradingCase]:
+    """Every strong and partial answer asked again under the next questions of the file, in order: each of these
+    answers a different question, so each should be graded off topic."""
+    questions = list(dict.fromkeys(c.question for c in cases))
+    result = []
+    for case in cases:
+        if case.band not in ("strong", "partial") or len(questions) < 2:
+            continue
+        at = questions.index(case.question)
+        steps = range(1, min(CROSSINGS, len(questions) - 1) + 1)
+        others = [questions[(at + step) % len(questions)] for step in steps]
+        result += [GradingCase(f"{case.id}@{n}", q, case.answer, "off_topic", []) for n, q in enumerate(others, 1)]
+    return result
+
+
+def length_pairs(cases: list[GradingCase]) -> list[tuple[GradingCase, GradingCase]]:
+    """Per question, (concise strong answer, long weak answer) where the file labels both kinds."""
+    pairs = []
+    for question in dict.fromkeys(c.question for c in cases):
+        concise = [c for c in cases if c.question == question and c.kind == "concise_strong"]
+        long_weak = [c for c in cases if c.question == question and c.kind == "long_weak"]
+        pairs += [(a, b) for a in concise for b in long_weak]
+    return pairs
+
+
+def rate(hits: int, total: int) -> float | None:
+    """A share rounded to 4 places; None when there is nothing to measure."""
+    return round(hits / total, 4) if total else None
 
 
 def spearman(xs: list[float], ys: list[float]) -> float:
@@ -98,9 +151,7 @@ def evaluate(cases: list[GradingCase], grade: Callable[[str, str], Scorecard]) -
     reproducible = all(grade(c.question, c.answer).model_dump() == cards[c.id].model_dump() for c in cases)
 
     plain = [c for c in cases if c.band in BAND_RANK]
-    by_question: dict[str, dict[str, GradingCase]] = {}
-    for case in cases:
-        by_question.setdefault(case.question, {})[case.band] = case
+    by_question = band_representatives(cases)
     ordered = total_questions = pairs_right = pairs_total = 0
     bands = ["strong", "partial", "weak", "off_topic"]
     for group in by_question.values():
@@ -128,6 +179,10 @@ def evaluate(cases: list[GradingCase], grade: Callable[[str, str], Scorecard]) -
         fp += len(p - g)
         fn += len(g - p)
     micro = 2 * tp / (2 * tp + fp + fn) if (tp + fp + fn) else 1.0
+    crossings = crossed(cases)
+    crossed_bands = [grade(c.question, c.answer).band for c in crossings]
+    pairs = length_pairs(cases)
+    foreign = [c for c in cases if c.kind == "non_english" and c.band == "strong"]
     return {
         "n": len(cases),
         "spearman": spearman([cards[c.id].overall for c in plain], [float(BAND_RANK[c.band]) for c in plain]),
@@ -143,6 +198,12 @@ def evaluate(cases: list[GradingCase], grade: Callable[[str, str], Scorecard]) -
         else 0.0,
         "reproducible": reproducible,
         "grade_p50_ms": round(statistics.median(timings), 1) if timings else 0.0,
+        "crossed_off_topic_rate": rate(sum(b == "off_topic" for b in crossed_bands), len(crossings)),
+        "length_robust_rate": rate(sum(cards[a.id].overall > cards[b.id].overall for a, b in pairs), len(pairs)),
+        "non_english_strong_rate": rate(sum(cards[c.id].band in ("strong", "partial") for c in foreign), len(foreign)),
+        "crossed": [
+            {"id": c.id, "predicted_band": band} for c, band in zip(crossings, crossed_bands, strict=True)
+        ],
         "cases": [
             {
                 "id": c.id,
@@ -151,6 +212,7 @@ def evaluate(cases: list[GradingCase], grade: Callable[[str, str], Scorecard]) -
                 "predicted_band": cards[c.id].band,
                 "predicted_steps": cards[c.id].covered_steps,
                 "flags": cards[c.id].flags,
+                "kind": c.kind,
             }
             for c in cases
         ],

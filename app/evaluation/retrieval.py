@@ -19,17 +19,25 @@ class RetrievalCase:
     query: str
     relevant_terms: list[str]
     topic: str
+    hard: bool = False  # short, misspelt, in another language, or without the concept's words
+    split: str = ""  # tune or test, where the file is split
 
 
-def load_cases(path: Path) -> list[RetrievalCase]:
-    """Read a JSONL file of {id, query, relevant_terms, topic}."""
-    return load_jsonl(
+def load_cases(path: Path, split: str | None = None) -> list[RetrievalCase]:
+    """Read a JSONL file of {id, query, relevant_terms, topic, [hard], [split]}; with `split`, only that half."""
+    cases = load_jsonl(
         path,
         lambda raw: RetrievalCase(
-            str(raw["id"]), str(raw["query"]), list(raw["relevant_terms"]), str(raw.get("topic", ""))
+            str(raw["id"]),
+            str(raw["query"]),
+            list(raw["relevant_terms"]),
+            str(raw.get("topic", "")),
+            bool(raw.get("hard", False)),
+            str(raw.get("split", "")),
         ),
         "retrieval",
     )
+    return [c for c in cases if split is None or c.split == split]
 
 
 def term_pattern(term: str) -> re.Pattern[str]:
@@ -46,6 +54,7 @@ def evaluate(cases: list[RetrievalCase], search: Callable[[str, int], list[str]]
     hits = 0
     rr_total = 0.0
     by_topic: dict[str, dict[str, float]] = {}
+    hard = {"n": 0, "hit_at_5": 0.0, "mrr_at_10": 0.0}
     misses = []
     for case in cases:
         passages = search(case.query, 10)
@@ -58,16 +67,24 @@ def evaluate(cases: list[RetrievalCase], search: Callable[[str, int], list[str]]
         topic["n"] += 1
         topic["hit_at_5"] += int(hit)
         topic["mrr_at_10"] += rr
+        if case.hard:
+            hard["n"] += 1
+            hard["hit_at_5"] += int(hit)
+            hard["mrr_at_10"] += rr
         if not hit:
             misses.append({"id": case.id, "query": case.query, "rank": rank, "relevant_terms": case.relevant_terms})
-    for topic in by_topic.values():
-        topic["hit_at_5"] = round(topic["hit_at_5"] / topic["n"], 4)
-        topic["mrr_at_10"] = round(topic["mrr_at_10"] / topic["n"], 4)
+    for group in [*by_topic.values(), hard]:
+        if group["n"]:
+            group["hit_at_5"] = round(group["hit_at_5"] / group["n"], 4)
+            group["mrr_at_10"] = round(group["mrr_at_10"] / group["n"], 4)
     n = len(cases)
-    return {
+    report: dict[str, Any] = {
         "n": n,
         "hit_at_5": round(hits / n, 4) if n else 0.0,
         "mrr_at_10": round(rr_total / n, 4) if n else 0.0,
         "by_topic": by_topic,
         "misses": misses,
     }
+    if hard["n"]:
+        report["hard"] = hard
+    return report

@@ -33,3 +33,55 @@ def test_the_project_case_files_load():
         "empty",
         "prompt_extraction",
     } <= {c.kind for c in conversations}
+
+
+def test_the_blind_sets_load_and_split_by_question_or_query():
+    cases = PROJECT_DIR / "eval" / "cases"
+    tune = eval_grading.load_cases(cases / "grading_blind.jsonl", "tune")
+    test = eval_grading.load_cases(cases / "grading_blind.jsonl", "test")
+    assert len(tune) + len(test) == len(eval_grading.load_cases(cases / "grading_blind.jsonl")) >= 160
+    assert not {c.question for c in tune} & {c.question for c in test}  # no question in both halves
+    assert len({c.question for c in tune} | {c.question for c in test}) >= 20
+    assert {"concise_strong", "long_weak", "non_english", "off_topic_neighbour"} <= {c.kind for c in test}
+    queries = eval_retrieval.load_cases(cases / "retrieval_blind.jsonl")
+    halves = [eval_retrieval.load_cases(cases / "retrieval_blind.jsonl", s) for s in ("tune", "test")]
+    assert len(queries) >= 120 and sum(map(len, halves)) == len(queries) and all(any(c.hard for c in h) for h in halves)
+    assert len(eval_conversations.load_cases(cases / "conversations_blind.jsonl")) >= 16
+
+
+def case(cid, question, band, kind="", answer="text"):
+    return eval_grading.GradingCase(cid, question, answer, band, [], "", kind)
+
+
+def test_crossed_answers_are_asked_under_the_next_two_questions():
+    cases = [case("a", "Q1", "strong"), case("b", "Q1", "weak"), case("c", "Q2", "partial"), case("d", "Q3", "weak")]
+    crossed = eval_grading.crossed(cases)
+    assert [(c.id, c.question, c.band) for c in crossed] == [
+        ("a@1", "Q2", "off_topic"), ("a@2", "Q3", "off_topic"), ("c@1", "Q3", "off_topic"), ("c@2", "Q1", "off_topic"),
+    ]  # fmt: skip
+
+
+def test_band_order_uses_the_plain_answer_of_each_band_where_kinds_are_labelled():
+    cases = [
+        case("s1", "Q", "strong", "concise_strong"),
+        case("s2", "Q", "strong", "strong"),
+        case("w1", "Q", "weak", "long_weak"),
+        case("w2", "Q", "weak", "weak"),
+        case("o", "Q", "off_topic", "off_topic_neighbour"),
+    ]
+    group = eval_grading.band_representatives(cases)["Q"]
+    assert {band: c.id for band, c in group.items()} == {"strong": "s2", "weak": "w2", "off_topic": "o"}
+    assert [(a.id, b.id) for a, b in eval_grading.length_pairs(cases)] == [("s1", "w1")]
+
+
+def test_the_new_metrics_are_reported_and_none_when_there_is_nothing_to_measure():
+    from app.grading.scorecard import Scorecard
+
+    def grade(question, answer):
+        band = "off_topic" if answer == "other" else "strong"
+        overall = 4.0 if band == "strong" else 1.0
+        return Scorecard.model_construct(overall=overall, band=band, covered_steps=[], flags=[])
+
+    report = eval_grading.evaluate([case("a", "Q1", "strong", answer="other"), case("b", "Q2", "weak")], grade)
+    assert report["crossed_off_topic_rate"] == 1.0 and report["length_robust_rate"] is None
+    assert report["non_english_strong_rate"] is None
