@@ -181,6 +181,8 @@ def print_scorecard(card: object) -> None:
     out.print(
         f"[bold]Overall {card.overall:.2f}/5 -- {card.band}[/bold]  (covered steps: {card.covered_steps or 'none'})"
     )
+    if card.steps_not_reached:
+        out.print(f"  steps not reached: {', '.join(map(str, card.steps_not_reached))} (they count as not shown)")
     for step in card.steps:
         shown = sum(1 for i in step.items if i.verdict != "missing")
         bar = "#" * round(step.score * 2) + "." * (8 - round(step.score * 2))

@@ -77,6 +77,7 @@ class Scorecard(BaseModel):
     narrative: str = ""
     narrative_source: Literal["llm", "ledger"] = "ledger"
     hints_used: int = 0
+    steps_not_reached: list[int] = Field(default_factory=list, description="a mock interview's steps never reached")
 
 
 @dataclass
@@ -227,9 +228,53 @@ def strengths_and_gaps(kb: KnowledgeBase, ledger: Ledger, steps: list[int]) -> t
     return strengths, gaps, study[:6]
 
 
+# A mock interview's band can be no higher than this when it ended before the step given: the score has to come
+# from all seven steps, and a design is not judged on the first few.
+REACH_CAPS: tuple[tuple[int, Band], ...] = ((2, "weak"), (4, "partial"))
+BAND_CEILING: dict[str, float] = {"off_topic": 1.4, "weak": 2.49, "partial": 3.79, "strong": 5.0}
+
+
+def interview_card(card: Scorecard, reached: int) -> Scorecard:
+    """A mock interview's scorecard: the steps after the one it reached count as not shown (no evidence, score 0),
+    the scorecard names them, and the band and score are capped by how far the interview got."""
+    not_reached = [s for s in range(reached + 1, 8)]
+    if not not_reached:
+        return card
+    steps = [s if s.step <= reached else _not_shown(s) for s in card.steps]
+    band = card.band
+    for last, cap in REACH_CAPS:
+        if reached <= last and BAND_RANK[band] > BAND_RANK[cap]:
+            band = cap
+            break
+    flags = [*card.flags, "steps_not_reached"]
+    return card.model_copy(
+        update={
+            "steps": steps,
+            "band": band,
+            "overall": min(card.overall, BAND_CEILING[band]),
+            "covered_steps": [s for s in card.covered_steps if s <= reached],
+            "steps_not_reached": not_reached,
+            "flags": flags,
+            "strengths": card.strengths if band != "off_topic" else [],
+        }
+    )
+
+
+def _not_shown(step: StepResult) -> StepResult:
+    items = [i.model_copy(update={"verdict": "missing", "strength": 0.0, "evidence": []}) for i in step.items]
+    return step.model_copy(update={"score": 0.0, "items": items})
+
+
 def ledger_feedback(card: Scorecard, kb: KnowledgeBase) -> str:
     """Plain feedback built from the ledger alone (used when no LLM narrative is available)."""
     parts: list[str] = []
+    if card.steps_not_reached:
+        first, last = card.steps_not_reached[0], card.steps_not_reached[-1]
+        which = f"step {first}" if first == last else f"steps {first} to {last}"
+        parts.append(
+            f"The interview ended before {which}, so {'it counts' if first == last else 'they count'} as not shown "
+            "and the score is capped accordingly."
+        )
     if "prompt_injection_suspected" in card.flags:
         parts.append(
             "Instructions addressed to the grader inside an answer are ignored; only the design content counts."

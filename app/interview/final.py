@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel
 
 from app.grading.feedback import write_narrative
-from app.grading.scorecard import Grader, Scorecard
+from app.grading.scorecard import Grader, Scorecard, interview_card, ledger_feedback
 from app.interview.state import mock_state, scenario_of
 from app.knowledge.base import KnowledgeBase
 from app.llm.backend import LLM
@@ -78,6 +78,8 @@ class Reports:
         answers = all_answers(record)
         hints = self.repo.hints(record.id)
         card = self.grader.grade(scenario.prompt, answers, hints_used=len(hints))
+        card = interview_card(card, mock_state(record).step)
+        card.narrative = ledger_feedback(card, self.kb)
         if narrative and self.llm is not None and answers:
             # validated; the ledger's wording otherwise
             card = write_narrative(card, answers, self.llm, self.kb, self.prompts)

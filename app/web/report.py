@@ -111,9 +111,12 @@ def scorecard_markdown(card: Scorecard, kb: KnowledgeBase, *, title: str = "Scor
     lines = [f"## {title}", "", f"**Overall {card.overall:.1f} / 5 — {card.band.replace('_', ' ')}**", ""]
     if card.flags:
         lines += [f"_Notes: {', '.join(f.replace('_', ' ') for f in card.flags)}_", ""]
+    if card.steps_not_reached:
+        lines += [f"_Steps not reached: {', '.join(map(str, card.steps_not_reached))} (they count as not shown)._", ""]
     lines += ["| Step | Score | |", "|---|---|---|"]
     for step in card.steps:
-        lines.append(f"| {step.step}. {step.name} | {step.score:.1f} / 4 | `{score_bar(step.score)}` |")
+        reached = "" if step.step not in card.steps_not_reached else " (not reached)"
+        lines.append(f"| {step.step}. {step.name}{reached} | {step.score:.1f} / 4 | `{score_bar(step.score)}` |")
     lines.append("")
     for step in card.steps:
         shown = [i for i in step.items if i.verdict != "missing"]
