@@ -202,6 +202,7 @@ CHILD = textwrap.dedent(
     print(container.llm.chat_model.openai_api_base, flush=True)
     print(container.lifecycle.servers[0].pid, flush=True)
     if sys.argv[2] == "exit":
+        sys.stdin.readline()  # the test has seen the server alive
         sys.exit(0)
     try:
         time.sleep(120)
@@ -216,14 +217,18 @@ def test_no_child_process_is_left_behind(settings, how):
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(settings.data_dir), how],
         cwd=PROJECT_DIR,
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert child.stdout is not None
+    assert child.stdout is not None and child.stdin is not None
     child.stdout.readline()
     server_pid = int(child.stdout.readline())
     assert pid_alive(server_pid)
-    if how == "sigterm":
+    if how == "exit":
+        child.stdin.write("\n")
+        child.stdin.flush()
+    elif how == "sigterm":
         child.send_signal(signal.SIGTERM)
     elif how == "sigint":
         child.send_signal(signal.SIGINT)
