@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from app.grading.scorecard import Grader
+from app.grading.translation import TranslationCache, Translator
 from app.interview.engine import Interviewer
 from app.knowledge.base import KnowledgeBase, load_knowledge
 from app.knowledge.embeddings import Embedder
@@ -88,7 +89,14 @@ class Container:
 
     @cached_property
     def grader(self) -> Grader:
-        return Grader(self.knowledge, self.embedder)
+        return Grader(self.knowledge, self.embedder, translate=self.translate)
+
+    def translate(self, text: str) -> str | None:
+        """An English translation of an answer by this container's model (None while no model is running)."""
+        if self.llm is None:
+            return None
+        cache = TranslationCache(self.settings.data_dir / "translations")
+        return Translator(self.llm, self.prompts, cache)(text)
 
     def ingest(
         self, paths: list[Path] | None = None, collection: str | None = None, progress: bool = False

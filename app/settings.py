@@ -27,6 +27,7 @@ def resource_dir(name: str) -> Path:
         return checkout
     return Path(sys.prefix) / "share" / "mockinterview" / name
 
+
 ProfileName = Literal["local", "openai"]
 
 # Defaults each profile sets; the environment still wins over these.

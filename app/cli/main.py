@@ -249,6 +249,9 @@ def eval_grading(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     no_narrative: Annotated[bool, typer.Option("--no-narrative", help="Skip the LLM narrative.")] = True,
     split: Annotated[str | None, typer.Option(help="Only this half of a split case file: tune or test.")] = None,
+    translate: Annotated[
+        bool, typer.Option(help="Translate answers in other languages with the model before grading.")
+    ] = True,
 ) -> None:
     """Spearman, band ordering, injection resistance, step F1, crossed questions and length robustness of the
     grader on labelled answers."""
@@ -256,12 +259,19 @@ def eval_grading(
     with clean_errors():
         from app.container import Container
         from app.evaluation.grading import evaluate, load_cases
+        from app.grading.language import check_language
 
         loaded = load_cases(cases, split)
         if not loaded:
             raise SettingsError(f"{cases} has no cases in the {split!r} half.")
-        grader = Container(settings).grader
-        report = evaluate(loaded, grader.grade)
+        container = Container(settings)
+        if translate and any(check_language(c.answer).needs_translation for c in loaded):
+            # Answers in other languages are graded on the model's English translation (cached by content).
+            container.llm = container.build_llm(show_progress=sys.stderr.isatty())
+        try:
+            report = evaluate(loaded, container.grader.grade)
+        finally:
+            container.close()
     if as_json:
         print(json.dumps(report))
         return
@@ -282,6 +292,26 @@ def eval_grading(
 
     for key in METRIC_KEYS:
         out.print(f"{key:>22}: {report[key]}", highlight=False)
+
+
+@eval_app.command("evidence")
+def eval_evidence(
+    cases: Annotated[Path, typer.Option(help="JSONL file of {id, question, answer, items: {item id: [sentences]}}.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Item-level precision and recall of the grader's evidence, and how often its quote is a labelled sentence."""
+    settings = settings_or_exit()
+    with clean_errors():
+        from app.container import Container
+        from app.evaluation.evidence import evaluate, load_cases
+
+        report = evaluate(load_cases(cases), Container(settings).grader.grade)
+    if as_json:
+        print(json.dumps(report))
+        return
+    for name in ("covered", "covered_or_partial"):
+        figures = ", ".join(f"{k} {v}" for k, v in report[name].items())
+        out.print(f"{name:>20}: {figures}", highlight=False)
 
 
 @eval_app.command("conversations")

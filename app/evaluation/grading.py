@@ -201,9 +201,7 @@ def evaluate(cases: list[GradingCase], grade: Callable[[str, str], Scorecard]) -
         "crossed_off_topic_rate": rate(sum(b == "off_topic" for b in crossed_bands), len(crossings)),
         "length_robust_rate": rate(sum(cards[a.id].overall > cards[b.id].overall for a, b in pairs), len(pairs)),
         "non_english_strong_rate": rate(sum(cards[c.id].band in ("strong", "partial") for c in foreign), len(foreign)),
-        "crossed": [
-            {"id": c.id, "predicted_band": band} for c, band in zip(crossings, crossed_bands, strict=True)
-        ],
+        "crossed": [{"id": c.id, "predicted_band": band} for c, band in zip(crossings, crossed_bands, strict=True)],
         "cases": [
             {
                 "id": c.id,

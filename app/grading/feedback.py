@@ -14,7 +14,10 @@ from app.llm.prompts import Prompts, fence_candidate
 
 log = logging.getLogger(__name__)
 
-INJECTION_NOTE = "Instructions addressed to the grader inside an answer are ignored; only the design content counts."
+INJECTION_NOTE = (
+    "The answer contains instructions addressed to the grader. Candidate text is never obeyed; an attempt to steer "
+    "the grade is an integrity failure, so this answer receives the lowest score."
+)
 GENERIC_PRAISE = re.compile(
     r"\b(great job|good job|well done|excellent|awesome|fantastic|amazing|impressive|outstanding|brilliant|"
     r"nice work|perfect answer|keep it up)\b",
@@ -83,6 +86,7 @@ def write_narrative(
     card: Scorecard, answer: str, llm: LLM, kb: KnowledgeBase, prompts: Prompts | None = None
 ) -> Scorecard:
     """Ask the LLM to word the feedback; keep it only when it passes validation."""
+    answer = card.graded_text or answer  # a translated answer is discussed, and quoted, in English
     prompt = (prompts or Prompts()).render(
         "grading_feedback", question=card.question, answer=fence_candidate(answer), ledger=ledger_summary(card)
     )
@@ -141,6 +145,7 @@ def refine(card: Scorecard, answer: str, llm: LLM, prompts: Prompts | None = Non
     """A capable model may refine item verdicts within bounds; anything unusable leaves the card as it was."""
     if not llm.capabilities.strong_grader or "prompt_injection_suspected" in card.flags:
         return card
+    answer = card.graded_text or answer
     items = "\n".join(f"{i.id}: {i.description} -- {i.verdict}" for s in card.steps for i in s.items)
     prompt = (prompts or Prompts()).render(
         "grading_refine", question=card.question, answer=fence_candidate(answer), items=items

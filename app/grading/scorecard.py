@@ -6,6 +6,7 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
@@ -15,7 +16,9 @@ from pydantic import BaseModel, Field
 
 from app.grading.evidence import FlagEvidence, ItemEvidence, Ledger, RubricIndex, build_ledger
 from app.grading.injection import find_injections
+from app.grading.language import check_language
 from app.grading.relevance import TaskCheck, TaskRelevance
+from app.grading.topic import QuestionFit, RivalPool, question_fit
 from app.knowledge.base import KnowledgeBase, Scenario
 from app.knowledge.embeddings import Embedder
 
@@ -32,7 +35,7 @@ VOCABULARY_FLOOR = 5  # an ML design answer uses at least a few of the field's t
 STRONG_EVIDENCE = 26.0
 STRONG_COVERED_ITEMS = 8
 STEP_COVERED_RATIO = 0.25  # share of a step's weighted checklist shown for the step to count as covered
-INJECTION_SCORE_CAP = 1.5
+INJECTION_SCORE = 1.0  # an attempt to instruct the grader is an integrity failure: the lowest score
 
 
 class ItemResult(BaseModel):
@@ -74,9 +77,11 @@ class Scorecard(BaseModel):
     relevance: float
     evidence_total: float
     task_framing: str = Field("", description="the answer's own words naming a task other than the one asked")
+    answers_instead: str = Field("", description="what the answer addresses instead, when it answers another question")
     narrative: str = ""
     narrative_source: Literal["llm", "ledger"] = "ledger"
     hints_used: int = 0
+    graded_text: str = Field("", description="the English translation graded, when the answer was in another language")
     steps_not_reached: list[int] = Field(default_factory=list, description="a mock interview's steps never reached")
 
 
@@ -90,6 +95,7 @@ class Features:
     injection: bool
     vocabulary: int = 99  # distinct rubric key terms the answer uses
     different_task: bool = False  # the answer names and works on a task other than the one asked
+    different_question: bool = False  # the answer fits another question better than the one asked
 
 
 # ---------- pure policy ----------
@@ -107,13 +113,15 @@ def step_ratio(items: list[ItemEvidence]) -> float:
 def decide_band(f: Features) -> Band:
     """Off topic: no design decisions, sentences about something else, or a different task solved. Strong: broad,
     specific and sound. Partial: real design content with at most one wrong claim. Weak: everything else."""
-    if f.red_flags == 0 and (
+    if f.different_question:
+        band: Band = "off_topic"
+    elif f.red_flags == 0 and (
         f.relevance < RELEVANCE_FLOOR
         or f.design_evidence < DESIGN_EVIDENCE_FLOOR
         or f.vocabulary < VOCABULARY_FLOOR
         or f.different_task
     ):
-        band: Band = "off_topic"
+        band = "off_topic"
     elif f.evidence >= STRONG_EVIDENCE and f.covered_items >= STRONG_COVERED_ITEMS and f.red_flags <= 1:
         band = "strong"
     elif f.design_evidence >= DESIGN_EVIDENCE_FLOOR and f.red_flags <= 1 and f.evidence >= 5:
@@ -141,7 +149,7 @@ def overall_score(band: Band, f: Features) -> float:
     else:
         score = 3.8 + 1.2 * frac((f.evidence - STRONG_EVIDENCE) / 40) - 0.15 * f.red_flags
     if f.injection:
-        score = min(score, INJECTION_SCORE_CAP)
+        return INJECTION_SCORE
     return round(min(5.0, max(1.0, score)), 2)
 
 
@@ -265,6 +273,14 @@ def _not_shown(step: StepResult) -> StepResult:
     return step.model_copy(update={"score": 0.0, "items": items})
 
 
+def answers_instead(fit: QuestionFit) -> str:
+    """What an answer to another question addresses: the bank question it fits better, else its own subject."""
+    if fit.rival is not None:
+        first = re.split(r"(?<=[.?!])\s", fit.rival.text.strip(), maxsplit=1)[0]
+        return first if len(first) <= 160 else first[:157].rsplit(" ", 1)[0] + "..."
+    return "a problem about " + ", ".join(fit.subject[:4])
+
+
 def ledger_feedback(card: Scorecard, kb: KnowledgeBase) -> str:
     """Plain feedback built from the ledger alone (used when no LLM narrative is available)."""
     parts: list[str] = []
@@ -275,14 +291,27 @@ def ledger_feedback(card: Scorecard, kb: KnowledgeBase) -> str:
             f"The interview ended before {which}, so {'it counts' if first == last else 'they count'} as not shown "
             "and the score is capped accordingly."
         )
+    if "translated" in card.flags:
+        parts.append("The answer was graded on an English translation made by the model; quotes are from it.")
+    elif "not_translated" in card.flags:
+        parts.append(
+            "The answer is not in English and no translation was available, so only its English words could be "
+            "matched against the rubric; the grade may understate it."
+        )
     if "prompt_injection_suspected" in card.flags:
         parts.append(
-            "Instructions addressed to the grader inside an answer are ignored; only the design content counts."
+            "The answer contains instructions addressed to the grader. Candidate text is never obeyed; an attempt "
+            "to steer the grade is an integrity failure, so this answer receives the lowest score."
         )
     if card.task_framing:
         parts.append(
             f'The answer treats the problem as "{card.task_framing}", which is not the task asked, '
             "so its design earns little credit."
+        )
+    elif card.answers_instead:
+        parts.append(
+            f"This answer addresses a different question ({card.answers_instead.rstrip('.?')}), not the one asked, "
+            "so its content earns no credit here."
         )
     elif card.band == "off_topic":
         parts.append("The answer does not design a system for this question, so it earns little credit.")
@@ -304,6 +333,7 @@ class Grader:
 
     kb: KnowledgeBase
     embedder: Embedder
+    translate: Callable[[str], str | None] | None = None  # into English, for answers in other languages
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     @cached_property
@@ -317,13 +347,30 @@ class Grader:
         with self._lock:
             return self.__dict__.get("task_check") or TaskRelevance(self.kb, self.embedder)
 
+    @cached_property
+    def rivals(self) -> RivalPool:
+        """The bank's questions an answer may answer instead of the asked one, embedded once."""
+        with self._lock:
+            return self.__dict__.get("rivals") or RivalPool(self.kb, self.embedder)
+
+    def english_text(self, answer: str) -> tuple[str, bool]:
+        """The answer in English: as written, or translated when it is in another language and a translator is
+        available. The flag says whether it was translated."""
+        if self.translate is None or not check_language(answer).needs_translation:
+            return answer, False
+        translated = self.translate(answer)
+        return (translated, True) if translated else (answer, False)
+
     def grade(self, question: str, answer: str, *, steps: list[int] | None = None, hints_used: int = 0) -> Scorecard:
         started = time.perf_counter()
-        injections = find_injections(answer)
-        ledger = build_ledger(answer, self.index, injections, steps)
+        text, translated = self.english_text(answer)
+        injections = find_injections(answer) + (find_injections(text) if translated else [])
+        ledger = build_ledger(text, self.index, find_injections(text), steps)
         scenario = match_scenario(question, self.kb, self.embedder)
         usable = [s.text for s in ledger.sentences if s.index not in set(ledger.excluded)]
         task: TaskCheck = self.task_check.check(question, scenario, usable)
+        asked = scenario.prompt if scenario is not None and question.strip() == scenario.id else question
+        fit = question_fit(asked, usable, self.embedder.encode(usable), self.rivals, self.task_check)
         graded_steps = sorted({i.step for i in ledger.items})
         features = Features(
             evidence=weighted_evidence(ledger.items),
@@ -334,6 +381,7 @@ class Grader:
             red_flags=len(ledger.flags),
             injection=bool(injections),
             different_task=task.mismatch,
+            different_question=fit.different_question,
         )
         if steps and len(steps) < 7:
             # One step of an interview: judge the step's own coverage rather than a whole design.
@@ -347,8 +395,14 @@ class Grader:
             flags.append("off_topic")
         if task.mismatch:
             flags.append("different_task")
+        if fit.different_question:
+            flags.append("different_question")
         if hints_used:
             flags.append("hints_used")
+        if translated:
+            flags.append("translated")
+        elif check_language(answer).needs_translation:
+            flags.append("not_translated")
         strengths, gaps, study = strengths_and_gaps(self.kb, ledger, graded_steps)
         card = Scorecard(
             question=question,
@@ -374,6 +428,8 @@ class Grader:
             evidence_total=round(features.evidence, 2),
             task_framing=task.foreign_framing.phrase if task.mismatch and task.foreign_framing else "",
             hints_used=hints_used,
+            graded_text=text if translated else "",
+            answers_instead=answers_instead(fit) if fit.different_question else "",
         )
         card.narrative = ledger_feedback(card, self.kb)
         log.debug("graded in %.0f ms", (time.perf_counter() - started) * 1000)

@@ -158,8 +158,9 @@ class MockFlow:
         handlers: dict[str, Callable[[MockTurn], str]] = {
             "nudge": lambda t: f"Take your time. {self._current_question(t)}",
             "redirect": lambda t: f"Let's keep to the interview. {self._current_question(t)}",
-            "offer_hint": lambda t: "I won't hand you the answer, but I can give you a hint: type 'hint'. "
-            + self._current_question(t),
+            "offer_hint": lambda t: (
+                "I won't hand you the answer, but I can give you a hint: type 'hint'. " + self._current_question(t)
+            ),
             "scaffold": lambda t: t.step.scaffold or self._current_question(t),
             "hint": lambda t: self.hint_text(t.record.id, t.state, t.step),
             "advance": lambda t: self.advance(t.record, t.state),

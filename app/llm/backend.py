@@ -77,7 +77,12 @@ class LLM(Protocol):
     capabilities: Capabilities
 
     def generate(
-        self, messages: list[Message], *, max_tokens: int | None = None, stats: CallStats | None = None
+        self,
+        messages: list[Message],
+        *,
+        max_tokens: int | None = None,
+        stats: CallStats | None = None,
+        temperature: float | None = None,
     ) -> str: ...
 
     def stream(
@@ -232,10 +237,17 @@ class ChatBackend:
         return content if isinstance(content, str) else json.dumps(content)
 
     def generate(
-        self, messages: list[Message], *, max_tokens: int | None = None, stats: CallStats | None = None
+        self,
+        messages: list[Message],
+        *,
+        max_tokens: int | None = None,
+        stats: CallStats | None = None,
+        temperature: float | None = None,
     ) -> str:
+        """A whole reply; `temperature` overrides the backend's own (0 for reproducible output)."""
         stats = stats if stats is not None else CallStats()
-        return self._invoke(messages, self._kwargs(max_tokens), stats)
+        extra = None if temperature is None else {"temperature": temperature}
+        return self._invoke(messages, self._kwargs(max_tokens, extra), stats)
 
     def stream(
         self, messages: list[Message], *, max_tokens: int | None = None, stats: CallStats | None = None

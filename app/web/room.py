@@ -229,9 +229,7 @@ class Room:
         else:
             where = "Drill finished." if view.ended else view.step_name.capitalize()
             tracker = f'<div class="mi-tracker"><p>{where}</p></div>'
-        snap = Snapshot(
-            session_id, view.mode, view.title, chat_messages(turns), tracker, view.ended
-        )
+        snap = Snapshot(session_id, view.mode, view.title, chat_messages(turns), tracker, view.ended)
         if view.ended:
             report = self.engine.end(session_id)
             snap.final = final_markdown(report, kb)

@@ -155,8 +155,10 @@ def test_a_signal_at_any_moment_ends_the_app_within_10s_with_no_model_server_lef
         for pid in left:  # never leave them to the next trial
             os.kill(pid, signal.SIGKILL)
         results.append((number, trial, round(took, 2), left))
-        print(f"trial {number}: {trial.where} +{trial.delay_s:.1f}s {signal.Signals(trial.signum).name}"
-              f"{' x2' if trial.twice else ''}: exit in {took:.2f}s, servers left {left}")
+        print(
+            f"trial {number}: {trial.where} +{trial.delay_s:.1f}s {signal.Signals(trial.signum).name}"
+            f"{' x2' if trial.twice else ''}: exit in {took:.2f}s, servers left {left}"
+        )
         assert took <= EXIT_LIMIT_S, f"trial {number} ({trial}) took {took:.1f}s to exit:\n{log}"
         assert not left, f"trial {number} ({trial}) left model servers {left}:\n{log}"
     assert len(results) == 20

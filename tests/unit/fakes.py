@@ -69,6 +69,7 @@ class FakeCall:
     kind: str
     messages: list[dict[str, str]]
     max_tokens: int | None
+    temperature: float | None = None
 
 
 @dataclass
@@ -92,9 +93,15 @@ class FakeLLM:
         return str(reply)
 
     def generate(
-        self, messages: list[dict[str, str]], *, max_tokens: int | None = None, stats: CallStats | None = None
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int | None = None,
+        stats: CallStats | None = None,
+        temperature: float | None = None,
     ) -> str:
         text = self._next("generate", messages, max_tokens)
+        self.calls[-1].temperature = temperature
         if stats is not None:
             stats.kind, stats.chunks = "generate", 1
         return text

@@ -1,0 +1,75 @@
+"""Which language an answer is written in, as far as grading needs to know: English, or something to translate.
+
+The rubric's phrasings and the embedding model are English. An answer in Spanish, in Chinese, or in Spanish with
+English terms mixed in ("los failures están en los maintenance logs") is translated before it is graded. The test is a
+contrast, not a word list fitted to cases: the answer's English function words against the function words of the
+other languages that write in Latin script, and the share of its letters in other scripts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+_ENGLISH_WORDS = (
+    "the a an of to and in is are was were be been for that this these those it its with on as by we i you they "
+    "would will should could can at or from not no but which who what when where how have has had do does if then so "
+    "than there their our my your me us them he she his her also into only just because about over under"
+)
+ENGLISH = frozenset(_ENGLISH_WORDS.split())
+
+# The most frequent function words of languages written in Latin script (Spanish, Portuguese, French, Italian,
+# German, Dutch, and Hindi or Urdu written in Latin letters). A word that is also English ("a", "in") is left out.
+_OTHER_WORDS = (
+    # Spanish / Portuguese
+    "el la los las de del que y en un una por para con es son lo se su sus al como pero más mas muy esta este "
+    "está estos hay ser fue o ou os um uma do da dos das em no na nos nas não nao é são ao pelo pela para "
+    "mais também tambem isso isto então entao porque cuando quando donde onde hacer fazer "
+    # French
+    "le les des du et est une pour dans qui que sur pas ne ce cette ces sont avec au aux par plus nous vous "
+    "ils elle il c'est mais ou donc alors faut être etre très tres "
+    # Italian
+    "il di che è e per una sono della delle degli nel nella con non si anche come questo questa più perché "
+    "quindi gli le ma "
+    # German / Dutch
+    "der die das und ist nicht ein eine zu den dem mit für auf im sich auch es wir ich wird werden sind von "
+    "bei aus nach oder aber wenn dann noch nur wie sehr het een van en niet dat zijn voor op te met "
+    # Hindi / Urdu in Latin letters
+    "hai hain ke ka ki ko se mein aur ye yeh woh wo kya nahi nahin bhi toh hoga karte karna kar pe par"
+)
+OTHER = frozenset(_OTHER_WORDS.split()) - ENGLISH
+
+NON_LATIN_SHARE = 0.2  # an answer with this share of its letters in another script (CJK, Cyrillic, ...)
+MIN_WORDS = 12  # too few words to tell: treated as English
+
+
+@dataclass(frozen=True)
+class LanguageCheck:
+    english_words: int  # English function words
+    other_words: int  # function words of other Latin-script languages
+    non_latin_share: float  # share of letters outside the Latin script
+
+    @property
+    def needs_translation(self) -> bool:
+        """Another script, or more foreign function words than English ones: the answer is not in English."""
+        return self.non_latin_share >= NON_LATIN_SHARE or self.other_words > self.english_words
+
+
+def check_language(text: str) -> LanguageCheck:
+    tokens = [t.lower() for t in _WORD.findall(text)]
+    letters = [c for t in tokens for c in t]
+    non_latin = sum(1 for c in letters if not _latin(c))
+    if len(tokens) < MIN_WORDS and not non_latin:
+        return LanguageCheck(len(tokens), 0, 0.0)
+    return LanguageCheck(
+        english_words=sum(t in ENGLISH for t in tokens),
+        other_words=sum(t in OTHER for t in tokens),
+        non_latin_share=round(non_latin / len(letters), 3) if letters else 0.0,
+    )
+
+
+def _latin(char: str) -> bool:
+    """Basic Latin and the Latin-1, Latin Extended blocks (accented letters of European languages)."""
+    return ord(char) < 0x250

@@ -1,0 +1,146 @@
+"""Whether an answer answers the question asked, or another one: judged by contrast, not by one similarity floor.
+
+Any competent ML design answer is fairly close to any ML design question, so closeness alone says little. Five
+contrasts say more, and each works for a question that is not in the bank:
+
+- **asked**: cosine of the answer's mean sentence vector with the asked question.
+- **rival margins**: how much better the answer fits the best *other* question of the bank, among the design
+  scenarios and among the concept questions (questions that are paraphrases of the asked one are not rivals).
+- **echo**: the weighted share of the asked question's distinctive words the answer uses (or close stand-ins).
+- **aboutness**: the weighted share of the answer's own most distinctive words (its subject: "ticket", "queue") that
+  belong to the asked question. An answer about something else has a subject of its own.
+
+A logistic model combines them. Its weights were fitted on the `tune` half of the blind grading cases only
+(`eval/cases/grading_blind.jsonl`): on-topic answers against the same answers asked under other questions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from app.grading.relevance import FORMULATION, TaskRelevance, content_words, coverage
+from app.knowledge.base import KnowledgeBase
+from app.knowledge.embeddings import Embedder
+from app.knowledge.tokens import stem
+
+SAME_QUESTION = 0.75  # a bank question this close to the asked one is the same question, not a rival
+SUBJECT_WORDS = 10  # the answer's most distinctive words that make up its subject
+SUBJECT_MATCH = 0.6  # cosine at which an answer word is the same idea as a question word
+SUBJECT_NEAR = 0.45  # ... and at which it is half the same idea
+
+# Logistic weights over (asked, scenario margin, concept margin, echo, aboutness), fitted on the tune half.
+WEIGHTS = (-7.182, 5.888, 5.843, -3.379, -3.038)
+BIAS = 3.212
+DIFFERENT_QUESTION = 0.5  # probability at which the answer is judged to answer a different question
+
+
+@dataclass(frozen=True)
+class Rival:
+    """A bank question the answer may answer instead."""
+
+    kind: Literal["scenario", "concept"]
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class QuestionFit:
+    asked: float
+    scenario_margin: float
+    concept_margin: float
+    echo: float
+    aboutness: float
+    rival: Rival | None  # the rival the answer fits best, when it fits it better than the asked question
+    subject: tuple[str, ...]  # the answer's most distinctive words
+
+    @property
+    def probability(self) -> float:
+        """How likely the answer answers a different question."""
+        features = (self.asked, self.scenario_margin, self.concept_margin, self.echo, self.aboutness)
+        z = BIAS + sum(w * x for w, x in zip(WEIGHTS, features, strict=True))
+        return 1 / (1 + math.exp(-z))
+
+    @property
+    def different_question(self) -> bool:
+        return self.probability >= DIFFERENT_QUESTION
+
+
+class RivalPool:
+    """The bank's design scenarios and concept questions, embedded once."""
+
+    def __init__(self, kb: KnowledgeBase, embedder: Embedder) -> None:
+        self.scenarios = [Rival("scenario", s.id, s.prompt) for s in kb.questions.scenarios]
+        self.concepts = [Rival("concept", d.id, d.question) for d in kb.questions.drills]
+        self.scenario_matrix = embedder.encode([r.text for r in self.scenarios])
+        self.concept_matrix = embedder.encode([r.text for r in self.concepts])
+
+
+def best_rival(rivals: list[Rival], matrix: np.ndarray, question: np.ndarray, answer: np.ndarray) -> tuple[float, int]:
+    """The best fit of the answer among rivals that are not the asked question, and its index."""
+    if not rivals:
+        return -1.0, -1
+    fits = np.where(matrix @ question < SAME_QUESTION, matrix @ answer, -1.0)
+    index = int(np.argmax(fits))
+    return float(fits[index]), index
+
+
+def subject_words(sentences: list[str], task: TaskRelevance) -> dict[str, tuple[str, float]]:
+    """The answer's most distinctive words by stem: (a written form, weight = sqrt(count) x rarity)."""
+    written: dict[str, str] = {}
+    counts: Counter[str] = Counter()
+    for sentence in sentences:
+        for word in content_words(sentence):
+            s = stem(word)
+            written.setdefault(s, word)
+            counts[s] += 1
+    weights = {s: math.sqrt(n) * task.weights.weight(s) for s, n in counts.items() if s not in FORMULATION}
+    top = sorted(weights, key=lambda s: (-weights[s], s))[:SUBJECT_WORDS]
+    return {s: (written[s], weights[s]) for s in top}
+
+
+def aboutness(subject: dict[str, tuple[str, float]], question_words: list[str], task: TaskRelevance) -> float:
+    """Weighted share of the answer's subject words that are the question's words or close to one."""
+    total = sum(w for _, w in subject.values())
+    if not total or not question_words:
+        return 0.0
+    question_stems = {stem(w) for w in question_words}
+    shown = sum(w for s, (_, w) in subject.items() if s in question_stems)
+    others = [(word, w) for s, (word, w) in subject.items() if s not in question_stems]
+    if others:
+        sims = task.word_vectors([word for word, _ in others]) @ task.word_vectors(question_words).T
+        for (_, w), row in zip(others, sims, strict=True):
+            best = float(row.max())
+            shown += w if best >= SUBJECT_MATCH else w / 2 if best >= SUBJECT_NEAR else 0.0
+    return round(shown / total, 3)
+
+
+def question_fit(
+    question: str, sentences: list[str], vectors: np.ndarray, pool: RivalPool, task: TaskRelevance
+) -> QuestionFit:
+    """The contrasts between the asked question and the bank's other questions, for an answer's sentences."""
+    embedder = task.embedder
+    q = embedder.encode_one(question)
+    centroid = vectors.mean(axis=0) if len(vectors) else np.zeros_like(q)
+    centroid = centroid / (float(np.linalg.norm(centroid)) or 1.0)
+    asked = float(centroid @ q)
+    s_fit, s_at = best_rival(pool.scenarios, pool.scenario_matrix, q, centroid)
+    c_fit, c_at = best_rival(pool.concepts, pool.concept_matrix, q, centroid)
+    question_words = list(dict.fromkeys(content_words(question)))
+    subject = subject_words(sentences, task)
+    rival = None
+    if max(s_fit, c_fit) > asked:
+        rival = pool.scenarios[s_at] if s_fit >= c_fit else pool.concepts[c_at]
+    return QuestionFit(
+        asked=round(asked, 3),
+        scenario_margin=round(s_fit - asked, 3),
+        concept_margin=round(c_fit - asked, 3),
+        echo=coverage(task.echoes(question_words, sentences), task.weights),
+        aboutness=aboutness(subject, question_words, task),
+        rival=rival,
+        subject=tuple(word for word, _ in subject.values()),
+    )

@@ -1,0 +1,66 @@
+"""Which answers are translated before grading, and how translations are made, checked and cached."""
+
+from app.grading.language import check_language
+from app.grading.translation import TranslationCache, Translator, pieces, usable_translation
+from app.llm.backend import LLMTimeout
+from app.llm.prompts import Prompts
+from app.settings import PROJECT_DIR
+from tests.unit.fakes import FakeLLM
+
+ENGLISH = "I would frame this as a ranking problem and log every impression with the watch time and the skips."
+SPANISH = (
+    "Primero aclararía qué tiempo queremos predecir. Hay dos: el tiempo hasta que llega el conductor y la duración "
+    "del viaje, y para los dos usaría los datos de viajes pasados con la hora del día."
+)
+MIXED = (
+    "Ok, lo primero es el label. Los failures están en los maintenance logs, que normalmente son texto libre, "
+    "así que hay que limpiarlos y definir la ventana de predicción con el equipo de operaciones."
+)
+CHINESE = "先说使用场景：卖家创建 listing 的时候，系统要实时给出 category 建议，latency 最好在 150 ms 以内。"
+
+
+def test_english_is_graded_as_written_and_other_languages_are_translated():
+    assert not check_language(ENGLISH).needs_translation
+    for text in (SPANISH, MIXED, CHINESE):
+        assert check_language(text).needs_translation, text
+
+
+def test_english_that_mentions_a_foreign_word_stays_english():
+    text = ENGLISH + " The team calls this the 'tiempo de llegada' metric, but it is just ETA."
+    assert not check_language(text).needs_translation
+
+
+def test_too_short_to_tell_is_english():
+    assert not check_language("por favor").needs_translation
+
+
+def test_long_paragraphs_are_cut_at_sentence_ends():
+    text = ("Una frase bastante larga sobre el modelo. " * 80).strip()
+    parts = pieces(text)
+    assert len(parts) > 1 and all(len(p) <= 1900 for p in parts)
+    assert " ".join(parts) == text
+
+
+def test_a_translation_must_be_english_and_of_a_plausible_length():
+    assert usable_translation(SPANISH, "First I would clarify which time we want to predict. " * 3)
+    assert not usable_translation(SPANISH, "")
+    assert not usable_translation(SPANISH, SPANISH)  # not translated
+    assert not usable_translation(SPANISH, "Fine.")  # a summary, not a translation
+
+
+def test_the_translator_uses_temperature_zero_caches_by_content_and_fails_cleanly(tmp_path):
+    english = (
+        "First I would clarify which time we want to predict. There are two: the time until the driver arrives and "
+        "the trip duration, and for both I would use past trips with the hour of the day."
+    )
+    llm = FakeLLM(replies=[english])
+    translator = Translator(llm, Prompts(PROJECT_DIR / "prompts"), TranslationCache(tmp_path))
+    assert translator(SPANISH) == english
+    assert translator(SPANISH) == english  # from the cache: the model is asked once
+    assert len(llm.calls) == 1 and llm.calls[0].temperature == 0.0
+    assert "<candidate_answer>" in llm.calls[0].messages[0]["content"]
+    prompts = Prompts(PROJECT_DIR / "prompts")
+    failing = Translator(FakeLLM(replies=[LLMTimeout("slow")]), prompts, TranslationCache(tmp_path))
+    assert failing(MIXED) is None
+    junk = Translator(FakeLLM(replies=["ok"]), Prompts(PROJECT_DIR / "prompts"), TranslationCache(tmp_path))
+    assert junk(MIXED) is None

@@ -1,0 +1,37 @@
+"""Question fit: the contrasts that tell an answer to the asked question from an answer to another one."""
+
+import numpy as np
+
+from app.grading.topic import DIFFERENT_QUESTION, QuestionFit, Rival, best_rival
+
+
+def fit(**values: float) -> QuestionFit:
+    base = dict(asked=0.6, scenario_margin=-0.2, concept_margin=-0.1, echo=0.5, aboutness=0.4)
+    return QuestionFit(**{**base, **values}, rival=None, subject=())
+
+
+def test_an_answer_that_fits_the_asked_question_best_is_on_it():
+    assert fit().probability < DIFFERENT_QUESTION and not fit().different_question
+
+
+def test_an_answer_that_fits_a_rival_better_and_echoes_little_of_the_question_is_not():
+    other = fit(asked=0.2, scenario_margin=0.3, concept_margin=0.2, echo=0.05, aboutness=0.0)
+    assert other.different_question
+
+
+def test_each_contrast_moves_the_judgement_the_right_way():
+    start = fit(asked=0.4, scenario_margin=0.0, concept_margin=0.0, echo=0.3, aboutness=0.2).probability
+    assert fit(asked=0.5, scenario_margin=0.0, concept_margin=0.0, echo=0.3, aboutness=0.2).probability < start
+    assert fit(asked=0.4, scenario_margin=0.1, concept_margin=0.0, echo=0.3, aboutness=0.2).probability > start
+    assert fit(asked=0.4, scenario_margin=0.0, concept_margin=0.1, echo=0.3, aboutness=0.2).probability > start
+    assert fit(asked=0.4, scenario_margin=0.0, concept_margin=0.0, echo=0.5, aboutness=0.2).probability < start
+    assert fit(asked=0.4, scenario_margin=0.0, concept_margin=0.0, echo=0.3, aboutness=0.4).probability < start
+
+
+def test_a_paraphrase_of_the_asked_question_is_never_a_rival():
+    question = np.array([1.0, 0.0])
+    answer = np.array([0.0, 1.0])
+    rivals = [Rival("scenario", "same", "same question"), Rival("scenario", "other", "another question")]
+    matrix = np.array([[0.99, 0.14], [0.6, 0.8]])
+    fit_value, index = best_rival(rivals, matrix, question, answer)
+    assert index == 1 and fit_value == 0.8
