@@ -32,6 +32,7 @@ FOREIGN_SHARE = 0.5  # at least this share of a named task's specific words is f
 WORD_MATCH = 0.45  # cosine at which a word counts as the same idea as a question word ("fraud" ~ "fake")
 PHRASE_MATCH = 0.5  # a named task this close to the question as a whole is the asked task, worded differently
 COVERAGE_FLOOR = 0.35  # an answer that uses more of the question's weighted terms is on task whatever it names
+DECLARED_COVERAGE_FLOOR = 0.5  # ... and more than this when it opens with "I'd build <a foreign deliverable>"
 MAX_FRAMING_WORDS = 8
 ECHO_SIMILARITY = 0.6  # an answer word this close to a question term echoes it at half weight ("defect" ~ "flaw")
 ECHO_PARTIAL = 0.5
@@ -62,6 +63,14 @@ _FRAMINGS = [
     re.compile(r"\b(?:this|it)\s+is\s+an?\s+(?P<phrase>[^:;,.()\n]{3,60}?)\s+(?:problem|task)\b", re.IGNORECASE),
 ]
 
+# What the answer says it will build, in its opening sentences: "I'd build the host pricing assistant".
+_DELIVERABLE = re.compile(
+    r"\b(?:i'd|i\s+would|i'll|i\s+will|we'd|we\s+would|let's|let\s+me)\s+(?:build|work\s+on|design|create|develop)\s+"
+    r"(?:(?:the|a|an|our|my)\s+)?" + _PHRASE,
+    re.IGNORECASE,
+)
+OPENING_SENTENCES = 2
+
 # Words that say how a task is formulated, not what it predicts: they never make a named task foreign.
 _FORMULATION_WORDS = (
     "classification classifier classify binary multiclass multi class label labels multilabel regression ranking "
@@ -89,6 +98,7 @@ class Framing:
     specific: tuple[str, ...]
     foreign: tuple[str, ...]
     similarity: float  # cosine of the phrase with the question
+    declared: bool = False  # what the answer says, in its opening, it will build ("I'd build X")
 
 
 @dataclass(frozen=True)
@@ -111,11 +121,11 @@ _QUALIFIER = re.compile(
 )
 
 
-def framing_phrases(sentence: str) -> list[str]:
+def framing_phrases(sentence: str, patterns: list[re.Pattern[str]] | None = None) -> list[str]:
     """Task names the sentence states ("treat this as X", "the task is X"), without their qualifiers.
     A goal restated as an infinitive ("the task is to predict ...") names no task."""
     found: list[str] = []
-    for pattern in _FRAMINGS:
+    for pattern in _FRAMINGS if patterns is None else patterns:
         for match in pattern.finditer(sentence):
             raw = match.group("phrase").strip()
             if re.match(r"(?:to|about|how|what|whether|that)\b", raw, re.IGNORECASE):
@@ -149,8 +159,12 @@ def framing_is_foreign(framing: Framing) -> bool:
 
 
 def task_mismatch(framings: list[Framing] | tuple[Framing, ...], coverage: float) -> bool:
-    """Solves a different task: it names a task foreign to the question and barely uses the question's terms."""
-    return coverage < COVERAGE_FLOOR and any(framing_is_foreign(f) for f in framings)
+    """Solves a different task: it names a task foreign to the question and barely uses the question's terms. An
+    answer that opens by declaring a foreign deliverable needs more of the question's terms to stay on task."""
+    return any(
+        framing_is_foreign(f) and coverage < (DECLARED_COVERAGE_FLOOR if f.declared else COVERAGE_FLOOR)
+        for f in framings
+    )
 
 
 class TermWeights:
@@ -238,8 +252,9 @@ class TaskRelevance:
         allowed = list(dict.fromkeys(allowed))
         target = self.embedder.encode_one(asked)
         framings: list[Framing] = []
-        for sentence in sentences:
-            for phrase in framing_phrases(sentence):
+        for position, sentence in enumerate(sentences):
+            declared = framing_phrases(sentence, [_DELIVERABLE]) if position < OPENING_SENTENCES else []
+            for phrase in [*framing_phrases(sentence), *declared]:
                 specific = specific_words(phrase)
                 framings.append(
                     Framing(
@@ -248,6 +263,7 @@ class TaskRelevance:
                         specific=tuple(specific),
                         foreign=tuple(self.foreign_words(specific, allowed)),
                         similarity=round(float(self.embedder.encode_one(phrase) @ target), 3),
+                        declared=phrase in declared,
                     )
                 )
         if not any(framing_is_foreign(f) for f in framings):

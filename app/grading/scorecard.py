@@ -31,7 +31,6 @@ VERDICT_VALUE = {"covered": 1.0, "partial": 0.4, "missing": 0.0}
 # Policy constants (see `decide_band`): evidence is the weighted count of checklist items shown by the answer.
 RELEVANCE_FLOOR = 0.32  # an answer whose sentences point elsewhere than the question is off topic
 DESIGN_EVIDENCE_FLOOR = 2.5  # below this, no data, feature, model, evaluation or deployment decision was made
-VOCABULARY_FLOOR = 5  # an ML design answer uses at least a few of the field's terms
 STRONG_EVIDENCE = 26.0
 STRONG_COVERED_ITEMS = 8
 STEP_COVERED_RATIO = 0.25  # share of a step's weighted checklist shown for the step to count as covered
@@ -93,7 +92,6 @@ class Features:
     relevance: float
     red_flags: int
     injection: bool
-    vocabulary: int = 99  # distinct rubric key terms the answer uses
     different_task: bool = False  # the answer names and works on a task other than the one asked
     different_question: bool = False  # the answer fits another question better than the one asked
 
@@ -118,7 +116,6 @@ def decide_band(f: Features) -> Band:
     elif f.red_flags == 0 and (
         f.relevance < RELEVANCE_FLOOR
         or f.design_evidence < DESIGN_EVIDENCE_FLOOR
-        or f.vocabulary < VOCABULARY_FLOOR
         or f.different_task
     ):
         band = "off_topic"
@@ -139,7 +136,9 @@ def overall_score(band: Band, f: Features) -> float:
     def frac(x: float) -> float:
         return min(1.0, max(0.0, x))
 
-    if band == "off_topic":
+    if band == "off_topic" and (f.different_question or f.different_task):
+        score = 1.0  # evidence for another question earns nothing for this one
+    elif band == "off_topic":
         score = 1.0 + 0.4 * frac(f.evidence / 12)
     elif band == "weak":
         score = 1.5 + 0.9 * frac(f.evidence / 15) - 0.1 * min(f.red_flags, 3)
@@ -375,7 +374,6 @@ class Grader:
         features = Features(
             evidence=weighted_evidence(ledger.items),
             design_evidence=weighted_evidence(ledger.items, range(2, 7)),
-            vocabulary=len({t for i in ledger.items for t in i.terms}),
             covered_items=sum(1 for i in ledger.items if i.verdict == "covered"),
             relevance=relevance(question, scenario, usable, self.embedder),
             red_flags=len(ledger.flags),

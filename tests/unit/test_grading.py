@@ -5,6 +5,7 @@ import pytest
 from app.grading.evidence import cue_match, item_verdict, split_sentences
 from app.grading.feedback import RefinedVerdict, Refinement, apply_refinement, narrative_problems
 from app.grading.relevance import (
+    _DELIVERABLE,
     Framing,
     content_words,
     coverage,
@@ -242,6 +243,47 @@ def test_mismatch_policy_needs_a_foreign_named_task_and_little_echo_of_the_quest
     assert task_mismatch([generic, foreign], coverage=0.1)
     assert not task_mismatch([foreign], coverage=0.6)  # it names another task but works on the asked one
     assert not task_mismatch([generic, paraphrase], coverage=0.1)
+
+
+def test_a_declared_deliverable_needs_more_of_the_question_to_stay_on_task():
+    declared = Framing(
+        "I'd build the host pricing assistant.",
+        "host pricing assistant",
+        ("host", "pricing", "assistant"),
+        ("pricing", "assistant"),
+        0.3,
+        declared=True,
+    )
+    assert task_mismatch([declared], coverage=0.4)  # would pass as an incidental framing
+    assert not task_mismatch([Framing(**{**declared.__dict__, "declared": False})], coverage=0.4)
+    assert not task_mismatch([declared], coverage=0.6)
+
+
+@pytest.mark.parametrize(
+    ("opening", "phrases"),
+    [
+        ("I'd build the host pricing assistant for the marketplace.", ["host pricing assistant"]),
+        ("I'd work on dispatch: when requests come in, match drivers.", ["dispatch"]),
+        ("We'd design a two-stage recommender with retrieval and ranking.", ["two-stage recommender"]),
+        ("Let me start with the business goal.", []),
+    ],
+)
+def test_what_an_answer_says_it_will_build_is_read_from_its_opening(opening, phrases):
+    assert framing_phrases(opening, [_DELIVERABLE]) == phrases
+
+
+def test_an_answer_opening_with_a_neighbouring_deliverable_is_off_topic_and_earns_nothing(grader):
+    question = "Design the search ranking for a vacation rental marketplace: a guest searches a city and dates."
+    answer = (
+        "I'd build the host pricing assistant. For each listing and future night, predict the probability of being "
+        "booked at different nightly prices from lead time, local events, seasonality and comparable listings. "
+        "Combine that with the price to maximise expected revenue for the host and show a suggested price with a "
+        "range. Train gradient boosted trees on past booking outcomes with a time-based split, and A/B test the "
+        "suggestions on host revenue."
+    )
+    card = grader.grade(question, answer)
+    assert card.band == "off_topic" and card.overall == 1.0
+    assert {"different_task", "different_question"} & set(card.flags)
 
 
 def test_coverage_weights_the_question_terms_the_answer_echoes(grader):
