@@ -259,13 +259,13 @@ def eval_grading(
     with clean_errors():
         from app.container import Container
         from app.evaluation.grading import evaluate, load_cases
-        from app.grading.language import check_language
+        from app.grading.language import paragraphs_to_translate
 
         loaded = load_cases(cases, split)
         if not loaded:
             raise SettingsError(f"{cases} has no cases in the {split!r} half.")
         container = Container(settings)
-        if translate and any(check_language(c.answer).needs_translation for c in loaded):
+        if translate and any(paragraphs_to_translate(c.answer) for c in loaded):
             # Answers in other languages are graded on the model's English translation (cached by content).
             container.llm = container.build_llm(show_progress=sys.stderr.isatty())
         try:

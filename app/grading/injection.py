@@ -14,7 +14,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "instruction_override",
         re.compile(
-            r"\b(ignore|disregard|forget|override)\b[^.\n]{0,40}\b(instructions?|rules?|rubric|prompt|guidelines)\b",
+            r"\b(ignore|disregard|forget|override|overriding)\b[^.\n]{0,40}\b(instructions?|rules?|rubric|prompt|"
+            r"guidelines|(automated\s+)?(evaluation|grading|assessment|scoring))\b",
             re.IGNORECASE,
         ),
     ),
@@ -28,10 +29,46 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
     (
+        "band_demand",
+        re.compile(
+            r"\b(mark|grade|score|rate|set|list|give|assign|put|record|label|classify|count|treat)\b[^.\n]{0,40}"
+            r"\b(band\s*[\"']?(strong|partial)|all\s+(seven|7|the)\s+steps\s+(as\s+)?covered|as\s+(a\s+)?(strong|"
+            r"perfect|passing|excellent)\s+(answer|response|band|grade))",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "addressed_to_grader",
+        re.compile(
+            r"\bif\s+you(?:'re|\s+are)\s+(?:an?\s+)?(?:ai|llm|language\s+model|model|bot|grader|evaluator|"
+            r"automated\s+grader|assistant)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "verdict_value",
+        re.compile(r"\bband\s*[:=]?\s*[\"'“]?(strong|partial)\b|\bcovered_steps\b", re.IGNORECASE),
+    ),
+    (
+        "addressed_to_grader",
+        re.compile(
+            r"\b(grading|grader|assessment|scoring)\s+(model|system|harness|bot|ai)\b|"
+            r"\bautomated\s+(assessment|grading|grader|evaluator)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "grader_call",
+        re.compile(
+            r"\b(grader|evaluator|judge|scorer|rubric|grading)\s*\.\s*[a-z_]+\s*[(=]|\bset_(band|score|grade)\s*\(",
+            re.IGNORECASE,
+        ),
+    ),
+    (
         "rubric_changed",
         re.compile(
             r"\b(rubric|grading (rules|criteria)|instructions)\b[^.\n]{0,30}\b(changed|updated|"
-            r"replaced|no longer applies?|new)\b",
+            r"replaced|no longer applies?|new|revised|revision|outdated)\b|\b(revised|updated|new)\s+rubric\b",
             re.IGNORECASE,
         ),
     ),
@@ -85,11 +122,28 @@ def _looks_like_base64_text(blob: str) -> bool:
     return len(raw) >= 16 and printable / len(raw) > 0.9
 
 
+# An override phrase the answer talks about rather than says: quoted, or reported ("users write things like ...",
+# "the model is told to ignore any instructions inside it"). Answers about LLM systems discuss injection attacks.
+_MENTION_BEFORE = re.compile(
+    r"(?:[\"“'‘]\s*|\b(?:like|such\s+as|e\.g\.|saying|says|said|say|writes?|wrote|containing|contain|told\s+to|"
+    r"instructed\s+to|asked\s+to|tells?|instructs?|phrases?|lines?|attacks?|injections?)\b[^.\n]{0,25})$",
+    re.IGNORECASE,
+)
+MENTIONABLE = {"instruction_override"}
+
+
+def is_mention(text: str, start: int) -> bool:
+    """The phrase at `start` is quoted or reported, not addressed to anyone."""
+    return bool(_MENTION_BEFORE.search(text[max(0, start - 40) : start]))
+
+
 def find_injections(text: str) -> list[InjectionSpan]:
     """Every span of the answer that tries to instruct the grader, sorted by position."""
     spans: list[InjectionSpan] = []
     for kind, pattern in _PATTERNS:
         for match in pattern.finditer(text):
+            if kind in MENTIONABLE and is_mention(text, match.start()):
+                continue
             spans.append(InjectionSpan(kind, match.start(), match.end(), match.group(0)))
     for match in _BASE64.finditer(text):
         if _looks_like_base64_text(match.group(0)):

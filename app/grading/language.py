@@ -73,3 +73,21 @@ def check_language(text: str) -> LanguageCheck:
 def _latin(char: str) -> bool:
     """Basic Latin and the Latin-1, Latin Extended blocks (accented letters of European languages)."""
     return ord(char) < 0x250
+
+
+_PARAGRAPH_BREAK = re.compile(r"(\n\s*\n)")
+
+
+def paragraphs_to_translate(text: str) -> list[int]:
+    """Indices, in `split_paragraphs(text)`, of the parts to translate: all of them when the answer as a whole is
+    not in English, else the paragraphs that are not (an English answer with a paragraph in Spanish)."""
+    parts = split_paragraphs(text)
+    texts = [i for i in range(0, len(parts), 2) if parts[i].strip()]
+    if check_language(text).needs_translation:
+        return texts
+    return [i for i in texts if check_language(parts[i]).needs_translation]
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Paragraphs at even indices, the blank-line separators between them at odd ones; joined, they are the text."""
+    return _PARAGRAPH_BREAK.split(text)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from app.grading.evidence import FlagEvidence, ItemEvidence, Ledger, RubricIndex, build_ledger
 from app.grading.injection import find_injections
-from app.grading.language import check_language
+from app.grading.language import paragraphs_to_translate, split_paragraphs
 from app.grading.relevance import TaskCheck, TaskRelevance
 from app.grading.topic import QuestionFit, RivalPool, question_fit
 from app.knowledge.base import KnowledgeBase, Scenario
@@ -114,9 +114,7 @@ def decide_band(f: Features) -> Band:
     if f.different_question:
         band: Band = "off_topic"
     elif f.red_flags == 0 and (
-        f.relevance < RELEVANCE_FLOOR
-        or f.design_evidence < DESIGN_EVIDENCE_FLOOR
-        or f.different_task
+        f.relevance < RELEVANCE_FLOOR or f.design_evidence < DESIGN_EVIDENCE_FLOOR or f.different_task
     ):
         band = "off_topic"
     elif f.evidence >= STRONG_EVIDENCE and f.covered_items >= STRONG_COVERED_ITEMS and f.red_flags <= 1:
@@ -353,12 +351,22 @@ class Grader:
             return self.__dict__.get("rivals") or RivalPool(self.kb, self.embedder)
 
     def english_text(self, answer: str) -> tuple[str, bool]:
-        """The answer in English: as written, or translated when it is in another language and a translator is
-        available. The flag says whether it was translated."""
-        if self.translate is None or not check_language(answer).needs_translation:
+        """The answer in English: as written, or with its parts in other languages translated (the whole answer, or
+        only the paragraphs that are not in English). The flag says whether anything was translated."""
+        todo = paragraphs_to_translate(answer)
+        if not todo or self.translate is None:
             return answer, False
-        translated = self.translate(answer)
-        return (translated, True) if translated else (answer, False)
+        parts = split_paragraphs(answer)
+        whole = len(todo) == len([p for p in parts[::2] if p.strip()])
+        if whole:
+            translated = self.translate(answer)
+            return (translated, True) if translated else (answer, False)
+        for index in todo:
+            translated = self.translate(parts[index])
+            if not translated:
+                return answer, False
+            parts[index] = translated
+        return "".join(parts), True
 
     def grade(self, question: str, answer: str, *, steps: list[int] | None = None, hints_used: int = 0) -> Scorecard:
         started = time.perf_counter()
@@ -399,7 +407,7 @@ class Grader:
             flags.append("hints_used")
         if translated:
             flags.append("translated")
-        elif check_language(answer).needs_translation:
+        elif paragraphs_to_translate(answer):
             flags.append("not_translated")
         strengths, gaps, study = strengths_and_gaps(self.kb, ledger, graded_steps)
         card = Scorecard(

@@ -5,7 +5,7 @@ contrasts say more, and each works for a question that is not in the bank:
 
 - **asked**: cosine of the answer's mean sentence vector with the asked question.
 - **rival margins**: how much better the answer fits the best *other* question of the bank, among the design
-  scenarios and among the concept questions (questions that are paraphrases of the asked one are not rivals).
+  scenarios and among the concept questions (questions about the same problem as the asked one are not rivals).
 - **echo**: the weighted share of the asked question's distinctive words the answer uses (or close stand-ins).
 - **aboutness**: the weighted share of the answer's own most distinctive words (its subject: "ticket", "queue") that
   belong to the asked question. An answer about something else has a subject of its own.
@@ -28,14 +28,17 @@ from app.knowledge.base import KnowledgeBase
 from app.knowledge.embeddings import Embedder
 from app.knowledge.tokens import stem
 
-SAME_QUESTION = 0.75  # a bank question this close to the asked one is the same question, not a rival
+RELATED = 0.5  # a bank question this close to the asked one is about the same problem (a paraphrase, or a concept
+# question the asked design covers, such as training on rare fraud for a fraud system), not a rival
+FRAMEWORK_TOPIC = "framework"
+DISTINCTIVE = 2.0  # rarity (log inverse document frequency) at which a word says what a question is about
 SUBJECT_WORDS = 10  # the answer's most distinctive words that make up its subject
 SUBJECT_MATCH = 0.6  # cosine at which an answer word is the same idea as a question word
 SUBJECT_NEAR = 0.45  # ... and at which it is half the same idea
 
 # Logistic weights over (asked, scenario margin, concept margin, echo, aboutness), fitted on the tune half.
-WEIGHTS = (-7.182, 5.888, 5.843, -3.379, -3.038)
-BIAS = 3.212
+WEIGHTS = (-6.913, 6.056, 5.487, -3.655, -2.938)
+BIAS = 3.856
 DIFFERENT_QUESTION = 0.5  # probability at which the answer is judged to answer a different question
 
 
@@ -75,18 +78,42 @@ class RivalPool:
 
     def __init__(self, kb: KnowledgeBase, embedder: Embedder) -> None:
         self.scenarios = [Rival("scenario", s.id, s.prompt) for s in kb.questions.scenarios]
-        self.concepts = [Rival("concept", d.id, d.question) for d in kb.questions.drills]
+        # Questions about the interview method itself ("how would you evaluate a classifier offline and online?") fit
+        # every design answer, so they are nobody's rival.
+        self.concepts = [
+            Rival("concept", d.id, d.question)
+            for d in kb.questions.drills
+            if d.concept not in kb.concepts or kb.concepts[d.concept].topic != FRAMEWORK_TOPIC
+        ]
         self.scenario_matrix = embedder.encode([r.text for r in self.scenarios])
         self.concept_matrix = embedder.encode([r.text for r in self.concepts])
 
 
-def best_rival(rivals: list[Rival], matrix: np.ndarray, question: np.ndarray, answer: np.ndarray) -> tuple[float, int]:
-    """The best fit of the answer among rivals that are not the asked question, and its index."""
+def best_rival(
+    rivals: list[Rival], matrix: np.ndarray, question: np.ndarray, answer: np.ndarray, shared: list[bool]
+) -> tuple[float, int]:
+    """The best fit of the answer among rivals about another problem than the asked question, and its index. A rival
+    is about the same problem when it is close to the question or `shared` says it names one of its subjects."""
     if not rivals:
         return -1.0, -1
-    fits = np.where(matrix @ question < SAME_QUESTION, matrix @ answer, -1.0)
+    other = (matrix @ question < RELATED) & ~np.array(shared, dtype=bool)
+    fits = np.where(other, matrix @ answer, -1.0)
     index = int(np.argmax(fits))
     return float(fits[index]), index
+
+
+def distinctive_words(text: str, task: TaskRelevance) -> list[str]:
+    """The words of a question that say what it is about: rare in the knowledge base."""
+    return [w for w in dict.fromkeys(content_words(text)) if task.weights.weight(stem(w)) >= DISTINCTIVE]
+
+
+def shares_subject(rival: list[str], question: list[str], task: TaskRelevance) -> bool:
+    """The rival names one of the question's subjects ("fraud" in a question about fraudulent payments)."""
+    if not rival or not question:
+        return False
+    if {stem(w) for w in rival} & {stem(w) for w in question}:
+        return True
+    return float((task.word_vectors(rival) @ task.word_vectors(question).T).max()) >= SUBJECT_MATCH
 
 
 def subject_words(sentences: list[str], task: TaskRelevance) -> dict[str, tuple[str, float]]:
@@ -128,8 +155,11 @@ def question_fit(
     centroid = vectors.mean(axis=0) if len(vectors) else np.zeros_like(q)
     centroid = centroid / (float(np.linalg.norm(centroid)) or 1.0)
     asked = float(centroid @ q)
-    s_fit, s_at = best_rival(pool.scenarios, pool.scenario_matrix, q, centroid)
-    c_fit, c_at = best_rival(pool.concepts, pool.concept_matrix, q, centroid)
+    subjects = distinctive_words(question, task)
+    shared_s = [shares_subject(distinctive_words(r.text, task), subjects, task) for r in pool.scenarios]
+    shared_c = [shares_subject(distinctive_words(r.text, task), subjects, task) for r in pool.concepts]
+    s_fit, s_at = best_rival(pool.scenarios, pool.scenario_matrix, q, centroid, shared_s)
+    c_fit, c_at = best_rival(pool.concepts, pool.concept_matrix, q, centroid, shared_c)
     question_words = list(dict.fromkeys(content_words(question)))
     subject = subject_words(sentences, task)
     rival = None

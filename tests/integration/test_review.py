@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from app.container import Container
 from app.grading.feedback import write_narrative
 from app.knowledge.base import load_knowledge
 from app.llm.factory import build_llm
@@ -65,7 +66,9 @@ def test_review_cli_json(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     card = json.loads(done.stdout)
-    assert card["band"] in ("partial", "strong") and 1 <= card["overall"] <= 5
+    kb = load_knowledge(PROJECT_DIR / "knowledge")
+    same = real_grader(kb).grade(QUESTION, ANSWER)
+    assert card["band"] == same.band and card["overall"] == same.overall and 1 <= card["overall"] <= 5
     empty = tmp_path / "empty.txt"
     empty.write_text("   ")
     done = run_cli("review", "--question", QUESTION, "--answer-file", str(empty), env_dir=tmp_path)
@@ -105,3 +108,51 @@ def test_eval_evidence_cli_reports_item_precision_and_recall(tmp_path):
     covered = report["covered"]
     assert covered["item_precision"] >= 0.7 and covered["item_recall"] >= 0.45
     assert report["covered_or_partial"]["item_recall"] > covered["item_recall"]
+
+
+ENGLISH_ANSWER = (
+    "Each card payment at checkout gets a fraud probability before the store accepts it, within 100 ms. "
+    "Labels come from chargebacks, which arrive weeks later, and fraud is about 0.2% of card payments, so I'd use "
+    "PR-AUC and recall at a fixed false positive rate rather than accuracy. Features: the amount, the merchant, the "
+    "card's age and how many payments the card made in the last hour. I'd start with logistic regression as a "
+    "baseline, then gradient boosted trees with class weights, and split by time so the model is validated on later "
+    "months. The model serves in real time at checkout, rolled out as a canary with a rollback switch, and I'd "
+    "monitor feature drift with alerts."
+)
+SPANISH_ANSWER = (
+    "Cada pago con tarjeta en el checkout recibe una probabilidad de fraude antes de que la tienda lo acepte, en "
+    "menos de 100 ms. Las etiquetas vienen de los contracargos, que llegan semanas después, y el fraude es alrededor "
+    "del 0,2% de los pagos con tarjeta, así que usaría PR-AUC y el recall con una tasa fija de falsos positivos en "
+    "lugar de la accuracy. Variables: el importe, el comercio, la antigüedad de la tarjeta y cuántos pagos hizo la "
+    "tarjeta en la última hora. Empezaría con una regresión logística como baseline, luego árboles de gradient "
+    "boosting con pesos por clase, y dividiría los datos por tiempo para validar con los meses más recientes. El "
+    "modelo se sirve en tiempo real en el checkout, con un despliegue canary y un interruptor para volver atrás, y "
+    "monitorizaría el drift de las variables con alertas."
+)
+
+
+def test_an_answer_in_spanish_is_graded_on_the_models_translation_like_its_english_version(tmp_path):
+    settings = load_settings(data_dir=tmp_path)
+    container = Container(settings)
+    container.llm = container.build_llm()
+    try:
+        card = container.grader.grade(QUESTION, SPANISH_ANSWER)
+        again = container.grader.grade(QUESTION, SPANISH_ANSWER)  # from the translation cache
+    finally:
+        container.close()
+    english = real_grader(load_knowledge(PROJECT_DIR / "knowledge")).grade(QUESTION, ENGLISH_ANSWER)
+    assert "translated" in card.flags and card.graded_text and "not_translated" not in card.flags
+    assert card.band in ("partial", "strong") and card.band == english.band
+    assert abs(card.overall - english.overall) <= 0.8
+    assert again.model_dump() == card.model_dump()
+    assert len(list((tmp_path / "translations").glob("*.txt"))) == 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known limitation: a terse answer made only of generic method sentences (metrics, "
+    "model, rollout) that never names the asked problem's entities fits a related concept question better",
+)
+def test_a_terse_generic_answer_is_still_judged_on_the_asked_question():
+    card = real_grader(load_knowledge(PROJECT_DIR / "knowledge")).grade(QUESTION, ANSWER)
+    assert "different_question" not in card.flags

@@ -64,3 +64,13 @@ def test_the_translator_uses_temperature_zero_caches_by_content_and_fails_cleanl
     assert failing(MIXED) is None
     junk = Translator(FakeLLM(replies=["ok"]), Prompts(PROJECT_DIR / "prompts"), TranslationCache(tmp_path))
     assert junk(MIXED) is None
+
+
+def test_paragraphs_to_translate_are_the_whole_answer_or_only_its_foreign_paragraphs():
+    from app.grading.language import paragraphs_to_translate, split_paragraphs
+
+    assert paragraphs_to_translate(ENGLISH) == []
+    assert paragraphs_to_translate(SPANISH + "\n\n" + MIXED) == [0, 2]
+    mixed = ENGLISH + "\n\n" + SPANISH + "\n\n" + ENGLISH
+    assert paragraphs_to_translate(mixed) == [2]
+    assert "".join(split_paragraphs(mixed)) == mixed

@@ -32,6 +32,15 @@ def test_a_paraphrase_of_the_asked_question_is_never_a_rival():
     question = np.array([1.0, 0.0])
     answer = np.array([0.0, 1.0])
     rivals = [Rival("scenario", "same", "same question"), Rival("scenario", "other", "another question")]
-    matrix = np.array([[0.99, 0.14], [0.6, 0.8]])
-    fit_value, index = best_rival(rivals, matrix, question, answer)
+    matrix = np.array([[0.99, 0.14], [0.3, 0.8]])
+    fit_value, index = best_rival(rivals, matrix, question, answer, [False, False])
     assert index == 1 and fit_value == 0.8
+
+
+def test_a_rival_that_names_the_asked_questions_subject_is_not_a_rival():
+    question = np.array([1.0, 0.0])
+    answer = np.array([0.0, 1.0])
+    rivals = [Rival("concept", "fraud-drift", "drift in a fraud model"), Rival("scenario", "feed", "a video feed")]
+    matrix = np.array([[0.3, 0.95], [0.2, 0.6]])
+    fit_value, index = best_rival(rivals, matrix, question, answer, [True, False])
+    assert index == 1 and fit_value == 0.6
