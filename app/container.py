@@ -135,6 +135,7 @@ class Container:
         _ = self.knowledge
         self.ensure_knowledge(progress=progress)
         _ = self.grader.index
+        _ = self.grader.rivals  # the bank's questions an answer is compared with, embedded before a first review
         _ = self.retriever().lexical
 
     # ---------- sessions and the engine ----------

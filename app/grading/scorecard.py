@@ -342,13 +342,18 @@ class Grader:
     @cached_property
     def task_check(self) -> TaskRelevance:
         with self._lock:
-            return self.__dict__.get("task_check") or TaskRelevance(self.kb, self.embedder)
+            return self._task_check_unlocked()
+
+    def _task_check_unlocked(self) -> TaskRelevance:
+        if "task_check" not in self.__dict__:
+            self.__dict__["task_check"] = TaskRelevance(self.kb, self.embedder)
+        return self.__dict__["task_check"]
 
     @cached_property
     def rivals(self) -> RivalPool:
         """The bank's questions an answer may answer instead of the asked one, embedded once."""
         with self._lock:
-            return self.__dict__.get("rivals") or RivalPool(self.kb, self.embedder)
+            return self.__dict__.get("rivals") or RivalPool(self.kb, self.embedder, self._task_check_unlocked())
 
     def english_text(self, answer: str) -> tuple[str, bool]:
         """The answer in English: as written, or with its parts in other languages translated (the whole answer, or
@@ -368,7 +373,17 @@ class Grader:
             parts[index] = translated
         return "".join(parts), True
 
-    def grade(self, question: str, answer: str, *, steps: list[int] | None = None, hints_used: int = 0) -> Scorecard:
+    def grade(
+        self,
+        question: str,
+        answer: str,
+        *,
+        steps: list[int] | None = None,
+        hints_used: int = 0,
+        judge_question: bool = True,
+    ) -> Scorecard:
+        """The scorecard of an answer. `judge_question=False` skips the check that it answers another question (a
+        mock interview's answers reply to the interviewer's own step questions)."""
         started = time.perf_counter()
         text, translated = self.english_text(answer)
         injections = find_injections(answer) + (find_injections(text) if translated else [])
@@ -387,7 +402,7 @@ class Grader:
             red_flags=len(ledger.flags),
             injection=bool(injections),
             different_task=task.mismatch,
-            different_question=fit.different_question,
+            different_question=judge_question and fit.different_question,
         )
         if steps and len(steps) < 7:
             # One step of an interview: judge the step's own coverage rather than a whole design.
@@ -401,7 +416,7 @@ class Grader:
             flags.append("off_topic")
         if task.mismatch:
             flags.append("different_task")
-        if fit.different_question:
+        if features.different_question:
             flags.append("different_question")
         if hints_used:
             flags.append("hints_used")
@@ -435,7 +450,7 @@ class Grader:
             task_framing=task.foreign_framing.phrase if task.mismatch and task.foreign_framing else "",
             hints_used=hints_used,
             graded_text=text if translated else "",
-            answers_instead=answers_instead(fit) if fit.different_question else "",
+            answers_instead=answers_instead(fit) if features.different_question else "",
         )
         card.narrative = ledger_feedback(card, self.kb)
         log.debug("graded in %.0f ms", (time.perf_counter() - started) * 1000)

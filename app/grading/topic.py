@@ -74,9 +74,9 @@ class QuestionFit:
 
 
 class RivalPool:
-    """The bank's design scenarios and concept questions, embedded once."""
+    """The bank's design scenarios and concept questions, embedded once, with the words each one is about."""
 
-    def __init__(self, kb: KnowledgeBase, embedder: Embedder) -> None:
+    def __init__(self, kb: KnowledgeBase, embedder: Embedder, task: TaskRelevance) -> None:
         self.scenarios = [Rival("scenario", s.id, s.prompt) for s in kb.questions.scenarios]
         # Questions about the interview method itself ("how would you evaluate a classifier offline and online?") fit
         # every design answer, so they are nobody's rival.
@@ -87,6 +87,8 @@ class RivalPool:
         ]
         self.scenario_matrix = embedder.encode([r.text for r in self.scenarios])
         self.concept_matrix = embedder.encode([r.text for r in self.concepts])
+        self.words = {r.id: distinctive_words(r.text, task) for r in [*self.scenarios, *self.concepts]}
+        task.word_vectors([w for words in self.words.values() for w in words])  # embedded now, not on a first turn
 
 
 def best_rival(
@@ -156,8 +158,8 @@ def question_fit(
     centroid = centroid / (float(np.linalg.norm(centroid)) or 1.0)
     asked = float(centroid @ q)
     subjects = distinctive_words(question, task)
-    shared_s = [shares_subject(distinctive_words(r.text, task), subjects, task) for r in pool.scenarios]
-    shared_c = [shares_subject(distinctive_words(r.text, task), subjects, task) for r in pool.concepts]
+    shared_s = [shares_subject(pool.words[r.id], subjects, task) for r in pool.scenarios]
+    shared_c = [shares_subject(pool.words[r.id], subjects, task) for r in pool.concepts]
     s_fit, s_at = best_rival(pool.scenarios, pool.scenario_matrix, q, centroid, shared_s)
     c_fit, c_at = best_rival(pool.concepts, pool.concept_matrix, q, centroid, shared_c)
     question_words = list(dict.fromkeys(content_words(question)))

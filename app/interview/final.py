@@ -77,7 +77,8 @@ class Reports:
         scenario = scenario_of(self.kb, record)
         answers = all_answers(record)
         hints = self.repo.hints(record.id)
-        card = self.grader.grade(scenario.prompt, answers, hints_used=len(hints))
+        # The interviewer asked each step's question, so the answers are not judged against the bank's other questions.
+        card = self.grader.grade(scenario.prompt, answers, hints_used=len(hints), judge_question=False)
         card = interview_card(card, mock_state(record).step)
         card.narrative = ledger_feedback(card, self.kb)
         if narrative and self.llm is not None and answers:

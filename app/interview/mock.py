@@ -236,7 +236,8 @@ class MockFlow:
         finished = state.step
         step_text = state.answer(finished)
         if step_text.strip():  # the step's own scorecard, kept for the record and for progress views
-            card = self.grader.grade(scenario_of(self.kb, record).prompt, step_text, steps=[finished])
+            prompt = scenario_of(self.kb, record).prompt
+            card = self.grader.grade(prompt, step_text, steps=[finished], judge_question=False)
             self.repo.save_scorecard(record.id, finished, card.model_dump_json())
         if finished >= 7:
             self.repo.save_state(record.id, state.stored())
