@@ -14,7 +14,7 @@ from app.settings import PROJECT_DIR
 from tests.support import real_embedder
 
 KB = load_knowledge(PROJECT_DIR / "knowledge")
-DEV = PROJECT_DIR.parent / "shared" / "eval-dev" / "grading.jsonl"
+CASES = PROJECT_DIR / "eval" / "cases" / "grading_blind.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,8 @@ def grader() -> Grader:
 
 
 def strong_dev_answer() -> tuple[str, str]:
-    row = next(json.loads(line) for line in DEV.read_text().splitlines() if json.loads(line)["band"] == "strong")
+    """A strong answer written blind (the short-video feed's), which an answer review grades strong."""
+    row = next(json.loads(line) for line in CASES.read_text().splitlines() if json.loads(line)["id"] == "b-01-a")
     return row["question"], row["answer"]
 
 
@@ -46,10 +47,10 @@ def test_an_interview_ended_after_two_steps_is_weak_or_lower_and_says_why(grader
     repo = SessionRepository(f"sqlite:///{tmp_path / 's.sqlite3'}")
     engine = Interviewer(KB, grader, None, None, repo, rng=random.Random(1))
     session_id, _ = engine.start("mock", question=question)
-    half = len(answer) // 2
-    engine.respond(session_id, answer[:half])
+    paragraphs = answer.split("\n\n")
+    engine.respond(session_id, paragraphs[0])  # what "good" means: the problem
     engine.next_step(session_id)
-    engine.respond(session_id, answer[half:])
+    engine.respond(session_id, paragraphs[1])  # scale, and the funnel it forces
     engine.respond(session_id, "end")
     card = engine.end(session_id).scorecard
     assert card is not None and card.band in ("weak", "off_topic")
