@@ -136,6 +136,7 @@ class Container:
         self.ensure_knowledge(progress=progress)
         _ = self.grader.index
         _ = self.grader.rivals  # the bank's questions an answer is compared with, embedded before a first review
+        _ = self.grader.expectations  # and their own expectations
         _ = self.retriever().lexical
 
     # ---------- sessions and the engine ----------

@@ -197,6 +197,13 @@ def print_scorecard(card: object) -> None:
     for flag in card.red_flags:
         out.print(f'  [red]red flag[/red] "{flag.quote}"', highlight=False)
         out.print(f"       {flag.why} (see {flag.section})", markup=False, highlight=False)
+    if card.expectations is not None and card.expectations.items:
+        found = card.expectations
+        source = f" (borrowed from {found.source})" if found.borrowed else ""
+        out.print(f"  this question's checklist: {found.met} of {len(found.items)} met{source}", markup=False)
+        for e in found.items:
+            mark = {"met": "met", "partial": "in part", "not_met": "not met"}[e.verdict]
+            out.print(f"       {mark:<8} {e.text}", markup=False, highlight=False)
     if card.flags:
         out.print(f"  flags: {', '.join(card.flags)}", markup=False)
     if card.study:
@@ -298,6 +305,7 @@ def eval_grading(
 def eval_evidence(
     cases: Annotated[Path, typer.Option(help="JSONL file of {id, question, answer, items: {item id: [sentences]}}.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    split: Annotated[str | None, typer.Option(help="Only this half of a split case file: tune or test.")] = None,
 ) -> None:
     """Item-level precision and recall of the grader's evidence, and how often its quote is a labelled sentence."""
     settings = settings_or_exit()
@@ -305,13 +313,34 @@ def eval_evidence(
         from app.container import Container
         from app.evaluation.evidence import evaluate, load_cases
 
-        report = evaluate(load_cases(cases), Container(settings).grader.grade)
+        loaded = load_cases(cases, split)
+        if not loaded:
+            raise SettingsError(f"{cases} has no cases in the {split!r} half.")
+        report = evaluate(loaded, Container(settings).grader.grade)
     if as_json:
         print(json.dumps(report))
         return
     for name in ("covered", "covered_or_partial"):
         figures = ", ".join(f"{k} {v}" for k, v in report[name].items())
         out.print(f"{name:>20}: {figures}", highlight=False)
+
+
+@eval_app.command("fit-evidence")
+def eval_fit_evidence(
+    cases: Annotated[Path, typer.Option(help="JSONL file of labelled evidence cases with a tune/test split.")],
+) -> None:
+    """Fit the evidence pair model on the tune half and print its weights and both halves' precision and recall."""
+    settings = settings_or_exit()
+    with clean_errors():
+        from app.container import Container
+        from app.evaluation.evidence import load_cases
+        from app.evaluation.fitting import fit_evidence
+
+        try:
+            report = fit_evidence(load_cases(cases), Container(settings).grader.index)
+        except ValueError as exc:
+            raise SettingsError(str(exc)) from exc
+    print(json.dumps(report, indent=1))
 
 
 @eval_app.command("conversations")

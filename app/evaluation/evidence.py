@@ -21,19 +21,23 @@ class EvidenceCase:
     question: str
     answer: str
     items: dict[str, list[str]]  # item id -> the sentences that show it
+    split: str = ""  # tune or test
 
 
-def load_cases(path: Path) -> list[EvidenceCase]:
-    return load_jsonl(
+def load_cases(path: Path, split: str | None = None) -> list[EvidenceCase]:
+    """Read a JSONL file of {id, question, answer, items, [split]}; with `split`, only that half."""
+    cases = load_jsonl(
         path,
         lambda raw: EvidenceCase(
             str(raw["id"]),
             str(raw["question"]),
             str(raw["answer"]),
             {str(k): [str(q) for q in v] for k, v in dict(raw["items"]).items()},
+            str(raw.get("split", "")),
         ),
         "evidence",
     )
+    return [c for c in cases if split is None or c.split == split]
 
 
 def same_sentence(quote: str, labelled: list[str]) -> bool:

@@ -1,12 +1,19 @@
 """The evidence ledger: rubric items and red flags matched to the candidate's own sentences.
 
-Every verdict rests on a sentence quoted exactly from the answer, its semantic similarity to the item's description
-and example phrasings (MiniLM), and key terms of the knowledge base matched on word stems.
+Every verdict rests on a sentence quoted exactly from the answer. Whether a sentence shows an item is judged from
+contrasts rather than one similarity floor: its semantic similarity to the item's description and examples (MiniLM),
+its lexical overlap with the item's own vocabulary (tf-idf over the rubric, so words that tell items apart weigh
+most), key terms matched on word stems, and two margins for each signal: how the item compares with the sentence's
+best item (one broad sentence does not show four items), and how the sentence compares with the answer's best
+sentence for the item. A logistic model combines them; `mockinterview eval fit-evidence` fits it on the `tune` half
+of the labelled evidence cases and reports both halves.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -19,11 +26,21 @@ from app.knowledge.tokens import STOPWORDS, stem, words
 
 Verdict = Literal["covered", "partial", "missing"]
 
-# Thresholds on cosine similarity (MiniLM, unit vectors) and key-term counts; see docs in `item_verdict`.
-SIM_STRONG = 0.58  # a close paraphrase of the item on its own
-SIM_SUPPORTED = 0.40  # enough when the sentence also uses the item's vocabulary
-SIM_LOOSE = 0.30  # enough with two of the item's terms (covered) or one (partial)
-SIM_PARTIAL = 0.45  # a looser paraphrase without vocabulary: partial
+# The pair model: features of (sentence, item), see `pair_features`; fitted on the tune half of the evidence cases.
+PAIR_FEATURES = (
+    "similarity",
+    "one_term",
+    "two_terms",
+    "item_margin",
+    "sentence_margin",
+    "lexical",
+    "lexical_margin",
+    "lexical_sentence_margin",
+)
+PAIR_WEIGHTS = (1.7, 0.47, 1.37, 6.01, 2.49, 12.63, 11.48, 15.54)
+PAIR_BIAS = -2.31
+P_COVERED = 0.5  # probability at which the sentence shows the item
+P_PARTIAL = 0.3  # ... shows some of it
 FLAG_SIM = 0.80  # a red flag stated almost word for word
 FLAG_SIM_WITH_TERM = 0.45  # a red flag phrased differently but using its telltale wording
 
@@ -141,7 +158,7 @@ class _Target:
 
 
 class RubricIndex:
-    """Rubric phrasings embedded once per process: the fixed half of every comparison."""
+    """Rubric phrasings embedded once per process, and the items' vocabulary: the fixed half of every comparison."""
 
     def __init__(self, kb: KnowledgeBase, embedder: Embedder) -> None:
         self.kb = kb
@@ -158,6 +175,7 @@ class RubricIndex:
                 target.cues = [re.compile(c, re.IGNORECASE) for c in flag.cues]
                 self.flags.append(target)
         self.matrix = embedder.encode(texts)
+        self.lexicon = Lexicon([item_vocabulary(t.ref) for t in self.items if isinstance(t.ref, ChecklistItem)])
 
     @staticmethod
     def _target(
@@ -167,24 +185,85 @@ class RubricIndex:
         texts.extend(phrasings)
         return _Target(step.step, ref, start, len(texts), [t for t in map(Term.of, terms) if t.phrase])
 
-
-def item_verdict(similarity: float, terms: int) -> tuple[Verdict, float]:
-    """Verdict of one sentence for one item. Covered: a close paraphrase, or a looser one that uses the item's
-    vocabulary. Partial: a loose paraphrase, or a faint one with a key term. Strength is 0..1."""
-    scaled = (similarity - SIM_LOOSE) / (SIM_STRONG - SIM_LOOSE)
-    strength = round(min(1.0, max(0.0, scaled) * 0.75 + 0.125 * min(terms, 2)), 3)
-    if (
-        similarity >= SIM_STRONG
-        or (similarity >= SIM_SUPPORTED and terms >= 1)
-        or (similarity >= SIM_LOOSE and terms >= 2)
-    ):
-        return "covered", strength
-    if similarity >= SIM_PARTIAL or (similarity >= SIM_LOOSE and terms >= 1):
-        return "partial", strength
-    return "missing", 0.0
+    def item_similarities(self, sims: np.ndarray) -> np.ndarray:
+        """(sentences, items): each sentence's best cosine with any phrasing of each item."""
+        out = np.zeros((sims.shape[0], len(self.items)), dtype=np.float32)
+        for column, target in enumerate(self.items):
+            if sims.shape[0]:
+                out[:, column] = sims[:, target.row_start : target.row_end].max(axis=1)
+        return out
 
 
-_RANK = {"covered": 2, "partial": 1, "missing": 0}
+def item_vocabulary(item: ChecklistItem) -> str:
+    """Everything the rubric says about an item, as one text for lexical matching."""
+    return " ".join([item.description, *item.examples, *item.key_terms, item.probe, item.hint_area])
+
+
+def content_stems(text: str) -> list[str]:
+    return [stem(w) for w in words(text) if w not in STOPWORDS]
+
+
+class Lexicon:
+    """Tf-idf vectors of the items' vocabularies. The idf is over the items, so a word weighs by how well it tells
+    one item from the others ("objective" for the business goal), not by how rare it is in English."""
+
+    def __init__(self, documents: list[str]) -> None:
+        counts = [Counter(content_stems(d)) for d in documents]
+        df = Counter(w for c in counts for w in c)
+        n = max(len(documents), 1)
+        self.idf = {w: math.log(n / df[w]) for w in df}
+        self.vocab = {w: i for i, w in enumerate(sorted(df))}
+        matrix = np.zeros((len(documents), len(self.vocab)), dtype=np.float32)
+        for row, c in enumerate(counts):
+            for w, k in c.items():
+                matrix[row, self.vocab[w]] = (1 + math.log(k)) * self.idf[w]
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        self.matrix = matrix / np.where(norms == 0, 1, norms)
+
+    def similarities(self, sentences: list[str]) -> np.ndarray:
+        """(sentences, items): cosine of each sentence's idf-weighted words with each item's vocabulary."""
+        out = np.zeros((len(sentences), self.matrix.shape[0]), dtype=np.float32)
+        for row, text in enumerate(sentences):
+            vector = np.zeros(len(self.vocab), dtype=np.float32)
+            for w in set(content_stems(text)):
+                if w in self.vocab:
+                    vector[self.vocab[w]] = self.idf[w]
+            norm = float(np.linalg.norm(vector))
+            if norm:
+                out[row] = self.matrix @ (vector / norm)
+        return out
+
+
+def pair_features(similarity: np.ndarray, terms: np.ndarray, lexical: np.ndarray) -> np.ndarray:
+    """(sentences, items, features) in the order of PAIR_FEATURES. Margins are against the sentence's best item and
+    against the answer's best sentence for the item, so they are zero for the best and negative below it."""
+    if similarity.shape[0] == 0:
+        return np.zeros((0, similarity.shape[1], len(PAIR_FEATURES)), dtype=np.float32)
+    return np.stack(
+        [
+            similarity,
+            (terms >= 1).astype(np.float32),
+            (terms >= 2).astype(np.float32),
+            similarity - similarity.max(axis=1, keepdims=True),
+            similarity - similarity.max(axis=0, keepdims=True),
+            lexical,
+            lexical - lexical.max(axis=1, keepdims=True),
+            lexical - lexical.max(axis=0, keepdims=True),
+        ],
+        axis=-1,
+    )
+
+
+def pair_probability(features: np.ndarray) -> np.ndarray:
+    """The pair model: the probability that a sentence shows an item."""
+    z = features @ np.asarray(PAIR_WEIGHTS, dtype=np.float32) + PAIR_BIAS
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def item_verdict(probability: float) -> Verdict:
+    if probability >= P_COVERED:
+        return "covered"
+    return "partial" if probability >= P_PARTIAL else "missing"
 
 
 _NEGATION_BEFORE = re.compile(
@@ -262,25 +341,26 @@ def build_ledger(
                 )
             )
             break
+    similarity = index.item_similarities(sims)
+    terms = np.zeros_like(similarity)
+    for column, target in enumerate(index.items):
+        for row, stems in enumerate(sentence_stems):
+            terms[row, column] = sum(1 for t in target.terms if term_in(t, stems, sentence_sets[row]))
+    probability = pair_probability(
+        pair_features(similarity, terms, index.lexicon.similarities([s.text for s in usable]))
+    )
+    for row in flagged_rows:
+        probability[row, :] = 0.0
     items: list[ItemEvidence] = []
-    for target in index.items:
+    for column, target in enumerate(index.items):
         if target.step not in wanted:
             continue
         item = target.ref
         assert isinstance(item, ChecklistItem)
-        verdict: Verdict = "missing"
-        strength, best_sim, best_row, best_terms = 0.0, 0.0, -1, 0
-        all_terms: set[str] = set()
-        for row, stems in enumerate(sentence_stems):
-            if row in flagged_rows:
-                continue
-            sim = float(sims[row, target.row_start : target.row_end].max())
-            terms = [t.name for t in target.terms if term_in(t, stems, sentence_sets[row])]
-            all_terms.update(terms)
-            v, st = item_verdict(sim, len(terms))
-            if (_RANK[v], st, sim) > (_RANK[verdict], strength, best_sim):
-                verdict, strength, best_sim, best_row, best_terms = v, st, sim, row, len(terms)
-        quotes = [usable[best_row].text] if verdict != "missing" and best_row >= 0 else []
+        best_row = int(probability[:, column].argmax()) if usable else -1
+        p = float(probability[best_row, column]) if best_row >= 0 else 0.0
+        verdict = item_verdict(p)
+        matched = [t.name for t in target.terms if any(term_in(t, st, set(st)) for st in sentence_stems)]
         items.append(
             ItemEvidence(
                 step=target.step,
@@ -288,12 +368,12 @@ def build_ledger(
                 description=item.description,
                 weight=item.weight,
                 verdict=verdict,
-                strength=strength,
-                quotes=quotes,
-                similarity=round(best_sim, 3),
-                terms=sorted(all_terms),
+                strength=round(p, 3) if verdict != "missing" else 0.0,
+                quotes=[usable[best_row].text] if verdict != "missing" else [],
+                similarity=round(float(similarity[best_row, column]), 3) if best_row >= 0 else 0.0,
+                terms=sorted(matched),
                 concepts=list(item.concepts),
-                supported=best_terms > 0,
+                supported=best_row >= 0 and terms[best_row, column] > 0,
             )
         )
 

@@ -33,6 +33,9 @@ WORD_MATCH = 0.45  # cosine at which a word counts as the same idea as a questio
 PHRASE_MATCH = 0.5  # a named task this close to the question as a whole is the asked task, worded differently
 COVERAGE_FLOOR = 0.35  # an answer that uses more of the question's weighted terms is on task whatever it names
 DECLARED_COVERAGE_FLOOR = 0.5  # ... and more than this when it opens with "I'd build <a foreign deliverable>"
+DECLARED_UNRELATED = 0.25  # a declared deliverable (of two or more specific words) this far from the question is
+# another task, however many of the question's words the answer repeats (a neighbouring problem in the same product
+# shares most of them)
 MAX_FRAMING_WORDS = 8
 ECHO_SIMILARITY = 0.6  # an answer word this close to a question term echoes it at half weight ("defect" ~ "flaw")
 ECHO_PARTIAL = 0.5
@@ -42,7 +45,7 @@ _PHRASE = r"(?P<phrase>[^:;,.()\n]{3,120})"
 _FRAMINGS = [
     re.compile(
         r"\b(?:treat|treating|frame|framing|approach|see|view|cast|pose|formulate|tackle)\s+"
-        r"(?:this|it|the\s+(?:problem|task|question))\s+as\s+(?:an?\s+)?" + _PHRASE,
+        r"(?:this|it|the\s+(?:problem|task|question))\s+as\s*:?\s+(?:an?\s+)?" + _PHRASE,
         re.IGNORECASE,
     ),
     re.compile(
@@ -65,7 +68,8 @@ _FRAMINGS = [
 
 # What the answer says it will build, in its opening sentences: "I'd build the host pricing assistant".
 _DELIVERABLE = re.compile(
-    r"\b(?:i'd|i\s+would|i'll|i\s+will|we'd|we\s+would|let's|let\s+me)\s+(?:build|work\s+on|design|create|develop)\s+"
+    r"\b(?:i'd|i\s+would|i'll|i\s+will|we'd|we\s+would|let's|let\s+me|i\s+want\s+to)\s+(?:like\s+to\s+)?"
+    r"(?:build|work\s+on|design|create|develop|tackle|take\s+on|focus\s+on|discuss|talk\s+about|look\s+at)\s+"
     r"(?:(?:the|a|an|our|my)\s+)?" + _PHRASE,
     re.IGNORECASE,
 )
@@ -162,7 +166,11 @@ def task_mismatch(framings: list[Framing] | tuple[Framing, ...], coverage: float
     """Solves a different task: it names a task foreign to the question and barely uses the question's terms. An
     answer that opens by declaring a foreign deliverable needs more of the question's terms to stay on task."""
     return any(
-        framing_is_foreign(f) and coverage < (DECLARED_COVERAGE_FLOOR if f.declared else COVERAGE_FLOOR)
+        framing_is_foreign(f)
+        and (
+            coverage < (DECLARED_COVERAGE_FLOOR if f.declared else COVERAGE_FLOOR)
+            or (f.declared and len(f.specific) >= 2 and f.similarity < DECLARED_UNRELATED)
+        )
         for f in framings
     )
 

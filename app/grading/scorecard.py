@@ -15,6 +15,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from app.grading.evidence import FlagEvidence, ItemEvidence, Ledger, RubricIndex, build_ledger
+from app.grading.expectations import ExpectationIndex, Expectations
 from app.grading.injection import find_injections
 from app.grading.language import paragraphs_to_translate, split_paragraphs
 from app.grading.relevance import TaskCheck, TaskRelevance
@@ -28,12 +29,14 @@ Band = Literal["strong", "partial", "weak", "off_topic"]
 BAND_RANK: dict[str, int] = {"strong": 4, "partial": 3, "weak": 2, "off_topic": 1}
 VERDICT_VALUE = {"covered": 1.0, "partial": 0.4, "missing": 0.0}
 
-# Policy constants (see `decide_band`): evidence is the weighted count of checklist items shown by the answer.
+# Policy constants (see `decide_band`): evidence is the weighted count of checklist items shown by the answer. The
+# evidence and step constants were chosen by a grid search on the tune half of eval/cases/grading_blind.jsonl.
 RELEVANCE_FLOOR = 0.32  # an answer whose sentences point elsewhere than the question is off topic
-DESIGN_EVIDENCE_FLOOR = 2.5  # below this, no data, feature, model, evaluation or deployment decision was made
-STRONG_EVIDENCE = 26.0
-STRONG_COVERED_ITEMS = 8
-STEP_COVERED_RATIO = 0.25  # share of a step's weighted checklist shown for the step to count as covered
+DESIGN_EVIDENCE_FLOOR = 2.0  # below this, no data, feature, model, evaluation or deployment decision was made
+PARTIAL_EVIDENCE = 4.0
+STRONG_EVIDENCE = 12.0
+STRONG_COVERED_ITEMS = 5
+STEP_COVERED_RATIO = 0.1  # share of a step's weighted checklist shown for the step to count as covered
 INJECTION_SCORE = 1.0  # an attempt to instruct the grader is an integrity failure: the lowest score
 
 
@@ -82,6 +85,9 @@ class Scorecard(BaseModel):
     hints_used: int = 0
     graded_text: str = Field("", description="the English translation graded, when the answer was in another language")
     steps_not_reached: list[int] = Field(default_factory=list, description="a mock interview's steps never reached")
+    expectations: Expectations | None = Field(
+        None, description="the question's own checklist and what the answer meets"
+    )
 
 
 @dataclass
@@ -119,7 +125,7 @@ def decide_band(f: Features) -> Band:
         band = "off_topic"
     elif f.evidence >= STRONG_EVIDENCE and f.covered_items >= STRONG_COVERED_ITEMS and f.red_flags <= 1:
         band = "strong"
-    elif f.design_evidence >= DESIGN_EVIDENCE_FLOOR and f.red_flags <= 1 and f.evidence >= 5:
+    elif f.design_evidence >= DESIGN_EVIDENCE_FLOOR and f.red_flags <= 1 and f.evidence >= PARTIAL_EVIDENCE:
         band = "partial"
     else:
         band = "weak"
@@ -142,7 +148,7 @@ def overall_score(band: Band, f: Features) -> float:
         score = 1.5 + 0.9 * frac(f.evidence / 15) - 0.1 * min(f.red_flags, 3)
         score = max(1.5, score)
     elif band == "partial":
-        score = 2.5 + 1.2 * frac((f.evidence - 5) / 25) - 0.15 * f.red_flags
+        score = 2.5 + 1.2 * frac((f.evidence - PARTIAL_EVIDENCE) / 25) - 0.15 * f.red_flags
     else:
         score = 3.8 + 1.2 * frac((f.evidence - STRONG_EVIDENCE) / 40) - 0.15 * f.red_flags
     if f.injection:
@@ -178,12 +184,13 @@ def match_scenario(question: str, kb: KnowledgeBase, embedder: Embedder, thresho
     return best
 
 
-def relevance(question: str, scenario: Scenario | None, sentences: list[str], embedder: Embedder) -> float:
+def relevance(
+    question: str, scenario: Scenario | None, sentences: list[str], vectors: np.ndarray, embedder: Embedder
+) -> float:
     """Cosine of the answer's mean sentence vector with the question (and the scenario's key vocabulary)."""
     if not sentences:
         return 0.0
     target = question if scenario is None else f"{question} {' '.join(scenario.key_terms)}"
-    vectors = embedder.encode(sentences)
     mean = vectors.mean(axis=0)
     mean /= float(np.linalg.norm(mean)) or 1.0
     return round(float(mean @ embedder.encode_one(target)), 3)
@@ -261,6 +268,32 @@ def interview_card(card: Scorecard, reached: int) -> Scorecard:
             "steps_not_reached": not_reached,
             "flags": flags,
             "strengths": card.strengths if band != "off_topic" else [],
+        }
+    )
+
+
+def earns_nothing(card: Scorecard) -> Scorecard:
+    """An answer to another question: its sentences show nothing for this one, so no item, step or expectation of
+    the asked question is marked as met by them."""
+    expectations = card.expectations
+    if expectations is not None:
+        items = [e.model_copy(update={"verdict": "not_met", "evidence": ""}) for e in expectations.items]
+        expectations = expectations.model_copy(update={"items": items})
+    gaps: list[str] = []
+    if expectations is not None:
+        # What the asked question wanted, one per step, instead of gaps left over from another question's design.
+        seen: set[int] = set()
+        for e in expectations.items:
+            if e.step not in seen:
+                seen.add(e.step)
+                gaps.append(e.text)
+    return card.model_copy(
+        update={
+            "steps": [_not_shown(s) for s in card.steps],
+            "expectations": expectations,
+            "strengths": [],
+            "gaps": gaps[:5],
+            "evidence_total": 0.0,
         }
     )
 
@@ -355,6 +388,12 @@ class Grader:
         with self._lock:
             return self.__dict__.get("rivals") or RivalPool(self.kb, self.embedder, self._task_check_unlocked())
 
+    @cached_property
+    def expectations(self) -> ExpectationIndex:
+        """Every bank question's own expectations, embedded once."""
+        with self._lock:
+            return self.__dict__.get("expectations") or ExpectationIndex(self.kb, self.embedder)
+
     def english_text(self, answer: str) -> tuple[str, bool]:
         """The answer in English: as written, or with its parts in other languages translated (the whole answer, or
         only the paragraphs that are not in English). The flag says whether anything was translated."""
@@ -392,13 +431,14 @@ class Grader:
         usable = [s.text for s in ledger.sentences if s.index not in set(ledger.excluded)]
         task: TaskCheck = self.task_check.check(question, scenario, usable)
         asked = scenario.prompt if scenario is not None and question.strip() == scenario.id else question
-        fit = question_fit(asked, usable, self.embedder.encode(usable), self.rivals, self.task_check)
+        vectors = self.embedder.encode(usable)
+        fit = question_fit(asked, usable, vectors, self.rivals, self.task_check)
         graded_steps = sorted({i.step for i in ledger.items})
         features = Features(
             evidence=weighted_evidence(ledger.items),
             design_evidence=weighted_evidence(ledger.items, range(2, 7)),
             covered_items=sum(1 for i in ledger.items if i.verdict == "covered"),
-            relevance=relevance(question, scenario, usable, self.embedder),
+            relevance=relevance(question, scenario, usable, vectors, self.embedder),
             red_flags=len(ledger.flags),
             injection=bool(injections),
             different_task=task.mismatch,
@@ -425,6 +465,7 @@ class Grader:
         elif paragraphs_to_translate(answer):
             flags.append("not_translated")
         strengths, gaps, study = strengths_and_gaps(self.kb, ledger, graded_steps)
+        expectations = self.expectations.check(question, scenario, usable, vectors)
         card = Scorecard(
             question=question,
             scenario_id=scenario.id if scenario else None,
@@ -451,7 +492,10 @@ class Grader:
             hints_used=hints_used,
             graded_text=text if translated else "",
             answers_instead=answers_instead(fit) if features.different_question else "",
+            expectations=expectations if expectations.items else None,
         )
+        if features.different_question:
+            card = earns_nothing(card)
         card.narrative = ledger_feedback(card, self.kb)
         log.debug("graded in %.0f ms", (time.perf_counter() - started) * 1000)
         return card

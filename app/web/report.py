@@ -128,6 +128,7 @@ def scorecard_markdown(card: Scorecard, kb: KnowledgeBase, *, title: str = "Scor
         for item in missing:
             lines.append(f"- missing: {item.description}")
         lines.append("")
+    lines += expectations_markdown(card)
     if card.red_flags:
         lines.append("### Red flags")
         for flag in card.red_flags:
@@ -140,6 +141,26 @@ def scorecard_markdown(card: Scorecard, kb: KnowledgeBase, *, title: str = "Scor
         lines += [f"- {concept_label(kb, c)}" for c in card.study]
         lines.append("")
     return "\n".join(lines)
+
+
+EXPECTATION_MARK = {"met": "✓ met", "partial": "◐ in part", "not_met": "✗ not met"}
+
+
+def expectations_markdown(card: Scorecard) -> list[str]:
+    """The question's own checklist: each expectation, whether the answer meets it, and the sentence that does."""
+    found = card.expectations
+    if found is None or not found.items:
+        return []
+    met = sum(1 for e in found.items if e.verdict == "met")
+    lines = [f"### This question's checklist ({met} of {len(found.items)} met)", ""]
+    if found.borrowed:
+        lines += [f"_This question is not in the bank; these are the expectations of {escape_text(found.source)}._", ""]
+    for e in found.items:
+        where = f"Step {e.step}: " if e.step else ""
+        quote = f"  \n  > “{escape_text(e.evidence)}”" if e.evidence else ""
+        lines.append(f"- **{EXPECTATION_MARK[e.verdict]}**: {where}{escape_text(e.text)}{quote}")
+    lines.append("")
+    return lines
 
 
 def final_markdown(report: Any, kb: KnowledgeBase) -> str:

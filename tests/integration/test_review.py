@@ -110,6 +110,21 @@ def test_eval_evidence_cli_reports_item_precision_and_recall(tmp_path):
     assert report["covered_or_partial"]["item_recall"] > covered["item_recall"]
 
 
+def test_the_evidence_pair_weights_are_the_ones_fitted_on_the_tune_half(tmp_path):
+    from app.grading.evidence import PAIR_BIAS, PAIR_FEATURES, PAIR_WEIGHTS
+
+    cases = PROJECT_DIR / "eval" / "cases" / "evidence_blind.jsonl"
+    done = run_cli("eval", "fit-evidence", "--cases", str(cases), env_dir=tmp_path)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["features"] == list(PAIR_FEATURES)
+    assert report["weights"] == pytest.approx(list(PAIR_WEIGHTS), abs=0.05)
+    assert report["bias"] == pytest.approx(PAIR_BIAS, abs=0.05)
+    # The held-out half, at the product's threshold for "covered".
+    test = report["halves"]["test"]["0.5"]
+    assert test["item_precision"] >= 0.85 and test["item_recall"] >= 0.5
+
+
 ENGLISH_ANSWER = (
     "Each card payment at checkout gets a fraud probability before the store accepts it, within 100 ms. "
     "Labels come from chargebacks, which arrive weeks later, and fraud is about 0.2% of card payments, so I'd use "

@@ -1,0 +1,115 @@
+"""The question's own checklist: what a strong answer to *this* question says, next to the generic rubric.
+
+A bank scenario carries its expectations per step in `knowledge/questions.yaml`. A concept question expects the
+concept's key points. A question that is not in the bank borrows the expectations of the closest bank question, and
+the scorecard says which one. Each expectation is met, met in part, or not met, by the answer's closest sentence;
+the score still comes from the generic rubric, so the two lists can be read against each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from app.knowledge.base import KnowledgeBase, Scenario
+from app.knowledge.embeddings import Embedder
+
+Met = Literal["met", "partial", "not_met"]
+
+MET = 0.55  # cosine of the closest sentence with the expectation: the sentence says it
+PARTIAL = 0.42  # ... says some of it
+NEAREST = 0.45  # a custom question borrows a bank question's expectations only when it is at least this close
+
+
+class ExpectationResult(BaseModel):
+    step: int = Field(description="the framework step (0 for a concept question's key points)")
+    text: str
+    verdict: Met
+    evidence: str = Field("", description="the candidate's closest sentence, quoted exactly")
+
+
+class Expectations(BaseModel):
+    source: str = Field(description="where the expectations come from: the question itself or the closest one")
+    borrowed: bool = False
+    items: list[ExpectationResult] = Field(default_factory=list)
+
+    @property
+    def met(self) -> int:
+        return sum(1 for i in self.items if i.verdict == "met")
+
+
+@dataclass(frozen=True)
+class _Entry:
+    kind: Literal["scenario", "concept"]
+    id: str
+    title: str
+    prompt: str
+    points: tuple[tuple[int, str], ...]
+
+
+class ExpectationIndex:
+    """Every bank question's expectations, embedded once: scenarios and the concept questions of the drills."""
+
+    def __init__(self, kb: KnowledgeBase, embedder: Embedder) -> None:
+        self.embedder = embedder
+        self.entries: list[_Entry] = [_scenario_entry(s) for s in kb.questions.scenarios]
+        for drill in kb.questions.drills:
+            concept = kb.concepts.get(drill.concept)
+            if concept is None or not concept.key_points:
+                continue
+            points = tuple((0, p) for p in concept.key_points)
+            self.entries.append(_Entry("concept", concept.id, concept.title, drill.question, points))
+        self.prompts = embedder.encode([e.prompt for e in self.entries])
+        texts = [text for e in self.entries for _, text in e.points]
+        self.vectors = embedder.encode(texts) if texts else np.zeros((0, self.prompts.shape[1]), dtype=np.float32)
+        self.offsets: list[int] = []
+        offset = 0
+        for entry in self.entries:
+            self.offsets.append(offset)
+            offset += len(entry.points)
+
+    def nearest(self, question: str) -> tuple[int, float]:
+        sims = self.prompts @ self.embedder.encode_one(question)
+        best = int(np.argmax(sims))
+        return best, float(sims[best])
+
+    def check(
+        self, question: str, scenario: Scenario | None, sentences: list[str], vectors: np.ndarray
+    ) -> Expectations:
+        """The expectations of the asked question (or the closest bank question), each with its closest sentence."""
+        if scenario is not None:
+            position = next(i for i, e in enumerate(self.entries) if e.kind == "scenario" and e.id == scenario.id)
+            source, borrowed = scenario.title, False
+        else:
+            position, sim = self.nearest(question)
+            entry = self.entries[position]
+            if sim < NEAREST:
+                return Expectations(source="", borrowed=True)
+            borrowed = sim < 0.85
+            source = entry.title if not borrowed else f"the closest bank question: {entry.title}"
+        entry = self.entries[position]
+        start = self.offsets[position]
+        block = self.vectors[start : start + len(entry.points)]
+        sims = vectors @ block.T if len(sentences) else np.zeros((0, len(entry.points)), dtype=np.float32)
+        items = [expectation_result(step, text, sims[:, k], sentences) for k, (step, text) in enumerate(entry.points)]
+        return Expectations(source=source, borrowed=borrowed, items=items)
+
+
+def expectation_result(step: int, text: str, sims: np.ndarray, sentences: list[str]) -> ExpectationResult:
+    """Met when the closest sentence is a paraphrase of the expectation, partial when it is a looser one."""
+    if sims.size == 0:
+        return ExpectationResult(step=step, text=text, verdict="not_met", evidence="")
+    row = int(np.argmax(sims))
+    sim = float(sims[row])
+    verdict: Met = "met" if sim >= MET else "partial" if sim >= PARTIAL else "not_met"
+    return ExpectationResult(
+        step=step, text=text, verdict=verdict, evidence=sentences[row] if verdict != "not_met" else ""
+    )
+
+
+def _scenario_entry(scenario: Scenario) -> _Entry:
+    points = tuple((step, text) for step in sorted(scenario.expectations) for text in scenario.expectations[step])
+    return _Entry("scenario", scenario.id, scenario.title, scenario.prompt, points)

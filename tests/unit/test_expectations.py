@@ -1,0 +1,74 @@
+"""The question's own checklist: a bank scenario's expectations, borrowed ones for a custom question, none for an
+unrelated one, and nothing met by an answer to another question."""
+
+import pytest
+
+from app.grading.scorecard import Grader
+from app.knowledge.base import load_knowledge
+from app.settings import PROJECT_DIR
+from app.web.report import scorecard_markdown
+from tests.support import real_embedder
+
+
+@pytest.fixture(scope="module")
+def kb():
+    return load_knowledge(PROJECT_DIR / "knowledge")
+
+
+@pytest.fixture(scope="module")
+def grader(kb):
+    return Grader(kb, real_embedder())
+
+
+def feed(kb):
+    return next(s for s in kb.questions.scenarios if s.id == "video-recommendation-feed")
+
+
+def test_a_bank_question_is_checked_against_its_own_expectations(grader, kb):
+    scenario = feed(kb)
+    answer = (
+        "I'd tie the feed to long-term retention rather than raw taps. "
+        "It's retrieval plus ranking over a huge catalog, with about 150 ms per request. "
+        "For new videos and new users I'd reserve exploration traffic so the feedback loop doesn't starve them."
+    )
+    card = grader.grade(scenario.id, answer)
+    found = card.expectations
+    assert found is not None and not found.borrowed and found.source == scenario.title
+    assert len(found.items) == sum(len(v) for v in scenario.expectations.values())
+    met = {e.text: e for e in found.items if e.verdict != "not_met"}
+    first = scenario.expectations[1][0]
+    assert first in met and met[first].evidence in answer
+    assert found.met < len(found.items)  # three sentences do not meet a whole design's checklist
+    assert "This question's checklist" in scorecard_markdown(card, kb)
+
+
+def test_a_custom_question_borrows_the_closest_bank_question_and_says_so(grader):
+    card = grader.grade(
+        "Design the personalized feed of a short-form video app for teenagers.",
+        "I'd rank candidate clips by predicted watch completion, retrieving a few thousand with a two-tower model.",
+    )
+    found = card.expectations
+    assert found is not None and found.borrowed and "Video recommendation feed" in found.source
+
+
+def test_a_question_far_from_the_bank_has_no_borrowed_checklist(grader):
+    card = grader.grade(
+        "How should a small bakery price its sourdough loaves?", "Cost plus a margin, checked against nearby shops."
+    )
+    assert card.expectations is None
+
+
+def test_an_answer_to_another_question_meets_nothing_of_the_asked_one(grader, kb):
+    scenario = feed(kb)
+    fraud = (
+        "Fraud is rare, about 0.2% of card payments, so I'd train gradient boosted trees with class weights. "
+        "Labels come from chargebacks that arrive weeks late. The score must come back in 100 ms at checkout. "
+        "I'd split by time and report PR-AUC, then A/B test fraud losses and false declines. "
+        "Velocity features such as payments per card in the last hour are computed point-in-time."
+    )
+    card = grader.grade(scenario.id, fraud)
+    assert "different_question" in card.flags
+    assert all(i.verdict == "missing" for s in card.steps for i in s.items)
+    assert card.evidence_total == 0.0 and card.strengths == []
+    assert card.expectations is not None and all(e.verdict == "not_met" for e in card.expectations.items)
+    assert card.gaps and card.gaps[0] in scenario.expectations[1]
