@@ -15,6 +15,7 @@ from typing import Any
 from app.grading.scorecard import Grader
 from app.grading.translation import TranslationCache, Translator
 from app.interview.engine import Interviewer
+from app.knowledge.aliases import AliasTable
 from app.knowledge.base import KnowledgeBase, load_knowledge
 from app.knowledge.embeddings import Embedder
 from app.knowledge.ingest import IngestReport, collect_files, ingest
@@ -80,8 +81,16 @@ class Container:
                     candidates=self.settings.candidates,
                     rrf_k=self.settings.rrf_k,
                     thesaurus=thesaurus,
+                    aliases=self.aliases() if name == self.settings.collection else None,
+                    field_boost=self.settings.field_boost,
                 )
             return self._retrievers[name]
+
+    def aliases(self) -> AliasTable | None:
+        """The bundled concepts' aliases for query expansion (None when expansion is off)."""
+        if not self.settings.expand_aliases:
+            return None
+        return AliasTable((c.title, c.aliases) for c in self.knowledge.concepts.values())
 
     @cached_property
     def prompts(self) -> Prompts:

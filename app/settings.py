@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=50, description="Results returned by a search.")
     candidates: int = Field(30, ge=5, le=200, description="Candidates taken from each of dense and lexical search.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    field_boost: int = Field(
+        0, ge=0, le=10, description="Extra BM25 weight of a passage's heading and alias line (repeats of them)."
+    )
+    expand_aliases: bool = Field(True, description="Add a concept's title to a query that names one of its aliases.")
 
     # --- LLM ---
     llm_backend: Literal["llama_cpp", "openai"] = Field(

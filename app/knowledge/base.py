@@ -42,6 +42,7 @@ class Concept:
     probes: list[str] = field(default_factory=list)
     red_flags: list[str] = field(default_factory=list)
     file_title: str = ""
+    aliases: list[str] = field(default_factory=list)  # other names, abbreviations, and the symptoms people describe
 
     @property
     def heading(self) -> str:
@@ -49,7 +50,13 @@ class Concept:
         return f"{self.file_title} > {self.title}" if self.file_title else self.title
 
 
-_LABEL = re.compile(r"^\*\*(When to use|Tradeoffs|Key points|Probes|Red flags):\*\*\s*(.*)$", re.IGNORECASE)
+_LABEL = re.compile(r"^\*\*(When to use|Tradeoffs|Key points|Probes|Red flags|Aliases):\*\*\s*(.*)$", re.IGNORECASE)
+
+
+def split_aliases(text: str) -> list[str]:
+    """The names on an `**Aliases:**` line: separated by semicolons, trimmed, first occurrence kept."""
+    names = [" ".join(name.split()) for name in text.split(";")]
+    return list(dict.fromkeys(name for name in names if name))
 
 
 def _parse_section(lines: list[str]) -> dict[str, Any]:
@@ -60,6 +67,7 @@ def _parse_section(lines: list[str]) -> dict[str, Any]:
         "key points": [],
         "probes": [],
         "red flags": [],
+        "aliases": [],
     }
     current = "explanation"
     for line in lines:
@@ -112,6 +120,7 @@ def parse_concepts(text: str, source: str) -> list[Concept]:
                 probes=parts["probes"],
                 red_flags=parts["red flags"],
                 file_title=file_title,
+                aliases=split_aliases(" ".join(parts["aliases"])),
             )
         )
 

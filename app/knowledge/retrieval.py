@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from typing import Any
 import bm25s
 import numpy as np
 
+from app.knowledge.aliases import AliasTable
 from app.knowledge.embeddings import Embedder
 from app.knowledge.store import KnowledgeStore, StoredChunk
 from app.knowledge.tokens import Speller, tokenize, words
@@ -80,14 +82,27 @@ def chroma_where(topic: str | None, step: int | None) -> dict[str, Any] | None:
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
+_ALIAS_LINE = re.compile(r"^\*\*Aliases:\*\*(.*)$", re.IGNORECASE | re.MULTILINE)
+
+
+def field_tokens(chunk: StoredChunk, boost: int) -> list[str]:
+    """The chunk's tokens for BM25: its document, then its heading and alias line repeated `boost` more times, so
+    a query word in a concept's name or aliases weighs more than one in passing."""
+    tokens = tokenize(chunk.document)
+    if boost > 0:
+        fields = " ".join([str(chunk.metadata.get("heading", "")), *_ALIAS_LINE.findall(chunk.document)])
+        tokens += tokenize(fields) * boost
+    return tokens
+
+
 class LexicalIndex:
     """BM25 over stemmed tokens of every chunk, with a speller built from the corpus vocabulary."""
 
-    def __init__(self, chunks: list[StoredChunk]) -> None:
+    def __init__(self, chunks: list[StoredChunk], field_boost: int = 0) -> None:
         self.chunks = chunks
         self.speller = Speller({w for c in chunks for w in words(c.document)})
         self._bm25 = bm25s.BM25()
-        corpus = [tokenize(c.document) or ["_empty_"] for c in chunks]
+        corpus = [field_tokens(c, field_boost) or ["_empty_"] for c in chunks]
         if corpus:
             self._bm25.index(corpus, show_progress=False)
 
@@ -121,8 +136,12 @@ class HybridRetriever:
         rrf_k: int = 60,
         thesaurus: HybridRetriever | None = None,
         expand_with: int = 3,
+        aliases: AliasTable | None = None,
+        field_boost: int = 0,
     ) -> None:
         self.store = store
+        self.aliases = aliases  # the bundled concepts' aliases: a query naming one is expanded with its title
+        self.field_boost = field_boost
         self.thesaurus = thesaurus  # a curated collection whose top concept names expand queries here
         self.expand_with = expand_with
         self.embedder = embedder
@@ -139,11 +158,14 @@ class HybridRetriever:
     def lexical(self) -> LexicalIndex:
         with self._lock:
             if self._lexical is None:
-                self._lexical = LexicalIndex(self.store.all_chunks())
+                self._lexical = LexicalIndex(self.store.all_chunks(), self.field_boost)
             return self._lexical
 
     def expand(self, query: str) -> str:
-        """The query plus the names of the best-matching thesaurus concepts: their words bridge gaps."""
+        """The query plus the titles of concepts it names by an alias and, for a collection with a thesaurus, the
+        names of the thesaurus concepts that match it best: their words bridge gaps."""
+        if self.aliases is not None:
+            query = self.aliases.expand(query)
         if self.thesaurus is None or self.thesaurus is self:
             return query
         names = [r.heading.split(" > ")[-1] for r in self.thesaurus.search(query, self.expand_with)]

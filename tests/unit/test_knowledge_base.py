@@ -11,7 +11,9 @@ from app.knowledge.base import (
     parse_concepts,
     reference_problems,
     slugify,
+    split_aliases,
 )
+from app.knowledge.tokens import tokenize
 from app.settings import PROJECT_DIR
 
 KNOWLEDGE = PROJECT_DIR / "knowledge"
@@ -82,6 +84,37 @@ def test_parse_concept_sections():
     assert concept.when_to_use == "rare positives."
     assert concept.key_points == ["one", "two"] and concept.probes == ["Why?", "How?"]
     assert concept.red_flags == ["ROC is enough -- it hides false positives."]
+
+
+# Aliases that name two concepts on purpose (alias -> the concept ids that share it). None do today; an alias added
+# to a second concept must be listed here, so a shared name is a decision, not an accident.
+SHARED_ALIASES: dict[str, set[str]] = {}
+
+
+def test_every_concept_has_aliases_that_point_to_it_alone(kb):
+    owners: dict[tuple[str, ...], set[str]] = {}
+    titles = {tuple(tokenize(c.title)): c.id for c in kb.concepts.values()}
+    for concept in kb.concepts.values():
+        assert len(concept.aliases) >= 5, concept.id
+        for alias in concept.aliases:
+            key = tuple(tokenize(alias))
+            assert key, f"{concept.id}: alias {alias!r} is only stopwords"
+            assert titles.get(key, concept.id) == concept.id, f"{alias!r} is another concept's title"
+            owners.setdefault(key, set()).add(concept.id)
+    shared = {" ".join(k): ids for k, ids in owners.items() if len(ids) > 1}
+    declared = {" ".join(tokenize(a)): ids for a, ids in SHARED_ALIASES.items()}
+    assert shared == declared
+
+
+def test_aliases_are_parsed_from_their_own_line_and_stay_out_of_the_explanation():
+    text = (
+        "---\ntopic: x\nsteps: [5]\nlevel: core\n---\n# File\n\n## PR AUC\n\nExplains it.\n\n"
+        "**Aliases:** area under the PR curve; AUPRC;  average precision ; AUPRC\n\n**When to use:** rare positives.\n"
+    )
+    (concept,) = parse_concepts(text, "f.md")
+    assert concept.aliases == ["area under the PR curve", "AUPRC", "average precision"]
+    assert concept.explanation == "Explains it." and concept.when_to_use == "rare positives."
+    assert split_aliases(" ; ;") == []
 
 
 def test_slugify():

@@ -1,5 +1,7 @@
 from app.evaluation.retrieval import RetrievalCase, evaluate, is_relevant
-from app.knowledge.retrieval import chroma_where, matches_filter, reciprocal_rank_fusion
+from app.knowledge.aliases import AliasTable
+from app.knowledge.retrieval import chroma_where, field_tokens, matches_filter, reciprocal_rank_fusion
+from app.knowledge.store import StoredChunk
 from app.knowledge.tokens import Speller, tokenize
 
 
@@ -77,3 +79,43 @@ def test_blended_query_is_a_unit_vector_weighted_towards_the_target():
     leaning = blend_query(claim, target, claim_weight=0.7)
     assert leaning[1] > blended[1]
     assert np.allclose(blend_query(np.zeros((0, 3), dtype=np.float32), target), target)
+
+
+def alias_table() -> AliasTable:
+    return AliasTable(
+        [
+            ("Kolmogorov-Smirnov test", ["KS test", "compare two distributions"]),
+            ("Mean absolute error", ["MAE", "average absolute miss"]),
+            ("Batch inference", ["precomputed predictions", "predictions are hours old"]),
+            ("Caching", ["cache", "recompute the same result"]),
+        ]
+    )
+
+
+def test_an_alias_in_the_query_adds_its_concepts_title():
+    table = alias_table()
+    assert table.titles_in("ks test on a feature") == ["Kolmogorov-Smirnov test"]
+    assert table.expand("our predictions are hours old") == "our predictions are hours old Batch inference"
+    # Stems and stopwords: "recomputing the same results" still names caching.
+    assert table.titles_in("we keep recomputing the same results") == ["Caching"]
+
+
+def test_a_query_without_an_alias_or_already_naming_the_concept_is_left_alone():
+    table = alias_table()
+    assert table.expand("how do I pick a learning rate") == "how do I pick a learning rate"
+    assert table.titles_in("mean absolute error versus MAE") == []
+    assert table.titles_in("") == []
+
+
+def test_alias_expansion_is_capped():
+    table = AliasTable([(f"Concept {n}", [f"word{n}"]) for n in range(6)])
+    assert len(table.titles_in(" ".join(f"word{n}" for n in range(6)))) == 3
+
+
+def test_field_boost_repeats_the_heading_and_alias_line():
+    text = "Inference > Batch\n\nBody text.\n\n**Aliases:** precomputed scores"
+    chunk = StoredChunk("c1", text, {"heading": "Batch"})
+    plain = field_tokens(chunk, 0)
+    boosted = field_tokens(chunk, 2)
+    assert plain == tokenize(chunk.document)
+    assert boosted[len(plain) :] == tokenize("Batch precomputed scores") * 2
