@@ -19,7 +19,7 @@ from app.knowledge.aliases import AliasTable
 from app.knowledge.base import KnowledgeBase, load_knowledge
 from app.knowledge.embeddings import Embedder
 from app.knowledge.ingest import IngestReport, collect_files, ingest
-from app.knowledge.retrieval import HybridRetriever
+from app.knowledge.retrieval import FederatedRetriever, HybridRetriever, Searcher
 from app.knowledge.store import KnowledgeStore, StoreError, open_client, remove_store
 from app.lifecycle import Lifecycle
 from app.llm.backend import LLM
@@ -86,6 +86,14 @@ class Container:
                 )
             return self._retrievers[name]
 
+    def searcher(self) -> Searcher:
+        """What the interviewer and the Knowledge tab search: the bundled knowledge, fused with the collections
+        named in `search_collections` when there are any."""
+        extra = [name for name in self.settings.search_collections if name != self.settings.collection]
+        if not extra:
+            return self.retriever()
+        return FederatedRetriever([self.retriever(), *(self.retriever(name) for name in extra)], self.settings.rrf_k)
+
     def aliases(self) -> AliasTable | None:
         """The bundled concepts' aliases for query expansion (None when expansion is off)."""
         if not self.settings.expand_aliases:
@@ -146,7 +154,7 @@ class Container:
         _ = self.grader.index
         _ = self.grader.rivals  # the bank's questions an answer is compared with, embedded before a first review
         _ = self.grader.expectations  # and their own expectations
-        _ = self.retriever().lexical
+        self.searcher().warm()
 
     # ---------- sessions and the engine ----------
 
@@ -159,7 +167,7 @@ class Container:
         engine = Interviewer(
             self.knowledge,
             self.grader,
-            self.retriever(),
+            self.searcher(),
             self.llm,
             self.repository,
             max_message_chars=self.settings.max_message_chars,

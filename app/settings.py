@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent  # the source checkout, when the app runs from one
@@ -91,6 +91,11 @@ class Settings(BaseSettings):
         0, ge=0, le=10, description="Extra BM25 weight of a passage's heading and alias line (repeats of them)."
     )
     expand_aliases: bool = Field(True, description="Add a concept's title to a query that names one of its aliases.")
+    search_collections: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Further collections (for example your `notes`) that the interviewer and the Knowledge tab search "
+        "besides the bundled knowledge; comma-separated in the environment.",
+    )
 
     # --- LLM ---
     llm_backend: Literal["llama_cpp", "openai"] = Field(
@@ -152,6 +157,16 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The environment overrides profile defaults, which arrive as init arguments.
         return env_settings, init_settings, dotenv_settings, file_secret_settings
+
+    @field_validator("search_collections", mode="before")
+    @classmethod
+    def _split_collections(cls, value: Any) -> Any:
+        """`notes, team` from the environment, or a list; blanks and repeats dropped."""
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list | tuple):
+            return list(dict.fromkeys(str(v).strip() for v in value if str(v).strip()))
+        return value
 
     @field_validator("data_dir", "knowledge_dir", mode="after")
     @classmethod

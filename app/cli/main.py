@@ -19,7 +19,7 @@ from app.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from app.container import Container
-    from app.knowledge.retrieval import HybridRetriever
+    from app.knowledge.retrieval import HybridRetriever, Searcher
 
 app = typer.Typer(help="ML system design mock interviewer.", no_args_is_help=True, add_completion=False)
 eval_app = typer.Typer(help="Measure retrieval and grading on labelled cases.", no_args_is_help=True)
@@ -109,17 +109,23 @@ def search(
     topic: Annotated[str | None, typer.Option(help="Only this topic.")] = None,
     step: Annotated[int | None, typer.Option(help="Only knowledge for this framework step (1-7).")] = None,
 ) -> None:
-    """Hybrid search of the knowledge base; prints ranked passages with heading paths."""
+    """Hybrid search of the knowledge base (and the collections in `search_collections`, unless one collection is
+    named); prints ranked passages with heading paths and the collection each came from."""
     settings = settings_or_exit()
     with clean_errors():
         from app.container import Container
 
-        results = _retriever(Container(settings), collection).search(query, k, topic=topic, step=step)
+        container = Container(settings)
+        searcher: Searcher = _retriever(container, collection)
+        if collection is None:
+            searcher = container.searcher()
+        results = searcher.search(query, k, topic=topic, step=step)
     if not results:
         out.print("No results.")
         return
     for rank, r in enumerate(results, start=1):
-        out.print(f"[bold]{rank}. {r.heading}[/bold]  ({r.source}, score {r.score:.4f})", highlight=False)
+        where = f"{r.collection}: {r.source}" if r.collection else r.source
+        out.print(f"[bold]{rank}. {r.heading}[/bold]  ({where}, score {r.score:.4f})", highlight=False)
         body = r.text.split("\n\n", 1)[-1]
         out.print(body[:400] + ("..." if len(body) > 400 else ""), markup=False, highlight=False)
         out.print()

@@ -19,7 +19,7 @@ from app.interview.results import SessionView, TurnResult
 from app.interview.state import mock_state, scenario_of
 from app.interview.wording import Wording
 from app.knowledge.base import KnowledgeBase, Scenario
-from app.knowledge.retrieval import HybridRetriever, SearchResult
+from app.knowledge.retrieval import Searcher, SearchResult
 from app.llm.backend import LLM
 from app.llm.prompts import Prompts
 from app.sessions.repository import SessionRecord, SessionRepository
@@ -33,7 +33,7 @@ ENDED = "This session has ended. Start a new one to practise again."
 class Interviewer:
     kb: KnowledgeBase
     grader: Grader
-    retriever: HybridRetriever | None
+    retriever: Searcher | None
     llm: LLM | None
     repo: SessionRepository
     max_message_chars: int = 8000
@@ -176,4 +176,4 @@ class Interviewer:
         and the BM25 index."""
         _ = self.grader.index
         if self.retriever is not None:
-            _ = self.retriever.lexical
+            self.retriever.warm()

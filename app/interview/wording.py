@@ -16,7 +16,7 @@ from app.interview.results import MockTurn
 from app.interview.state import MockState, scenario_of
 from app.knowledge.base import ChecklistItem, KnowledgeBase, Scenario
 from app.knowledge.embeddings import Embedder
-from app.knowledge.retrieval import HybridRetriever, SearchResult, blend_query
+from app.knowledge.retrieval import Searcher, SearchResult, blend_query
 from app.llm.backend import LLM, CallStats, LLMError
 from app.llm.prompts import Prompts, fence_candidate
 from app.sessions.repository import SessionRepository
@@ -34,7 +34,7 @@ HISTORY_KEEP = 4  # messages kept when the conversation restarts
 class Wording:
     kb: KnowledgeBase
     embedder: Embedder
-    retriever: HybridRetriever | None
+    retriever: Searcher | None
     llm: LLM | None
     repo: SessionRepository
     prompts: Prompts

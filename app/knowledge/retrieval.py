@@ -6,7 +6,7 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import bm25s
 import numpy as np
@@ -30,6 +30,24 @@ class SearchResult:
     dense_score: float | None = None
     lexical_score: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    collection: str = ""  # the collection the passage came from
+
+
+class Searcher(Protocol):
+    """What the interviewer and the Knowledge tab search with: one collection, or several fused."""
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        topic: str | None = None,
+        step: int | None = None,
+        *,
+        vector: np.ndarray | None = None,
+    ) -> list[SearchResult]: ...
+
+    def warm(self) -> None:
+        """Build now what a first search would wait for."""
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], k: int = 60) -> list[tuple[str, float]]:
@@ -154,6 +172,9 @@ class HybridRetriever:
         with self._lock:
             self._lexical = None
 
+    def warm(self) -> None:
+        _ = self.lexical
+
     @property
     def lexical(self) -> LexicalIndex:
         with self._lock:
@@ -221,6 +242,44 @@ class HybridRetriever:
                     dense_score=d[1] if d else None,
                     lexical_rank=lx[0] if lx else None,
                     lexical_score=lx[1] if lx else None,
+                    collection=self.store.name,
                 )
             )
         return results
+
+
+class FederatedRetriever:
+    """Searches the bundled knowledge and further collections (a user's notes) and fuses their rankings, so each
+    result still names the collection it came from."""
+
+    def __init__(self, retrievers: Sequence[Searcher], rrf_k: int = 60) -> None:
+        if not retrievers:
+            raise ValueError("a federated search needs at least one collection")
+        self.retrievers = list(retrievers)
+        self.rrf_k = rrf_k
+
+    def warm(self) -> None:
+        for retriever in self.retrievers:
+            retriever.warm()
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        topic: str | None = None,
+        step: int | None = None,
+        *,
+        vector: np.ndarray | None = None,
+    ) -> list[SearchResult]:
+        """The k best passages over every collection, by reciprocal rank fusion of each collection's ranking."""
+        if not query.strip():
+            return []
+        found: dict[str, SearchResult] = {}
+        rankings: list[list[str]] = []
+        for retriever in self.retrievers:
+            hits = retriever.search(query, k, topic, step, vector=vector)
+            keys = [f"{hit.collection}/{hit.id}" for hit in hits]
+            found.update(zip(keys, hits, strict=True))
+            rankings.append(keys)
+        fused = reciprocal_rank_fusion(rankings, self.rrf_k)[:k]
+        return [found[key] for key, _ in fused]

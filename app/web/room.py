@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from app.interview.engine import FinalReport, Interviewer
-from app.knowledge.base import KnowledgeBase
+from app.knowledge.base import Concept, KnowledgeBase
 from app.llm.backend import LLMError
 from app.sessions.database import DatabaseError
 from app.sessions.repository import SessionRecord, SessionRepository, TurnRecord
+from app.web.knowledge import SEARCH_RESULTS, Passage, concept_choices, study_choices, study_concepts
 from app.web.report import chat_messages, final_markdown, report_json, report_markdown, scorecard_markdown, tracker_html
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,15 @@ class Snapshot:
     ended: bool
     final: str = ""
     step_scores: list[tuple[str, float]] = field(default_factory=list)
+    study: list[tuple[str, str]] = field(default_factory=list)  # (label, concept id) to open in the Knowledge tab
+
+
+@dataclass
+class Reviewed:
+    """A reviewed answer: the scorecard to read and the concepts it asks to study, as (label, concept id)."""
+
+    markdown: str
+    study: list[tuple[str, str]]
 
 
 @dataclass
@@ -233,6 +243,7 @@ class Room:
         if view.ended:
             report = self.engine.end(session_id)
             snap.final = final_markdown(report, kb)
+            snap.study = study_choices(kb, study_concepts(report))
             if report.scorecard is not None:
                 snap.step_scores = [(f"{s.step}. {s.name}", s.score) for s in report.scorecard.steps]
         return snap
@@ -253,9 +264,26 @@ class Room:
         js.write_text(report_json(record, title, turns, report), encoding="utf-8")
         return md, js
 
+    # ---------- the knowledge base ----------
+
+    def search(self, query: str, k: int = SEARCH_RESULTS) -> list[Passage]:
+        """The best passages for a query, from the hybrid retriever the interviewer uses."""
+        retriever = self.engine.retriever
+        if retriever is None:
+            raise RoomError("Search is not available: the knowledge base is not indexed on this server.")
+        return list(retriever.search(query, k))
+
+    def concept(self, concept_id: Any) -> Concept | None:
+        """A concept of the knowledge base by id, or None."""
+        return self.kb.concepts.get(concept_id) if isinstance(concept_id, str) else None
+
+    def concept_choices(self) -> list[tuple[str, str]]:
+        """(label, id) for every concept, by topic then title."""
+        return concept_choices(self.kb)
+
     # ---------- review, history, progress ----------
 
-    def review(self, user: str, question: str, answer: str) -> str:
+    def review(self, user: str, question: str, answer: str) -> Reviewed:
         if not question.strip():
             raise RoomError("Write the interview question first.")
         if not answer.strip():
@@ -264,7 +292,7 @@ class Room:
         if len(answer) > limit:
             raise RoomError(f"That answer is too long to review; keep it under {limit} characters.")
         card = self.engine.review(question, answer, user=user)
-        return scorecard_markdown(card, self.kb, title="Review")
+        return Reviewed(scorecard_markdown(card, self.kb, title="Review"), study_choices(self.kb, study_concepts(card)))
 
     def history(self, user: str, limit: int = 50) -> list[HistoryRow]:
         rows = []

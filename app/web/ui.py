@@ -11,6 +11,14 @@ from typing import Any
 import gradio as gr
 import pandas as pd
 
+from app.web.knowledge import (
+    EMPTY_QUERY,
+    clean_query,
+    concept_markdown,
+    result_choices,
+    results_markdown,
+    unknown_concept,
+)
 from app.web.report import escape_text
 from app.web.room import ALL_TOPICS, RANDOM, Room, RoomError, Snapshot, friendly
 
@@ -19,6 +27,9 @@ log = logging.getLogger(__name__)
 THINKING = "_The interviewer is thinking…_"
 MODES = [("Mock interview", "mock"), ("Concept drill", "drill")]
 HISTORY_HEADERS = ["Date", "Mode", "Question", "Score (1-5)", "Status", "Session"]
+KNOWLEDGE_TAB = "knowledge"
+CONCEPT_PARAM = "concept"  # ?concept=<id> opens that concept in the Knowledge tab
+SEARCH_FAILED = "The knowledge base could not be searched just now; try again in a moment."
 
 CSS = """
 .mi-tracker ol { list-style: none; padding-left: 0; margin: 0 0 .5rem 0; }
@@ -78,12 +89,19 @@ class RoomView:
     message: Any
     pending: Any
     tabs: Any
+    study_row: Any
+    study: Any
 
     @property
     def outputs(self) -> list[Any]:
         """Everything a session's display sets."""
         return [self.sid, self.chat, self.tracker, self.title, self.final, self.scores, self.download_md,
-                self.download_json, self.status, self.start_panel]  # fmt: skip
+                self.download_json, self.status, self.start_panel, self.study_row, self.study]  # fmt: skip
+
+
+def study_update(choices: list[tuple[str, str]]) -> tuple[Any, Any]:
+    """The study picker next to a scorecard: shown with its concepts (the first one chosen), hidden without any."""
+    return gr.update(visible=bool(choices)), gr.update(choices=choices, value=choices[0][1] if choices else None)
 
 
 class RoomHandlers:
@@ -109,8 +127,10 @@ class RoomHandlers:
                 v.download_json: gr.update(visible=False),
                 v.status: note,
                 v.start_panel: gr.update(open=True),
+                v.study_row: gr.update(visible=False),
             }
         md_file, json_file = self.room.report_files(snap.session_id)
+        study_row, study = study_update(snap.study)
         return {
             v.sid: snap.session_id,
             v.chat: snap.messages,
@@ -125,6 +145,8 @@ class RoomHandlers:
             v.download_json: gr.update(value=str(json_file), visible=True),
             v.status: note,
             v.start_panel: gr.update(open=snap.ended),
+            v.study_row: study_row,
+            v.study: study,
         }
 
     def safe_show(self, session_id: Any, request: gr.Request | None, note: str = "") -> dict[Any, Any]:
@@ -232,17 +254,89 @@ class RoomHandlers:
         update[self.v.tabs] = gr.Tabs(selected="room")
         return update
 
-    def on_review(self, question: str, answer: str, request: gr.Request) -> str:
+    def on_review(self, question: str, answer: str, request: gr.Request) -> tuple[str, Any, Any]:
+        """The scorecard of a pasted answer, and the picker of the concepts it asks to study."""
         try:
-            return self.room.review(user_of(request), question or "", answer or "")
+            reviewed = self.room.review(user_of(request), question or "", answer or "")
         except Exception as exc:
             if not isinstance(exc, RoomError):
                 log.exception("review failed")
-            return f"**{friendly(exc)}**"
+            return (f"**{friendly(exc)}**", *study_update([]))
+        return (reviewed.markdown, *study_update(reviewed.study))
+
+
+@dataclass(frozen=True)
+class KnowledgeView:
+    """The components the Knowledge tab's handlers update (Gradio components in the app; any keys in tests)."""
+
+    tabs: Any
+    results: Any
+    hits: Any
+    concept: Any
+    reader: Any
+
+
+class KnowledgeHandlers:
+    """The Knowledge tab: search the knowledge base, read a whole concept, and open one from a study plan or a
+    `?concept=<id>` link. Probes and red flags are never shown (see app.web.knowledge)."""
+
+    def __init__(self, room: Room, view: KnowledgeView) -> None:
+        self.room = room
+        self.v = view
+
+    def on_search(self, text: str | None) -> dict[Any, Any]:
+        """Ranked passages with their heading paths, and a choice of the concepts they belong to."""
+        v = self.v
+        query = clean_query(text)
+        if not query:
+            return {v.results: EMPTY_QUERY, v.hits: gr.update(choices=[], value=None, visible=False)}
+        try:
+            results = self.room.search(query)
+        except Exception as exc:
+            if not isinstance(exc, RoomError):
+                log.exception("knowledge search failed")
+            note = str(exc) if isinstance(exc, RoomError) else SEARCH_FAILED
+            return {v.results: note, v.hits: gr.update(choices=[], value=None, visible=False)}
+        choices = result_choices(results, self.room.kb)
+        return {
+            v.results: results_markdown(query, results, self.room.kb),
+            v.hits: gr.update(choices=choices, value=None, visible=bool(choices)),
+        }
+
+    def on_open(self, concept_id: Any) -> dict[Any, Any]:
+        """A whole concept in the reader (an unknown id gets one sentence)."""
+        v = self.v
+        if not concept_id:
+            return {v.reader: ""}
+        concept = self.room.concept(concept_id)
+        if concept is None:
+            return {v.reader: unknown_concept(str(concept_id))}
+        return {v.reader: concept_markdown(concept), v.concept: gr.update(value=concept.id)}
+
+    def on_study(self, concept_id: Any) -> dict[Any, Any]:
+        """Open a study-plan concept: the Knowledge tab comes to the front with the concept in the reader."""
+        if not concept_id:
+            return {self.v.reader: gr.update()}  # nothing changes (Gradio needs one output in a dict)
+        return {**self.on_open(concept_id), self.v.tabs: gr.Tabs(selected=KNOWLEDGE_TAB)}
+
+    def on_link(self, request: gr.Request) -> dict[Any, Any]:
+        """A page opened as `?concept=<id>` starts on that concept in the Knowledge tab."""
+        params = getattr(request, "query_params", None) or {}
+        concept_id = params.get(CONCEPT_PARAM)
+        return self.on_study(concept_id.strip() if isinstance(concept_id, str) else None)
+
+
+def study_picker(elem_id: str) -> tuple[Any, Any, Any]:
+    """A row under a scorecard: its study concepts, and a button that opens the chosen one in the Knowledge tab."""
+    with gr.Row(visible=False, equal_height=True) as row:
+        pick = gr.Dropdown([], label="Study plan: concepts to read", scale=3, elem_id=elem_id)
+        button = gr.Button("Open in Knowledge", scale=1, elem_id=f"{elem_id}-open")
+    return row, pick, button
 
 
 def build_ui(room: Room, *, model_concurrency: int = 1) -> gr.Blocks:
-    """The Blocks app: interview room, history and progress, answer review, and a small HTTP API."""
+    """The Blocks app: interview room, history and progress, answer review, the knowledge base to study, and a
+    small HTTP API."""
     model_group: dict[str, Any] = {"concurrency_id": "model", "concurrency_limit": model_concurrency}
     with gr.Blocks(title="ML system design mock interviewer") as demo:
         sid = gr.BrowserState(None, storage_key="mockinterview-session")
@@ -290,6 +384,7 @@ def build_ui(room: Room, *, model_concurrency: int = 1) -> gr.Blocks:
                     with gr.Column(scale=1, min_width=240):
                         tracker = gr.HTML("", js_on_load=CLOCK_JS, elem_id="mi-tracker")
                 final = gr.Markdown("", visible=False, elem_id="mi-final")
+                study_row, study, study_btn = study_picker("mi-study")
                 scores = gr.BarPlot(
                     x="step", y="score", y_lim=[0, 4], label="Score per step (0-4)", visible=False, sort=None
                 )
@@ -311,10 +406,28 @@ def build_ui(room: Room, *, model_concurrency: int = 1) -> gr.Blocks:
                 review_question = gr.Textbox(label="Interview question", lines=2)
                 review_answer = gr.Textbox(label="Your answer", lines=12, max_lines=30)
                 review_btn = gr.Button("Review my answer", variant="primary")
-                review_out = gr.Markdown("")
+                review_out = gr.Markdown("", elem_id="mi-review")
+                review_study_row, review_study, review_study_btn = study_picker("mi-review-study")
+            with gr.Tab("Knowledge", id=KNOWLEDGE_TAB):
+                with gr.Row(equal_height=True):
+                    kb_query = gr.Textbox(
+                        label="Search the knowledge base",
+                        placeholder="For example: when to pick PR-AUC over ROC-AUC",
+                        lines=1,
+                        max_lines=1,
+                        scale=4,
+                        elem_id="mi-kb-query",
+                    )
+                    kb_search_btn = gr.Button("Search", variant="primary", scale=1, elem_id="mi-kb-search")
+                kb_results = gr.Markdown("", elem_id="mi-kb-results")
+                kb_hits = gr.Radio([], label="Read a result in full", visible=False, elem_id="mi-kb-hits")
+                kb_concept = gr.Dropdown(
+                    room.concept_choices(), value=None, label="Or pick a concept", elem_id="mi-kb-concept"
+                )
+                kb_reader = gr.Markdown("", elem_id="mi-kb-reader")
 
         view = RoomView(sid, chat, tracker, title, final, scores, download_md, download_json, status, start_panel,
-                        message, pending, tabs)  # fmt: skip
+                        message, pending, tabs, study_row, study)  # fmt: skip
         h = RoomHandlers(room, view)
         demo.load(h.on_load, [sid], view.outputs, api_visibility="private")
         mode.change(h.on_mode, [mode], [scenario, topic, own_question], api_visibility="private")
@@ -338,7 +451,21 @@ def build_ui(room: Room, *, model_concurrency: int = 1) -> gr.Blocks:
         history_tab.select(h.on_history, None, history_outputs, api_visibility="private")
         refresh_btn.click(h.on_history, None, history_outputs, api_visibility="private")
         resume_btn.click(h.on_resume, [resume_pick], [*view.outputs, tabs], api_visibility="private")
-        review_btn.click(h.on_review, [review_question, review_answer], [review_out], api_visibility="private")
+        review_btn.click(
+            h.on_review,
+            [review_question, review_answer],
+            [review_out, review_study_row, review_study],
+            api_visibility="private",
+        )
+        k = KnowledgeHandlers(room, KnowledgeView(tabs, kb_results, kb_hits, kb_concept, kb_reader))
+        for trigger in (kb_query.submit, kb_search_btn.click):
+            trigger(k.on_search, [kb_query], [kb_results, kb_hits], api_visibility="private")
+        reader_outputs = [kb_reader, kb_concept]
+        kb_hits.input(k.on_open, [kb_hits], reader_outputs, api_visibility="private")
+        kb_concept.input(k.on_open, [kb_concept], reader_outputs, api_visibility="private")
+        for picker, button in ((study, study_btn), (review_study, review_study_btn)):
+            button.click(k.on_study, [picker], [*reader_outputs, tabs], api_visibility="private")
+        demo.load(k.on_link, None, [*reader_outputs, tabs], api_visibility="private")
         _api(room, model_group)
     return demo
 

@@ -1,8 +1,16 @@
 from app.evaluation.retrieval import RetrievalCase, evaluate, is_relevant
 from app.knowledge.aliases import AliasTable
-from app.knowledge.retrieval import chroma_where, field_tokens, matches_filter, reciprocal_rank_fusion
+from app.knowledge.retrieval import (
+    FederatedRetriever,
+    SearchResult,
+    chroma_where,
+    field_tokens,
+    matches_filter,
+    reciprocal_rank_fusion,
+)
 from app.knowledge.store import StoredChunk
 from app.knowledge.tokens import Speller, tokenize
+from app.settings import Settings
 
 
 def test_rrf_rewards_agreement():
@@ -119,3 +127,41 @@ def test_field_boost_repeats_the_heading_and_alias_line():
     boosted = field_tokens(chunk, 2)
     assert plain == tokenize(chunk.document)
     assert boosted[len(plain) :] == tokenize("Batch precomputed scores") * 2
+
+
+class OneCollection:
+    """A collection's retriever that returns fixed passages."""
+
+    def __init__(self, name: str, ids: list[str]) -> None:
+        self.name, self.ids, self.warmed = name, ids, False
+
+    def search(self, query, k=5, topic=None, step=None, *, vector=None):
+        return [SearchResult(i, f"text {i}", i, "f.md", {}, 1.0, collection=self.name) for i in self.ids[:k]]
+
+    def warm(self):
+        self.warmed = True
+
+
+def test_federated_search_fuses_collections_and_names_each_results_collection():
+    knowledge = OneCollection("knowledge", ["a", "b", "c"])
+    notes = OneCollection("notes", ["a", "n2"])  # the same id in another collection is another passage
+    federated = FederatedRetriever([knowledge, notes])
+    results = federated.search("drift", k=4)
+    assert [(r.collection, r.id) for r in results][:2] in (
+        [("knowledge", "a"), ("notes", "a")],
+        [("notes", "a"), ("knowledge", "a")],
+    )
+    assert {(r.collection, r.id) for r in results} == {
+        ("knowledge", "a"),
+        ("notes", "a"),
+        ("knowledge", "b"),
+        ("notes", "n2"),
+    }
+    assert federated.search("   ") == []
+    federated.warm()
+    assert knowledge.warmed and notes.warmed
+
+
+def test_search_collections_setting_reads_a_comma_separated_list():
+    assert Settings(search_collections="notes, team ,notes,").search_collections == ["notes", "team"]
+    assert Settings().search_collections == []

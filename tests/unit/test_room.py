@@ -138,6 +138,7 @@ def test_end_shows_scorecard_outline_and_study_plan_and_reports_parse(room):
     snap = room.snapshot(session_id)
     assert snap.ended and "Overall" in snap.final and "Model answer outline" in snap.final
     assert "Study plan" in snap.final and len(snap.step_scores) == 7
+    assert snap.study and all(concept_id in KB.concepts for _, concept_id in snap.study)  # to open in Knowledge
     md, js = room.report_files(session_id)
     data = json.loads(js.read_text())
     assert data["session_id"] == session_id and data["report"]["scorecard"]["band"]
@@ -151,7 +152,7 @@ def test_drill_and_review_show_up_in_history(room):
     drill = room.start("ana", "drill", topic="all")
     assert room.snapshot(drill).mode == "drill"
     out = room.review("ana", "Design a spam filter for email.", "Precision matters because false positives hide mail.")
-    assert "Overall" in out
+    assert "Overall" in out.markdown and all(concept_id in KB.concepts for _, concept_id in out.study)
     rows = room.history("ana")
     assert {r.mode for r in rows} == {"drill", "review"} and room.history("bo") == []
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from app.web.room import BUSY_MESSAGE, HistoryRow, RoomError, Snapshot
+from app.web.room import BUSY_MESSAGE, HistoryRow, Reviewed, RoomError, Snapshot
 from app.web.ui import THINKING, RoomHandlers, RoomView
 
 VIEW = RoomView(*[f"<{name}>" for name in RoomView.__dataclass_fields__])
@@ -68,10 +68,10 @@ class FakeRoom:
     def mastery_points(self, user: str) -> list[dict[str, Any]]:
         return [{"time": "2026-12-01T10:00:00", "step": "1. Clarify", "score": 2.0}]
 
-    def review(self, user: str, question: str, answer: str) -> str:
+    def review(self, user: str, question: str, answer: str) -> Reviewed:
         if not answer:
             raise RoomError("Paste an answer to review.")
-        return "**Overall 3.0/5**"
+        return Reviewed("**Overall 3.0/5**", [("Batch inference (inference)", "batch-inference")])
 
 
 def handlers(**room: Any) -> tuple[RoomHandlers, FakeRoom]:
@@ -153,5 +153,7 @@ def test_history_lists_sessions_and_resume_opens_the_room_tab():
 
 def test_review_shows_the_scorecard_or_one_sentence():
     h, _ = handlers()
-    assert h.on_review("Q?", "An answer", ANA) == "**Overall 3.0/5**"
-    assert h.on_review("Q?", "", ANA) == "**Paste an answer to review.**"
+    card, row, picker = h.on_review("Q?", "An answer", ANA)
+    assert card == "**Overall 3.0/5**" and row["visible"] and picker["value"] == "batch-inference"
+    card, row, picker = h.on_review("Q?", "", ANA)
+    assert card == "**Paste an answer to review.**" and not row["visible"]
