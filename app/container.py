@@ -12,6 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from app.grading.language import query_in_other_language
 from app.grading.scorecard import Grader
 from app.grading.translation import TranslationCache, Translator
 from app.interview.engine import Interviewer
@@ -19,7 +20,7 @@ from app.knowledge.aliases import AliasTable
 from app.knowledge.base import KnowledgeBase, load_knowledge
 from app.knowledge.embeddings import Embedder
 from app.knowledge.ingest import IngestReport, collect_files, ingest
-from app.knowledge.retrieval import FederatedRetriever, HybridRetriever, Searcher
+from app.knowledge.retrieval import FederatedRetriever, HybridRetriever, Searcher, TranslatingSearcher
 from app.knowledge.store import KnowledgeStore, StoreError, open_client, remove_store
 from app.lifecycle import Lifecycle
 from app.llm.backend import LLM
@@ -88,11 +89,16 @@ class Container:
 
     def searcher(self) -> Searcher:
         """What the interviewer and the Knowledge tab search: the bundled knowledge, fused with the collections
-        named in `search_collections` when there are any."""
+        named in `search_collections` when there are any; a query in another language is searched in English."""
         extra = [name for name in self.settings.search_collections if name != self.settings.collection]
-        if not extra:
-            return self.retriever()
-        return FederatedRetriever([self.retriever(), *(self.retriever(name) for name in extra)], self.settings.rrf_k)
+        searcher: Searcher = self.retriever()
+        if extra:
+            searcher = FederatedRetriever([searcher, *(self.retriever(name) for name in extra)], self.settings.rrf_k)
+        return self.translating(searcher)
+
+    def translating(self, searcher: Searcher) -> Searcher:
+        """The searcher, with queries in other languages translated by the model while one is running."""
+        return TranslatingSearcher(searcher, query_in_other_language, self.translate)
 
     def aliases(self) -> AliasTable | None:
         """The bundled concepts' aliases for query expansion (None when expansion is off)."""

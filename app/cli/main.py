@@ -137,19 +137,29 @@ def eval_retrieval(
     collection: Annotated[str | None, typer.Option(help="Collection name.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     split: Annotated[str | None, typer.Option(help="Only this half of a split case file: tune or test.")] = None,
+    translate: Annotated[
+        bool, typer.Option(help="Translate queries in other languages with the model, as the Knowledge tab does.")
+    ] = True,
 ) -> None:
     """hit@5 and MRR@10 of retrieval on labelled queries (and on the hard ones, where the file marks them)."""
     settings = settings_or_exit()
     with clean_errors():
         from app.evaluation.retrieval import evaluate, load_cases
+        from app.grading.language import query_in_other_language
 
         loaded = load_cases(cases, split)
         if not loaded:
             raise SettingsError(f"{cases} has no queries in the {split!r} half.")
         from app.container import Container
 
-        retriever = _retriever(Container(settings), collection)
-        report = evaluate(loaded, lambda q, k: [r.text for r in retriever.search(q, k)])
+        container = Container(settings)
+        searcher = container.translating(_retriever(container, collection))
+        if translate and any(query_in_other_language(c.query) for c in loaded):
+            container.llm = container.build_llm(show_progress=sys.stderr.isatty())
+        try:
+            report = evaluate(loaded, lambda q, k: [r.text for r in searcher.search(q, k)])
+        finally:
+            container.close()
     if as_json:
         print(json.dumps(report))
         return

@@ -59,10 +59,16 @@ class LanguageCheck:
 
 def check_language(text: str) -> LanguageCheck:
     tokens = [t.lower() for t in _WORD.findall(text)]
+    if len(tokens) < MIN_WORDS and not any(not _latin(c) for t in tokens for c in t):
+        return LanguageCheck(len(tokens), 0, 0.0)
+    return check_language_words(text)
+
+
+def check_language_words(text: str) -> LanguageCheck:
+    """The counts behind `check_language`, for text of any length."""
+    tokens = [t.lower() for t in _WORD.findall(text)]
     letters = [c for t in tokens for c in t]
     non_latin = sum(1 for c in letters if not _latin(c))
-    if len(tokens) < MIN_WORDS and not non_latin:
-        return LanguageCheck(len(tokens), 0, 0.0)
     return LanguageCheck(
         english_words=sum(t in ENGLISH for t in tokens),
         other_words=sum(t in OTHER for t in tokens),
@@ -91,3 +97,12 @@ def paragraphs_to_translate(text: str) -> list[int]:
 def split_paragraphs(text: str) -> list[str]:
     """Paragraphs at even indices, the blank-line separators between them at odd ones; joined, they are the text."""
     return _PARAGRAPH_BREAK.split(text)
+
+
+def query_in_other_language(text: str) -> bool:
+    """A search query not written in English: mostly another script, or at least two foreign function words and
+    more of them than English ones. Unlike an answer, a query is judged however short it is."""
+    found = check_language_words(text)
+    return found.non_latin_share >= NON_LATIN_SHARE or (
+        found.other_words >= 2 and found.other_words > found.english_words
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -283,3 +283,36 @@ class FederatedRetriever:
             rankings.append(keys)
         fused = reciprocal_rank_fusion(rankings, self.rrf_k)[:k]
         return [found[key] for key, _ in fused]
+
+
+class TranslatingSearcher:
+    """Searches with the English translation of a query written in another language; the knowledge base and the
+    embedding model are English. Without a translation (no model running, or a failed one) the query is searched as
+    written. A caller that brings its own query vector has composed the query itself and is searched as is."""
+
+    def __init__(self, inner: Searcher, foreign: Callable[[str], bool], translate: Callable[[str], str | None]) -> None:
+        self.inner = inner
+        self.foreign = foreign
+        self.translate = translate
+
+    def warm(self) -> None:
+        self.inner.warm()
+
+    def english(self, query: str) -> str:
+        """The query in English: translated when it is in another language and a translation is to be had."""
+        if not self.foreign(query):
+            return query
+        return self.translate(query) or query
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        topic: str | None = None,
+        step: int | None = None,
+        *,
+        vector: np.ndarray | None = None,
+    ) -> list[SearchResult]:
+        if vector is None and query.strip():
+            query = self.english(query.strip())
+        return self.inner.search(query, k, topic, step, vector=vector)

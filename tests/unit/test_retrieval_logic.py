@@ -1,8 +1,12 @@
+import numpy as np
+
 from app.evaluation.retrieval import RetrievalCase, evaluate, is_relevant
+from app.grading.language import query_in_other_language
 from app.knowledge.aliases import AliasTable
 from app.knowledge.retrieval import (
     FederatedRetriever,
     SearchResult,
+    TranslatingSearcher,
     chroma_where,
     field_tokens,
     matches_filter,
@@ -165,3 +169,35 @@ def test_federated_search_fuses_collections_and_names_each_results_collection():
 def test_search_collections_setting_reads_a_comma_separated_list():
     assert Settings(search_collections="notes, team ,notes,").search_collections == ["notes", "team"]
     assert Settings().search_collections == []
+
+
+def test_a_query_in_another_language_is_searched_in_english():
+    asked: list[str] = []
+    inner = OneCollection("knowledge", ["a"])
+    inner.search = lambda query, k=5, topic=None, step=None, *, vector=None: asked.append(query) or []  # type: ignore[method-assign]
+    searcher = TranslatingSearcher(inner, query_in_other_language, lambda q: "how do I fill missing values")
+    searcher.search("Wie gehe ich mit fehlenden Werten um?")
+    searcher.search("how do I fill missing values in a time series")
+    searcher.search("Wie gehe ich mit fehlenden Werten um?", vector=np.zeros(3))  # a composed query stays as it is
+    assert asked == [
+        "how do I fill missing values",
+        "how do I fill missing values in a time series",
+        "Wie gehe ich mit fehlenden Werten um?",
+    ]
+
+
+def test_without_a_translation_the_query_is_searched_as_written():
+    asked: list[str] = []
+    inner = OneCollection("knowledge", [])
+    inner.search = lambda query, k=5, topic=None, step=None, *, vector=None: asked.append(query) or []  # type: ignore[method-assign]
+    TranslatingSearcher(inner, query_in_other_language, lambda q: None).search("¿Qué modelo uso para el precio?")
+    assert asked == ["¿Qué modelo uso para el precio?"]
+
+
+def test_short_queries_in_other_languages_are_recognised_and_english_ones_are_not():
+    assert query_in_other_language("PR-AUC o ROC-AUC para clases raras")
+    assert query_in_other_language("如何处理类别不平衡")
+    assert query_in_other_language("modelo de churn con la data de los users")
+    assert not query_in_other_language("ks test")
+    assert not query_in_other_language("the same users ask for the same top-10 list")
+    assert not query_in_other_language("a/b test para")  # one foreign word is not enough
