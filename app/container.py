@@ -160,6 +160,7 @@ class Container:
         _ = self.grader.index
         _ = self.grader.rivals  # the bank's questions an answer is compared with, embedded before a first review
         _ = self.grader.expectations  # and their own expectations
+        _ = self.grader.concept_vectors  # and the concepts, to pick what a scorecard suggests to study
         self.searcher().warm()
 
     # ---------- sessions and the engine ----------

@@ -213,8 +213,12 @@ def _flag_results(flags: list[FlagEvidence]) -> list[RedFlagResult]:
     ]
 
 
-def strengths_and_gaps(kb: KnowledgeBase, ledger: Ledger, steps: list[int]) -> tuple[list[str], list[str], list[str]]:
-    """Specific strengths (with the candidate's words), the most important gaps, and concepts to study."""
+def strengths_and_gaps(
+    kb: KnowledgeBase, ledger: Ledger, steps: list[int], fit: Callable[[str], float] | None = None
+) -> tuple[list[str], list[str], list[str]]:
+    """Specific strengths (with the candidate's words), the most important gaps, and concepts to study. `fit` says
+    how close a concept is to the asked question: each missing item suggests its concept closest to the question,
+    and the closest suggestions come first, so a question about moderation is not sent to read about position bias."""
     strengths: list[str] = []
     covered = sorted(
         (i for i in ledger.items if i.verdict == "covered" and i.step in steps), key=lambda i: (-i.weight, -i.strength)
@@ -233,11 +237,18 @@ def strengths_and_gaps(kb: KnowledgeBase, ledger: Ledger, steps: list[int]) -> t
     for flag in ledger.flags:
         if flag.concept not in study:
             study.append(flag.concept)
+    suggested: list[str] = []
     for item in missing:
-        for concept in item.concepts[:1]:
-            if concept not in study:
-                study.append(concept)
-    return strengths, gaps, study[:6]
+        choices = [c for c in item.concepts if c in kb.concepts] or item.concepts[:1]
+        best = max(choices, key=fit) if fit is not None and choices else (choices[0] if choices else None)
+        if best is not None and best not in study and best not in suggested:
+            suggested.append(best)
+    if fit is not None:
+        suggested.sort(key=lambda c: -fit(c))  # stable: equally close concepts keep the items' order of weight
+    return strengths, gaps, (study + suggested)[:STUDY_ITEMS]
+
+
+STUDY_ITEMS = 6
 
 
 # A mock interview's band can be no higher than this when it ended before the step given: the score has to come
@@ -373,6 +384,17 @@ class Grader:
             return self.__dict__.get("index") or RubricIndex(self.kb, self.embedder)
 
     @cached_property
+    def concept_vectors(self) -> dict[str, np.ndarray]:
+        """Each concept's title and explanation embedded once, to tell which concepts a question is about."""
+        with self._lock:
+            cached: dict[str, np.ndarray] | None = self.__dict__.get("concept_vectors")
+            if cached is not None:
+                return cached
+            ids = list(self.kb.concepts)
+            texts = [f"{self.kb.concepts[i].title}. {self.kb.concepts[i].explanation}" for i in ids]
+            return dict(zip(ids, self.embedder.encode(texts), strict=True)) if ids else {}
+
+    @cached_property
     def task_check(self) -> TaskRelevance:
         with self._lock:
             return self._task_check_unlocked()
@@ -464,7 +486,14 @@ class Grader:
             flags.append("translated")
         elif paragraphs_to_translate(answer):
             flags.append("not_translated")
-        strengths, gaps, study = strengths_and_gaps(self.kb, ledger, graded_steps)
+        question_vector = self.embedder.encode_one(asked)
+        vectors_of = self.concept_vectors
+        strengths, gaps, study = strengths_and_gaps(
+            self.kb,
+            ledger,
+            graded_steps,
+            lambda c: float(vectors_of[c] @ question_vector) if c in vectors_of else -1.0,
+        )
         expectations = self.expectations.check(question, scenario, usable, vectors)
         card = Scorecard(
             question=question,

@@ -3,7 +3,17 @@
 import numpy as np
 import pytest
 
-from app.grading.evidence import Lexicon, cue_match, item_verdict, pair_features, pair_probability, split_sentences
+from app.grading.evidence import (
+    FlagEvidence,
+    ItemEvidence,
+    Ledger,
+    Lexicon,
+    cue_match,
+    item_verdict,
+    pair_features,
+    pair_probability,
+    split_sentences,
+)
 from app.grading.feedback import RefinedVerdict, Refinement, apply_refinement, narrative_problems
 from app.grading.relevance import (
     _DELIVERABLE,
@@ -15,7 +25,14 @@ from app.grading.relevance import (
     specific_words,
     task_mismatch,
 )
-from app.grading.scorecard import Features, Grader, covered_steps_of, decide_band, overall_score
+from app.grading.scorecard import (
+    Features,
+    Grader,
+    covered_steps_of,
+    decide_band,
+    overall_score,
+    strengths_and_gaps,
+)
 from app.knowledge.base import load_knowledge
 from app.knowledge.tokens import stem
 from app.settings import PROJECT_DIR
@@ -478,3 +495,23 @@ def test_the_pair_model_fit_separates_an_informative_feature_from_noise():
     labels = (signal + 0.3 * rng.normal(size=400) > 0.5).astype(float)
     weights, bias = fit_logistic(np.stack([signal, noise], axis=1), labels)
     assert weights[0] > 2.0 and abs(weights[1]) < 0.5 and bias < 0
+
+
+def test_the_study_list_suggests_for_each_gap_the_concept_closest_to_the_question():
+    kb = load_knowledge(PROJECT_DIR / "knowledge")
+    ids = list(kb.concepts)
+    far, near, other = ids[0], ids[1], ids[2]
+    flagged = ids[3]
+    missing = [
+        ItemEvidence(2, "a", "first gap", 3, "missing", 0.0, concepts=[far, near]),
+        ItemEvidence(3, "b", "second gap", 2, "missing", 0.0, concepts=[other]),
+    ]
+    flags = [FlagEvidence(4, "f", "claim", "why", flagged, "a wrong sentence", 0.9)]
+    ledger = Ledger([], missing, flags, [])
+    closeness = {far: 0.1, near: 0.6, other: 0.3}
+    _, gaps, study = strengths_and_gaps(kb, ledger, [2, 3], lambda c: closeness.get(c, 0.0))
+    # A red flag's concept first; then each gap's closest concept, the closest first.
+    assert study == [flagged, near, other]
+    assert gaps[0].endswith("first gap")
+    # Without a measure of closeness each gap suggests its first concept, in the order of the gaps' weight.
+    assert strengths_and_gaps(kb, ledger, [2, 3])[2] == [flagged, far, other]
