@@ -85,7 +85,11 @@ def ledger_summary(card: Scorecard) -> str:
 def write_narrative(
     card: Scorecard, answer: str, llm: LLM, kb: KnowledgeBase, prompts: Prompts | None = None
 ) -> Scorecard:
-    """Ask the LLM to word the feedback; keep it only when it passes validation."""
+    """Ask the LLM to word the feedback; keep it only when it passes validation. An answer to another question or
+    task gets the ledger's wording, which says so: the model, shown a ledger with nothing in it, would talk about the
+    answer's structure instead."""
+    if card.answers_instead or card.task_framing:
+        return card.model_copy(update={"narrative": ledger_feedback(card, kb), "narrative_source": "ledger"})
     answer = card.graded_text or answer  # a translated answer is discussed, and quoted, in English
     prompt = (prompts or Prompts()).render(
         "grading_feedback", question=card.question, answer=fence_candidate(answer), ledger=ledger_summary(card)

@@ -14,7 +14,13 @@ from app.grading.evidence import (
     pair_probability,
     split_sentences,
 )
-from app.grading.feedback import RefinedVerdict, Refinement, apply_refinement, narrative_problems
+from app.grading.feedback import (
+    RefinedVerdict,
+    Refinement,
+    apply_refinement,
+    narrative_problems,
+    write_narrative,
+)
 from app.grading.relevance import (
     _DELIVERABLE,
     Framing,
@@ -37,6 +43,7 @@ from app.knowledge.base import load_knowledge
 from app.knowledge.tokens import stem
 from app.settings import PROJECT_DIR
 from tests.support import real_embedder
+from tests.unit.fakes import FakeLLM
 
 QUESTION = "Design a system that detects fraudulent card payments for an online store."
 STRONG = (
@@ -515,3 +522,11 @@ def test_the_study_list_suggests_for_each_gap_the_concept_closest_to_the_questio
     assert gaps[0].endswith("first gap")
     # Without a measure of closeness each gap suggests its first concept, in the order of the gaps' weight.
     assert strengths_and_gaps(kb, ledger, [2, 3])[2] == [flagged, far, other]
+
+
+def test_an_off_topic_answer_is_told_why_in_the_ledgers_words_not_the_models(grader):
+    card = grader.grade(QUESTION, OTHER_TASK)
+    llm = FakeLLM(replies=['{"feedback": "The answer is well structured and covers every step of the design."}'])
+    worded = write_narrative(card, OTHER_TASK, llm, grader.kb)
+    assert worded.narrative_source == "ledger" and llm.calls == []
+    assert "sales volume forecasting" in worded.narrative and "well structured" not in worded.narrative
