@@ -235,31 +235,32 @@ def review(
     as_json: Annotated[bool, typer.Option("--json", help="Print the scorecard as JSON.")] = False,
     narrative: Annotated[bool, typer.Option(help="Word the feedback with the LLM.")] = True,
 ) -> None:
-    """Grade an answer against the framework checklist and print the scorecard."""
+    """Grade an answer against the framework checklist and print the scorecard. The model starts first when it
+    is needed: to word the feedback, and to translate an answer written in another language before it is graded."""
     settings = settings_or_exit()
     with clean_errors():
         from app.container import Container
+        from app.grading.feedback import refine, write_narrative
+        from app.grading.language import paragraphs_to_translate
+        from app.llm.backend import LLMError
+        from app.llm.model_files import ModelFileError
 
         container = Container(settings)
-        answer = read_answer(answer_file)
+        answer = read_answer(answer_file)[: settings.max_answer_chars]
         if not question.strip():
             raise SettingsError("The question is empty.")
-        card = container.grader.grade(question, answer[: settings.max_answer_chars])
-        if narrative:
-            from app.grading.feedback import refine, write_narrative
-            from app.llm.backend import LLMError
-            from app.llm.model_files import ModelFileError
-
+        if narrative or paragraphs_to_translate(answer):
             try:
-                llm = container.build_llm()
+                container.llm = container.build_llm()
             except (LLMError, ModelFileError, RuntimeError) as exc:
-                err.print(f"note: feedback is built from the ledger ({exc})", markup=False)
-            else:
-                try:
-                    card = refine(card, answer, llm, container.prompts)
-                    card = write_narrative(card, answer, llm, container.knowledge, container.prompts)
-                finally:
-                    llm.close()
+                err.print(f"note: without the model, feedback is built from the ledger ({exc})", markup=False)
+        try:
+            card = container.grader.grade(question, answer)
+            if narrative and container.llm is not None:
+                card = refine(card, answer, container.llm, container.prompts)
+                card = write_narrative(card, answer, container.llm, container.knowledge, container.prompts)
+        finally:
+            container.close()
     if as_json:
         print(card.model_dump_json(indent=2))
     else:

@@ -161,6 +161,15 @@ def test_an_answer_in_spanish_is_graded_on_the_models_translation_like_its_engli
     assert abs(card.overall - english.overall) <= 0.8
     assert again.model_dump() == card.model_dump()
     assert len(list((tmp_path / "translations").glob("*.txt"))) == 1
+    # The review command starts the model before grading when the answer needs translating, so it grades the same.
+    answer = tmp_path / "respuesta.txt"
+    answer.write_text(SPANISH_ANSWER)
+    done = run_cli(
+        "review", "--question", QUESTION, "--answer-file", str(answer), "--json", "--no-narrative", env_dir=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    reviewed = json.loads(done.stdout)
+    assert "translated" in reviewed["flags"] and reviewed["band"] == card.band
 
 
 @pytest.mark.xfail(
