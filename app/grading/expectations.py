@@ -14,8 +14,10 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
+from app.grading.relevance import content_words
 from app.knowledge.base import KnowledgeBase, Scenario
 from app.knowledge.embeddings import Embedder
+from app.knowledge.tokens import stem
 
 Met = Literal["met", "partial", "not_met"]
 
@@ -94,17 +96,38 @@ class ExpectationIndex:
         start = self.offsets[position]
         block = self.vectors[start : start + len(entry.points)]
         sims = vectors @ block.T if len(sentences) else np.zeros((0, len(entry.points)), dtype=np.float32)
-        items = [expectation_result(step, text, sims[:, k], sentences) for k, (step, text) in enumerate(entry.points)]
+        echoes = stems_of(scenario.prompt if scenario is not None else question)
+        items = [
+            expectation_result(step, text, sims[:, k], sentences, echoes) for k, (step, text) in enumerate(entry.points)
+        ]
         return Expectations(source=source, borrowed=borrowed, items=items)
 
 
-def expectation_result(step: int, text: str, sims: np.ndarray, sentences: list[str]) -> ExpectationResult:
-    """Met when the closest sentence is a paraphrase of the expectation, partial when it is a looser one."""
+def stems_of(text: str) -> set[str]:
+    return {stem(w) for w in content_words(text)}
+
+
+def shows(sentence: str, expectation: str, echoes: set[str]) -> bool:
+    """The sentence shares a word with the expectation that the question itself does not contain: it says something
+    of the expectation, not only the question's own words back ("bookings per search" does not show an A/B test)."""
+    return bool((stems_of(sentence) & stems_of(expectation)) - echoes)
+
+
+def expectation_result(
+    step: int, text: str, sims: np.ndarray, sentences: list[str], echoes: set[str] | None = None
+) -> ExpectationResult:
+    """Met when the closest sentence is a paraphrase of the expectation and shares one of its own words, partial
+    when it is a looser paraphrase, or a close one that only repeats the question's words."""
     if sims.size == 0:
         return ExpectationResult(step=step, text=text, verdict="not_met", evidence="")
     row = int(np.argmax(sims))
     sim = float(sims[row])
-    verdict: Met = "met" if sim >= MET else "partial" if sim >= PARTIAL else "not_met"
+    supported = shows(sentences[row], text, echoes or set())
+    verdict: Met = "not_met"
+    if sim >= MET:
+        verdict = "met" if supported else "partial"
+    elif sim >= PARTIAL and supported:
+        verdict = "partial"
     return ExpectationResult(
         step=step, text=text, verdict=verdict, evidence=sentences[row] if verdict != "not_met" else ""
     )

@@ -1,8 +1,10 @@
 """The question's own checklist: a bank scenario's expectations, borrowed ones for a custom question, none for an
 unrelated one, and nothing met by an answer to another question."""
 
+import numpy as np
 import pytest
 
+from app.grading.expectations import expectation_result, stems_of
 from app.grading.scorecard import Grader
 from app.knowledge.base import load_knowledge
 from app.settings import PROJECT_DIR
@@ -72,3 +74,21 @@ def test_an_answer_to_another_question_meets_nothing_of_the_asked_one(grader, kb
     assert card.evidence_total == 0.0 and card.strengths == []
     assert card.expectations is not None and all(e.verdict == "not_met" for e in card.expectations.items)
     assert card.gaps and card.gaps[0] in scenario.expectations[1]
+
+
+def test_a_close_sentence_that_only_repeats_the_questions_words_meets_an_expectation_in_part_at_most():
+    question_words = stems_of("Design the search ranking for a vacation rental marketplace")
+    sims = np.array([0.6])
+    echo = ["We rank search results for the marketplace."]
+    assert expectation_result(1, "Search ranking under a latency limit", sims, echo, question_words).verdict == (
+        "partial"
+    )
+    said = ["We rank search results within a 200 ms latency limit."]
+    assert expectation_result(1, "Search ranking under a latency limit", sims, said, question_words).verdict == "met"
+    loose = np.array([0.45])
+    assert expectation_result(1, "Search ranking under a latency limit", loose, echo, question_words).verdict == (
+        "not_met"
+    )
+    assert expectation_result(1, "Search ranking under a latency limit", loose, said, question_words).verdict == (
+        "partial"
+    )
