@@ -58,12 +58,17 @@ def run_cli(*args, env_dir):
     )
 
 
-def test_review_cli_json(tmp_path):
-    answer = tmp_path / "answer.txt"
-    answer.write_text(ANSWER)
-    done = run_cli(
+def review_json(answer_text, tmp_path, name="answer.txt"):
+    """`mockinterview review --json --no-narrative` of an answer; the finished process."""
+    answer = tmp_path / name
+    answer.write_text(answer_text)
+    return run_cli(
         "review", "--question", QUESTION, "--answer-file", str(answer), "--json", "--no-narrative", env_dir=tmp_path
     )
+
+
+def test_review_cli_json(tmp_path):
+    done = review_json(ANSWER, tmp_path)
     assert done.returncode == 0, done.stderr
     card = json.loads(done.stdout)
     kb = load_knowledge(PROJECT_DIR / "knowledge")
@@ -162,11 +167,7 @@ def test_an_answer_in_spanish_is_graded_on_the_models_translation_like_its_engli
     assert again.model_dump() == card.model_dump()
     assert len(list((tmp_path / "translations").glob("*.txt"))) == 1
     # The review command starts the model before grading when the answer needs translating, so it grades the same.
-    answer = tmp_path / "respuesta.txt"
-    answer.write_text(SPANISH_ANSWER)
-    done = run_cli(
-        "review", "--question", QUESTION, "--answer-file", str(answer), "--json", "--no-narrative", env_dir=tmp_path
-    )
+    done = review_json(SPANISH_ANSWER, tmp_path, "respuesta.txt")
     assert done.returncode == 0, done.stderr
     reviewed = json.loads(done.stdout)
     assert "translated" in reviewed["flags"] and reviewed["band"] == card.band
