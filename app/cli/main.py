@@ -362,7 +362,7 @@ def eval_fit_evidence(
 
 @eval_app.command("conversations")
 def eval_conversations(
-    cases: Annotated[Path, typer.Option(help="JSONL file of {id, question, turns}.")],
+    cases: Annotated[Path, typer.Option(help="JSONL file of {id, question, turns, kind, expect}.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Run scripted candidates through the real engine and model and check the interviewer's behaviour."""
@@ -383,6 +383,11 @@ def eval_conversations(
         print(json.dumps(report))
         return
     out.print(f"{report['passed']} of {report['n']} conversations passed; median turn {report['turn_p50_s']}s")
+    out.print(
+        f"re-asks {report['reasks']} (rate {report['reask_rate']}), off-topic follows {report['off_topic_follows']}, "
+        f"identical replies {report['identical_replies']}, distinct first follow-ups "
+        f"{report['distinct_first_followups']} of {report['first_followups']}, grounded {report['grounded_rate']}"
+    )
     for failure in report["failed"]:
         out.print(f"  {failure['id']}: {failure['check']}: {failure['detail']}", markup=False, highlight=False)
 

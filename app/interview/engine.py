@@ -44,7 +44,9 @@ class Interviewer:
     def __post_init__(self) -> None:
         self.wording = Wording(self.kb, self.grader.embedder, self.retriever, self.llm, self.repo, self.prompts)
         self.reports = Reports(self.kb, self.grader, self.llm, self.repo, self.prompts)
-        self.mock = MockFlow(self.kb, self.grader, self.repo, self.wording, self.clock, self.end)
+        self.mock = MockFlow(
+            self.kb, self.grader, self.repo, self.wording, self.clock, self.end, self.retriever, self.rng
+        )
         self.drill = DrillFlow(self.kb, self.grader.embedder, self.repo, self.rng, self.end)
 
     # ---------- starting ----------

@@ -79,7 +79,8 @@ class Reports:
         hints = self.repo.hints(record.id)
         # The interviewer asked each step's question, so the answers are not judged against the bank's other questions.
         card = self.grader.grade(scenario.prompt, answers, hints_used=len(hints), judge_question=False)
-        card = interview_card(card, mock_state(record).step)
+        state = mock_state(record)
+        card = interview_card(card, max(state.reached, state.step))
         card.narrative = ledger_feedback(card, self.kb)
         if narrative and self.llm is not None and answers:
             # validated; the ledger's wording otherwise
@@ -123,5 +124,4 @@ class Reports:
 
 def all_answers(record: SessionRecord) -> str:
     """Everything the candidate answered in a mock interview, step by step."""
-    state = mock_state(record)
-    return "\n".join(state.answer(s) for s in range(1, 8)).strip()
+    return mock_state(record).all_answers()

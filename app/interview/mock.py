@@ -1,25 +1,63 @@
-"""The mock interview: the 7 steps in order, each message classified, added to the step's evidence ledger, and
-answered by the move the policy decides (follow up, challenge, hint, scaffold, redirect, move on or end)."""
+"""The mock interview: each message classified, added to one conversation-wide evidence ledger (what the candidate
+shows counts for its own step whenever it is said), and answered by the move the policy decides. The interview
+follows a candidate who moves ahead, probes their own claims from the concepts their words retrieve, comes back
+to important gaps before moving on, and never asks about what is already covered."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from app.grading.evidence import ItemEvidence, build_ledger, split_sentences, stems_of
+from app.grading.evidence import ItemEvidence, build_ledger, stems_of
 from app.grading.injection import find_injections
 from app.grading.scorecard import Grader, step_ratio
-from app.interview.policy import Gap, Intent, classify, decide
+from app.interview import meta
+from app.interview.policy import (
+    COVERED_ENOUGH,
+    Gap,
+    Intent,
+    classify,
+    decide,
+    followed_step,
+    gap_to_revisit,
+    next_open_step,
+)
+from app.interview.probes import pick_seed, touched_concepts
 from app.interview.results import MockTurn, SessionView, TurnResult
 from app.interview.state import MockState, mock_state, scenario_of
+from app.interview.steps import StepMoves
 from app.interview.wording import Wording
 from app.knowledge.base import KnowledgeBase, Scenario, Step
+from app.knowledge.retrieval import Searcher
 from app.llm.prompts import fence_candidate
 from app.sessions.repository import SessionRecord, SessionRepository
 
 MAX_FOLLOWUPS = 3
 ON_TOPIC_SIM = 0.2
+
+
+def open_steps(items: list[ItemEvidence]) -> set[int]:
+    """Steps whose checklist is not yet covered enough, judged on the whole conversation."""
+    return {s for s in range(1, 8) if step_ratio([i for i in items if i.step == s]) < COVERED_ENOUGH}
+
+
+def gaps_by_step(items: list[ItemEvidence]) -> dict[int, list[Gap]]:
+    gaps: dict[int, list[Gap]] = {}
+    for item in items:
+        if item.verdict != "covered":
+            gaps.setdefault(item.step, []).append(Gap(item.item_id, item.weight, item.verdict))
+    return gaps
+
+
+def newly_covered(before: dict[str, dict[str, str]], items: list[ItemEvidence]) -> dict[int, int]:
+    """Weight per step of the items a message turned covered."""
+    weights: dict[int, int] = {}
+    for item in items:
+        if item.verdict == "covered" and before.get(str(item.step), {}).get(item.item_id) != "covered":
+            weights[item.step] = weights.get(item.step, 0) + item.weight
+    return weights
 
 
 @dataclass
@@ -30,6 +68,11 @@ class MockFlow:
     wording: Wording
     clock: Callable[[], float]
     end_session: Callable[[str], Any]
+    searcher: Searcher | None = None
+    rng: random.Random = field(default_factory=random.Random)
+
+    def __post_init__(self) -> None:
+        self.steps = StepMoves(self.kb, self.grader, self.repo, self.clock, self.end_session, self.rng)
 
     def start(self, scenario: Scenario, user: str) -> tuple[str, str]:
         state = MockState(step_started=self.clock(), history_from=0)
@@ -37,7 +80,10 @@ class MockFlow:
             state.scenario = scenario
         session_id = self.repo.create_session(user=user, mode="mock", scenario_id=scenario.id, state=state.stored())
         step = self.kb.rubric.step(1)
-        opening = f"{scenario.prompt}\n\nLet's start with step 1, {step.name.lower()}: {step.opening_question}"
+        question = self.steps.opening(step)
+        state.last_question = question
+        self.repo.save_state(session_id, state.stored())
+        opening = f"{scenario.prompt}\n\nLet's start with step 1, {step.name.lower()}: {question}"
         self.repo.add_turn(session_id, "interviewer", opening, {"action": "open"})
         return session_id, opening
 
@@ -59,19 +105,18 @@ class MockFlow:
         )
 
     def step_verdicts(self, state: MockState, step: int) -> list[str]:
-        """The step's verdicts as saved by the last answer; rebuilt only for sessions saved without them."""
-        if not state.answer(step).strip():
-            return []
+        """The step's verdicts on the whole conversation as saved by the last answer; rebuilt when not saved."""
         saved = state.ledger.get(str(step))
         if saved is not None:
             return list(saved.values())
-        return [i.verdict for i in self.step_items(state, step)]
+        return [i.verdict for i in self.conversation(state) if i.step == step]
 
-    def step_items(self, state: MockState, step: int) -> list[ItemEvidence]:
-        text = state.answer(step)
-        if not text.strip():
+    def conversation(self, state: MockState) -> list[ItemEvidence]:
+        """Every checklist item of every step, judged on everything the candidate has said."""
+        text = state.all_answers()
+        if not text:
             return []
-        return build_ledger(text, self.grader.index, find_injections(text), [step]).items
+        return build_ledger(text, self.grader.index, find_injections(text)).items
 
     # ---------- one message ----------
 
@@ -79,33 +124,48 @@ class MockFlow:
         """The reply to one message, and the record stored with it."""
         state = mock_state(record)
         scenario = scenario_of(self.kb, record)
-        step = self.kb.rubric.step(state.step)
-        intent = classify(text, on_topic=self.on_topic(text, scenario, step))
+        english, _ = self.grader.english_text(text)  # content in any language counts; replies stay in English
+        intent = classify(english, on_topic=self.on_topic(english, scenario, self.kb.rubric.step(state.step)))
         new_flags: list[Any] = []
+        seed = None
+        touched: list[str] = []
         if intent == Intent.ANSWER:
-            clean = text
-            for span in reversed(find_injections(text)):
+            clean = english
+            for span in reversed(find_injections(english)):
                 clean = clean[: span.start] + clean[span.end :]
-            state.answers[str(step.step)] = f"{state.answer(step.step)}\n{clean}".strip()
-            items = self.step_items(state, step.step)
-            state.ledger = {**state.ledger, str(step.step): {i.item_id: i.verdict for i in items}}
-            ledger = build_ledger(clean, self.grader.index, [], [step.step])
-            new_flags = [f for f in ledger.flags if f.step == step.step] or ledger.flags
+            before = state.ledger
+            state.answers[str(state.step)] = f"{state.answer(state.step)}\n{clean}".strip()
+            items = self.conversation(state)
+            state.ledger = {str(s): {i.item_id: i.verdict for i in items if i.step == s} for s in range(1, 8)}
+            target = followed_step(state.step, newly_covered(before, items), open_steps(items))
+            if target != state.step:
+                self.steps.move(record, state, target, mid_turn=True)
+            flags = build_ledger(clean, self.grader.index, []).flags
+            new_flags = [f for f in flags if f.step == state.step] or flags
+            concepts = touched_concepts(self.searcher, self.kb, clean)
+            touched = [c.id for c in concepts]
+            earlier = [t.content for t in self.repo.turns(record.id) if t.role == "interviewer"]
+            seed = pick_seed(clean, concepts, state.step, state.probed, earlier)
         else:
-            items = self.step_items(state, step.step)
+            items = self.conversation(state)
+        step = self.kb.rubric.step(state.step)
+        step_items = [i for i in items if i.step == step.step]
         decision = decide(
             intent,
-            coverage=step_ratio(items) if items else 0.0,
-            gaps=[Gap(i.item_id, i.weight, i.verdict) for i in items if i.verdict != "covered"]
-            or [Gap(i.id, i.weight, "missing") for i in step.checklist],
+            coverage=step_ratio(step_items) if step_items else 0.0,
+            gaps=[Gap(i.item_id, i.weight, i.verdict) for i in step_items if i.verdict != "covered"]
+            or ([] if step_items else [Gap(i.id, i.weight, "missing") for i in step.checklist]),
             new_flags=[f.flag_id for f in new_flags],
             elapsed_s=self.clock() - state.step_started,
             budget_s=step.minutes.max * 60,
             followups=state.followups,
             max_followups=MAX_FOLLOWUPS,
             asked=state.asked,
+            depth_seed=seed is not None,
+            depth_used=state.depth_used,
         )
-        turn = MockTurn(record, state, scenario, step, decision, text, new_flags)
+        turn = MockTurn(record, state, scenario, step, decision, english, new_flags, intent=intent, seed=seed)
+        turn.concepts.extend(touched)
         reply = self._act(turn)
         if decision.action not in ("advance", "end"):
             self.repo.save_state(record.id, state.stored())
@@ -113,31 +173,32 @@ class MockFlow:
 
     def _result(self, turn: MockTurn, reply: str) -> tuple[TurnResult, dict[str, Any]]:
         decision = turn.decision
-        meta: dict[str, Any] = {
+        meta_record: dict[str, Any] = {
             "action": decision.action,
-            "item": decision.item_id,
+            "item": turn.item or decision.item_id,
             "flag": decision.flag_id,
             "reason": decision.reason,
-            "step": turn.step.step,
+            "step": turn.state.step if decision.action == "advance" else turn.step.step,
+            "concepts": turn.concepts,
         }
         if turn.prompt is not None:
-            meta["prompt"] = turn.prompt  # later turns show the model this exact message again
+            meta_record["prompt"] = turn.prompt  # later turns show the model this exact message again
         if turn.notices:
-            meta["notice"] = " ".join(turn.notices)
-            reply = f"{meta['notice']}\n\n{reply}"  # the notice first: the reply still ends with its question
+            meta_record["notice"] = " ".join(turn.notices)
+            reply = f"{meta_record['notice']}\n\n{reply}"  # the notice first: the reply still ends with its question
         result = TurnResult(
             turn.record.id,
             reply,
             decision.action,
-            step=turn.step.step,
-            item=decision.item_id,
+            step=meta_record["step"],
+            item=meta_record["item"],
             flag=decision.flag_id,
             reason=decision.reason,
             concepts=turn.concepts,
             notices=turn.notices,
             calls=turn.calls,
         )
-        return result, meta
+        return result, meta_record
 
     def on_topic(self, text: str, scenario: Scenario, step: Step) -> bool:
         stems = set(stems_of(text))
@@ -155,22 +216,35 @@ class MockFlow:
 
     def _act(self, turn: MockTurn) -> str:
         """The reply for the turn's decision, from the handler of its action."""
+        state = turn.state
+        question = state.last_question or turn.step.opening_question
         handlers: dict[str, Callable[[MockTurn], str]] = {
-            "nudge": lambda t: f"Take your time. {self._current_question(t)}",
-            "redirect": lambda t: f"Let's keep to the interview. {self._current_question(t)}",
-            "offer_hint": lambda t: (
-                "I won't hand you the answer, but I can give you a hint: type 'hint'. " + self._current_question(t)
-            ),
-            "scaffold": lambda t: t.step.scaffold or self._current_question(t),
-            "hint": lambda t: self.hint_text(t.record.id, t.state, t.step),
-            "advance": lambda t: self.advance(t.record, t.state),
+            "nudge": lambda t: meta.nudge(state.bump("nudge"), question),
+            "redirect": self._redirect,
+            "offer_hint": lambda t: meta.answer_request(state.bump("answer_request"), question),
+            "scaffold": self._scaffold,
+            "hint": lambda t: self.steps.hint_text(t.record.id, state, t.step, self.conversation(state)),
+            "advance": lambda t: self.advance(t.record, state, t if t.intent != Intent.NEXT else None),
             "end": self._end,
             "challenge": self._challenge,
+            "depth_probe": self._depth_probe,
         }
         return handlers.get(turn.decision.action, self._followup)(turn)
 
-    def _current_question(self, turn: MockTurn) -> str:
-        return turn.state.last_question or turn.step.opening_question
+    def _redirect(self, turn: MockTurn) -> str:
+        state = turn.state
+        question = state.last_question or turn.step.opening_question
+        if turn.intent == Intent.OFF_TOPIC:
+            return meta.off_topic(state.bump("off_topic"), turn.scenario, question)
+        return meta.extraction(state.bump("extraction"), question)
+
+    def _scaffold(self, turn: MockTurn) -> str:
+        state, step = turn.state, turn.step
+        covered = {i.item_id for i in self.conversation(state) if i.verdict == "covered"}
+        open_items = sorted((i for i in step.checklist if i.id not in covered), key=lambda i: -i.weight)
+        text = meta.scaffold(state.bump(f"scaffold:{step.step}"), step, open_items)
+        state.last_question = text
+        return text
 
     def _end(self, turn: MockTurn) -> str:
         turn.notices.extend(self.end_session(turn.record.id).notices)
@@ -188,13 +262,33 @@ class MockFlow:
         }
         return self.wording.word(turn, "interviewer_challenge", values, fallback=flag.challenge, forbidden=[])
 
+    def _depth_probe(self, turn: MockTurn) -> str:
+        """A question from a concept the candidate's message touched, about their own words."""
+        seed, state = turn.seed, turn.state
+        assert seed is not None
+        state.followups += 1
+        state.depth_used += 1
+        state.probed = [*state.probed, seed.concept_id]
+        state.last_question = seed.question
+        turn.item = f"concept:{seed.concept_id}"
+        values = {
+            "step_name": turn.step.name,
+            "quote": fence_candidate(seed.quote),
+            "concept": seed.title,
+            "seed": seed.question,
+        }
+        fallback = f'You said "{seed.quote}". {seed.question}'
+        return self.wording.word(
+            turn, "interviewer_probe", values, fallback=fallback, forbidden=[], anchor=seed.question
+        )
+
     def _followup(self, turn: MockTurn) -> str:
         state, step = turn.state, turn.step
         item = next(i for i in step.checklist if i.id == turn.decision.item_id)
         state.followups += 1
         state.asked = [*state.asked, item.id]
         state.last_question = item.probe
-        forbidden = self.wording.forbidden_terms(item, state.answer(step.step))
+        forbidden = self.wording.forbidden_terms(item, state.all_answers())
         values = {
             "step_name": step.name,
             "context": self.wording.context(turn, turn.text, item.description),
@@ -206,46 +300,37 @@ class MockFlow:
 
     # ---------- hints and steps ----------
 
-    def hint_text(self, session_id: str, state: MockState, step: Step) -> str:
-        """The next hint level for the step's most important item not yet covered (recorded for the scorecard)."""
-        covered = {i.item_id for i in self.step_items(state, step.step) if i.verdict == "covered"}
-        target = next(
-            (i for i in sorted(step.checklist, key=lambda i: -i.weight) if i.id not in covered), step.checklist[0]
-        )
-        level = min(state.hint_level + 1, 3)
-        state.hint_level = level
-        concept = self.kb.concepts.get(target.concepts[0]) if target.concepts else None
-        if level == 1:
-            text = f"Hint: {target.hint_area or step.goal}"
-        elif level == 2 and concept is not None:
-            text = f"Hint: a concept worth bringing in here is {concept.title.lower()}."
-        else:
-            explanation = " ".join(s.text for s in split_sentences(concept.explanation)[:2]) if concept else ""
-            text = f"Hint: {explanation or target.description}"
-        self.repo.add_hint(session_id, step.step, target.id, level, text)
-        return text
-
     def hint(self, record: SessionRecord) -> str:
         state = mock_state(record)
-        text = self.hint_text(record.id, state, self.kb.rubric.step(state.step))
+        text = self.steps.hint_text(record.id, state, self.kb.rubric.step(state.step), self.conversation(state))
         self.repo.save_state(record.id, state.stored())
         self.repo.add_turn(record.id, "interviewer", text, {"action": "hint"})
         return text
 
-    def advance(self, record: SessionRecord, state: MockState) -> str:
-        finished = state.step
-        step_text = state.answer(finished)
-        if step_text.strip():  # the step's own scorecard, kept for the record and for progress views
-            prompt = scenario_of(self.kb, record).prompt
-            card = self.grader.grade(prompt, step_text, steps=[finished], judge_question=False)
-            self.repo.save_scorecard(record.id, finished, card.model_dump_json())
-        if finished >= 7:
+    def advance(self, record: SessionRecord, state: MockState, turn: MockTurn | None = None) -> str:
+        """Leave the step for the next one that still needs discussing. When the interviewer decided to move on (a
+        `turn`, not the candidate's request), it first comes back to an important gap of an earlier step that was
+        never asked about."""
+        items = self.conversation(state)
+        target = next_open_step(state.step, open_steps(items))
+        if target > 7:
+            self.steps.save_step_card(record, state)
             self.repo.save_state(record.id, state.stored())
             self.end_session(record.id)
             return "That was the last step. Thanks, the interview is over and your scorecard is ready."
-        state.step, state.step_started = finished + 1, self.clock()
-        state.followups, state.hint_level, state.last_question = 0, 0, None
-        state.history_from = len(self.repo.turns(record.id))  # the new step's conversation starts with this reply
+        revisit = None
+        if turn is not None and state.revisits < 2:
+            revisit = gap_to_revisit(state.step, gaps_by_step(items), state.asked)  # steps before the one left
+        self.steps.move(record, state, target)
+        step = self.kb.rubric.step(target)
+        if revisit is not None and turn is not None:
+            earlier = self.kb.rubric.step(revisit[0])
+            item = next(i for i in earlier.checklist if i.id == revisit[1])
+            state.asked, state.revisits, state.last_question = [*state.asked, item.id], state.revisits + 1, item.probe
+            turn.item = item.id
+            self.repo.save_state(record.id, state.stored())
+            return f"Before we get to {step.name.lower()}, back to {earlier.name.lower()} for a moment: {item.probe}"
+        question = self.steps.opening(step)
+        state.last_question = question
         self.repo.save_state(record.id, state.stored())
-        step = self.kb.rubric.step(finished + 1)
-        return f"Let's move on to step {step.step}, {step.name.lower()}. {step.opening_question}"
+        return f"Let's move on to step {step.step}, {step.name.lower()}. {question}"

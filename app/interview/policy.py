@@ -66,7 +66,9 @@ def classify(text: str, *, on_topic: bool = True) -> Intent:
     return Intent.ANSWER
 
 
-Action = Literal["followup", "challenge", "advance", "scaffold", "redirect", "nudge", "offer_hint", "hint", "end"]
+Action = Literal[
+    "followup", "depth_probe", "challenge", "advance", "scaffold", "redirect", "nudge", "offer_hint", "hint", "end"
+]
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class Decision:
 
 
 COVERED_ENOUGH = 0.6
+DEPTH_PER_STEP = 1  # depth probes on the candidate's own claims per step, before coverage probes take over
 
 
 def decide(
@@ -98,8 +101,12 @@ def decide(
     followups: int,
     max_followups: int,
     asked: list[str],
+    depth_seed: bool = False,
+    depth_used: int = DEPTH_PER_STEP,
 ) -> Decision:
-    """The next move after a candidate message: probe the most important gap, challenge a wrong claim, or move on."""
+    """The next move after a candidate message: challenge a wrong claim, probe deeper into a claim the candidate
+    just made (`depth_seed`: a concept their message touched has a question not yet asked), probe the most
+    important gap not yet covered nor asked, or move on. Covered items are never in `gaps`."""
     simple: dict[Intent, Action] = {
         Intent.EMPTY: "nudge",
         Intent.END: "end",
@@ -120,10 +127,48 @@ def decide(
         return Decision("advance", reason="step time is up")
     if followups >= max_followups:
         return Decision("advance", reason="follow-up budget spent")
-    ranked = sorted(gaps, key=lambda g: (g.item_id in asked, -g.weight, g.verdict != "missing", g.item_id))
+    if depth_seed and depth_used < DEPTH_PER_STEP:
+        return Decision("depth_probe", reason="probe deeper into a claim the candidate just made")
+    ranked = sorted(
+        (g for g in gaps if g.verdict != "covered" and g.item_id not in asked),
+        key=lambda g: (-g.weight, g.verdict != "missing", g.item_id),
+    )
     if not ranked:
         return Decision("advance", reason="nothing left to probe")
     return Decision("followup", item_id=ranked[0].item_id, reason=f"probe {ranked[0].verdict} item")
+
+
+def followed_step(current: int, newly_covered: dict[int, int], open_steps: set[int]) -> int:
+    """The step the conversation goes on in after a message: the candidate's own when they moved ahead. They
+    moved ahead when the message newly covers more weight in one later step than in the current one; the
+    conversation then goes to that step, or to the first open step after it when it is already covered."""
+    here = newly_covered.get(current, 0)
+    ahead = [(w, s) for s, w in newly_covered.items() if s > current and w >= 2 and w > here]
+    if not ahead:
+        return current
+    target = max(ahead)[1]
+    if target in open_steps:
+        return target
+    return next((s for s in range(target + 1, 8) if s in open_steps), target)
+
+
+def next_open_step(current: int, open_steps: set[int]) -> int:
+    """The step after `current` that still needs discussing; 8 when none is left."""
+    return next((s for s in range(current + 1, 8) if s in open_steps), 8)
+
+
+def gap_to_revisit(
+    before: int, gaps_by_step: dict[int, list[Gap]], asked: list[str], min_weight: int = 3
+) -> tuple[int, str] | None:
+    """An important gap from a step before `before` that was never asked about: an interviewer comes back to it
+    before moving on ("Before we get to serving: how would you split the data?")."""
+    for step in sorted(gaps_by_step):
+        if step >= before:
+            break
+        for gap in sorted(gaps_by_step[step], key=lambda g: (-g.weight, g.item_id)):
+            if gap.weight >= min_weight and gap.verdict == "missing" and gap.item_id not in asked:
+                return step, gap.item_id
+    return None
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

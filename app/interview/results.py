@@ -68,6 +68,9 @@ class MockTurn:
     decision: Decision
     text: str
     new_flags: list[Any]
+    intent: Any = None  # the message's Intent
+    seed: Any = None  # the depth probe's Seed, when the policy chose one
+    item: str | None = None  # what the reply asks about, when the handler chose it (a revisited gap, a concept)
     prompt: str | None = None  # the request the LLM worded the reply from
     concepts: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)

@@ -23,10 +23,25 @@ class MockState(BaseModel):
     history_from: int | None = None  # where the step's conversation starts; None for sessions saved before it
     ledger: dict[str, dict[str, str]] = Field(default_factory=dict)  # step -> item id -> verdict, as last saved
     last_question: str | None = None
+    reached: int = 1  # the highest step the interview got to
+    depth_used: int = 0  # depth probes asked in the current step
+    probed: list[str] = Field(default_factory=list)  # concepts whose questions were asked as depth probes
+    counts: dict[str, int] = Field(default_factory=dict)  # replies to requests so far, by kind, so each one differs
+    revisits: int = 0  # important gaps of earlier steps the interviewer came back to
     scenario: Scenario | None = None  # a custom question's scenario (bank scenarios are found by id)
 
     def answer(self, step: int) -> str:
         return self.answers.get(str(step), "")
+
+    def all_answers(self) -> str:
+        """Everything the candidate answered, in the order of the steps it was said in."""
+        return "\n".join(self.answer(s) for s in range(1, 8)).strip()
+
+    def bump(self, kind: str) -> int:
+        """How many replies of this kind came before this one; counts it."""
+        count = self.counts.get(kind, 0)
+        self.counts = {**self.counts, kind: count + 1}
+        return count
 
     def stored(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)

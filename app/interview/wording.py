@@ -14,9 +14,10 @@ from app.grading.evidence import split_sentences
 from app.interview.policy import clean_message, clean_reply, fallback_notice, reply_problems, secret_snippets
 from app.interview.results import MockTurn
 from app.interview.state import MockState, scenario_of
-from app.knowledge.base import ChecklistItem, KnowledgeBase, Scenario
+from app.knowledge.base import ChecklistItem, KnowledgeBase, Scenario, concept_for
 from app.knowledge.embeddings import Embedder
 from app.knowledge.retrieval import Searcher, SearchResult, blend_query
+from app.knowledge.tokens import tokenize
 from app.llm.backend import LLM, CallStats, LLMError
 from app.llm.prompts import Prompts, fence_candidate
 from app.sessions.repository import SessionRepository
@@ -75,7 +76,11 @@ class Wording:
         except Exception as exc:  # retrieval must never break a turn
             log.warning("retrieval failed: %s", exc)
             return target
-        turn.concepts.extend(r.heading for r in results)
+        for result in results:
+            concept = concept_for(self.kb, result.heading, result.source)
+            name = concept.id if concept is not None else result.heading
+            if name not in turn.concepts:
+                turn.concepts.append(name)
         return trim_notes([r.text.split("\n\n", 1)[-1] for r in results], NOTES_CHARS) or target
 
     def history(self, session_id: str, state: MockState, *, current: bool = True) -> list[dict[str, str]]:
@@ -94,9 +99,17 @@ class Wording:
         return messages
 
     def word(
-        self, turn: MockTurn, template: str, values: dict[str, str], *, fallback: str, forbidden: list[str]
+        self,
+        turn: MockTurn,
+        template: str,
+        values: dict[str, str],
+        *,
+        fallback: str,
+        forbidden: list[str],
+        anchor: str | None = None,
     ) -> str:
-        """One question worded by the LLM, validated; the knowledge base's own wording when that fails.
+        """One question worded by the LLM, validated; the knowledge base's own wording when that fails. With an
+        `anchor` (the seed question it rewords), the reply must keep some of the seed's own words.
 
         The call's record and any notice for the candidate (a failed call, a restarted model) go on the turn."""
         if self.llm is None:
@@ -119,6 +132,8 @@ class Wording:
         turn.notices.extend(stats.notices)
         earlier = [t.content for t in self.repo.turns(record.id) if t.role == "interviewer"]
         problems = reply_problems(reply, forbidden, self.secrets, earlier=earlier)
+        if anchor is not None and not keeps_point(reply, anchor):
+            problems.append("lost the seed question's point")
         if problems:
             log.info("interviewer reply rejected (%s); using the knowledge base's wording", ", ".join(problems))
             return fallback
@@ -157,6 +172,12 @@ class Wording:
         if primer is not None:
             primer.join(timeout_s)
         return time.perf_counter() - started
+
+
+def keeps_point(reply: str, seed: str, needed: int = 2) -> bool:
+    """Whether a reworded question keeps enough of the seed's content words (all of them when it has fewer)."""
+    seed_stems = {s for s in tokenize(seed) if len(s) > 3}
+    return len(seed_stems & set(tokenize(reply))) >= min(needed, len(seed_stems))
 
 
 def trim_notes(passages: list[str], limit: int) -> str:

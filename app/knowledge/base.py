@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
@@ -174,7 +174,9 @@ class Step(BaseModel):
     minutes: Minutes
     goal: str = ""
     opening_question: str
+    openings: list[str] = Field(default_factory=list)  # other ways to open the step, so sessions differ
     scaffold: str = ""
+    scaffolds: list[str] = Field(default_factory=list)  # more concrete scaffolds, used in order after `scaffold`
     checklist: list[ChecklistItem]
     red_flags: list[RedFlag] = Field(default_factory=list)
 
@@ -324,3 +326,18 @@ def reference_problems(kb: KnowledgeBase) -> list[str]:
         drilled.add(drill.concept)
     problems.extend(f"concept {c} has no drill question" for c in sorted(ids - drilled))
     return problems
+
+
+def concept_for(kb: KnowledgeBase, heading: str, source: str = "") -> Concept | None:
+    """The concept a passage belongs to: the one whose `## ` heading starts the passage's heading path (its id is
+    that heading's slug), in the same file when the source is known. None for a file's introduction or a passage
+    that is not in the knowledge base."""
+    parts = [part.strip() for part in heading.split(" > ") if part.strip()]
+    for part in parts[:2]:  # a file's title comes first when it has one
+        concept = kb.concepts.get(slugify(part))
+        if concept is None or (source and PurePosixPath(concept.source).name != PurePosixPath(source).name):
+            continue
+        path = concept.heading.split(" > ")
+        if parts[: len(path)] == path:
+            return concept
+    return None

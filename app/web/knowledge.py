@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import PurePosixPath
 from typing import Any, Protocol
 
-from app.knowledge.base import Concept, KnowledgeBase, slugify
+from app.knowledge.base import Concept, KnowledgeBase, concept_for
 from app.web.report import escape_text
 
 MAX_QUERY_CHARS = 300  # a search reads at most this much of the query
@@ -45,26 +44,6 @@ def clean_query(text: str | None, limit: int = MAX_QUERY_CHARS) -> str:
         return query
     cut = query[:limit]
     return cut.rsplit(" ", 1)[0] if " " in cut else cut
-
-
-def same_file(a: str, b: str) -> bool:
-    """Whether two source keys name the same knowledge file (a key may carry a folder)."""
-    return PurePosixPath(a).name == PurePosixPath(b).name
-
-
-def concept_for(kb: KnowledgeBase, heading: str, source: str = "") -> Concept | None:
-    """The concept a passage belongs to: the one whose `## ` heading starts the passage's heading path (its id is
-    that heading's slug), in the same file when the source is known. None for a file's introduction or a passage
-    that is not in the knowledge base."""
-    parts = [part.strip() for part in heading.split(" > ") if part.strip()]
-    for part in parts[:2]:  # a file's title comes first when it has one
-        concept = kb.concepts.get(slugify(part))
-        if concept is None or (source and not same_file(concept.source, source)):
-            continue
-        path = concept.heading.split(" > ")
-        if parts[: len(path)] == path:
-            return concept
-    return None
 
 
 def collection_of(result: Passage) -> str | None:

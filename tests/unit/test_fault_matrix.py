@@ -144,7 +144,7 @@ def test_html_and_script_are_stored_as_text_and_never_echoed_as_markup(setup):
     assert repo.turns(session_id)[1].content == HTML  # preserved exactly, as text
     assert "<" not in reply and ">" not in reply  # the markup reply was refused; the knowledge base's probe instead
     item = repo.turns(session_id)[-1].meta["item"]
-    assert reply == next(i.probe for i in KB.rubric.step(1).checklist if i.id == item)
+    assert reply == next(i.probe for _, i in KB.rubric.items() if i.id == item)
     fenced = fake.calls[0][0][-1]["content"]
     assert fenced.count("</candidate_answer>") == 1  # the candidate cannot close the data fence
     assert_still_usable(engine, fake, repo, session_id)
@@ -192,7 +192,7 @@ def test_junk_llm_reply_in_a_turn_falls_back_to_the_question_bank(setup):
     fake.replies.append("Sure! {not: json, [at all")
     reply = say(engine, session_id, ANSWER)
     item = repo.turns(session_id)[-1].meta["item"]
-    assert reply == next(i.probe for i in KB.rubric.step(1).checklist if i.id == item)
+    assert reply == next(i.probe for _, i in KB.rubric.items() if i.id == item)
     assert_still_usable(engine, fake, repo, session_id)
 
 

@@ -6,6 +6,9 @@ from app.interview.policy import (
     classify,
     clean_reply,
     decide,
+    followed_step,
+    gap_to_revisit,
+    next_open_step,
     reply_problems,
     same_question,
     secret_snippets,
@@ -126,3 +129,40 @@ def test_clean_reply():
     assert clean_reply('Interviewer: "**What is the label?**"') == "What is the label?"
     assert clean_reply("<candidate_answer>\nWhat is the prediction target?") == "What is the prediction target?"
     assert "contains markup" in reply_problems("<b>What</b> is it?", [], [])
+
+
+def test_covered_and_already_asked_items_are_never_asked_again():
+    gaps = [Gap("a", 3, "covered"), Gap("b", 2, "partial")]
+    assert decide(Intent.ANSWER, **{**BASE, "gaps": gaps}).item_id == "b"
+    decision = decide(Intent.ANSWER, **{**BASE, "gaps": gaps, "asked": ["b"]})
+    assert decision.action == "advance" and decision.reason == "nothing left to probe"
+
+
+def test_a_claim_worth_probing_gets_one_depth_probe_per_step():
+    assert decide(Intent.ANSWER, **BASE, depth_seed=True, depth_used=0).action == "depth_probe"
+    assert decide(Intent.ANSWER, **BASE, depth_seed=True, depth_used=1).action == "followup"
+    flagged = {**BASE, "new_flags": ["leakage"]}
+    assert decide(Intent.ANSWER, **flagged, depth_seed=True, depth_used=0).action == "challenge"
+
+
+def test_the_conversation_follows_a_candidate_who_moves_ahead():
+    everything_open = {1, 2, 3, 4, 5, 6, 7}
+    assert followed_step(1, {1: 3}, everything_open) == 1
+    assert followed_step(1, {4: 5, 1: 2}, everything_open) == 4
+    assert followed_step(2, {3: 1}, everything_open) == 2  # one light item is not a move
+    assert followed_step(2, {4: 5}, {2, 6, 7}) == 6  # step 4 is already covered: the next open one after it
+    assert followed_step(5, {2: 6}, everything_open) == 5  # going back is not following
+
+
+def test_the_next_step_skips_steps_already_covered():
+    assert next_open_step(2, {1, 3, 4}) == 3
+    assert next_open_step(2, {1, 6}) == 6
+    assert next_open_step(6, {1, 2}) == 8
+
+
+def test_an_important_gap_of_an_earlier_step_is_revisited_once():
+    gaps = {2: [Gap("split", 3, "missing"), Gap("noise", 2, "missing")], 5: [Gap("ab_test", 3, "missing")]}
+    assert gap_to_revisit(6, gaps, []) == (2, "split")
+    assert gap_to_revisit(6, gaps, ["split"]) == (5, "ab_test")
+    assert gap_to_revisit(3, gaps, ["split"]) is None  # the only other weighty gap is in a later step
+    assert gap_to_revisit(6, {2: [Gap("split", 3, "partial")]}, []) is None

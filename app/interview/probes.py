@@ -1,0 +1,84 @@
+"""Depth probes: the concepts a candidate's message touches, found by hybrid retrieval over the knowledge base with
+their own sentences, and a hand-written question from one of those concepts to ask about their claim."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from app.grading.evidence import split_sentences
+from app.knowledge.base import Concept, KnowledgeBase, concept_for
+from app.knowledge.retrieval import Searcher, SearchResult
+from app.knowledge.tokens import tokenize
+
+log = logging.getLogger(__name__)
+
+MIN_WORDS = 12  # a message shorter than this has no claim worth probing in depth
+QUOTE_WORDS = 14
+SEARCH_K = 4
+
+
+@dataclass(frozen=True)
+class Seed:
+    """A depth probe before wording: the concept, its question, and the candidate's words it is about."""
+
+    concept_id: str
+    title: str
+    question: str
+    quote: str
+
+
+def concept_stems(concept: Concept) -> set[str]:
+    """The words that name a concept: its title and aliases."""
+    return {t for t in tokenize(" ".join([concept.title, *concept.aliases])) if len(t) > 2}
+
+
+def best_sentence(text: str, concept: Concept) -> tuple[str, int]:
+    """The candidate's sentence that names the concept most, with how many of its naming words it uses."""
+    names = concept_stems(concept)
+    scored = [(len(names & set(tokenize(s.text))), s.text) for s in split_sentences(text)]
+    if not scored:
+        return "", 0
+    shared, sentence = max(scored, key=lambda pair: pair[0])
+    return sentence, shared
+
+
+def short_quote(sentence: str, words: int = QUOTE_WORDS) -> str:
+    """A sentence as the interviewer quotes it back: whole when short, else its first words."""
+    parts = sentence.strip().rstrip(".!?;:").split()
+    return " ".join(parts) if len(parts) <= words else " ".join(parts[:words]) + "..."
+
+
+def pick_seed(text: str, touched: list[Concept], step: int, used_concepts: list[str], said: list[str]) -> Seed | None:
+    """The first touched concept that belongs to the step, has not been probed yet, and that one of the candidate's
+    sentences names in words of its own; its first question the interviewer has not already asked."""
+    said_lower = {s.strip().lower() for s in said}
+    ranked = sorted(touched, key=lambda c: step not in c.steps)  # stable: retrieval order within each group
+    for concept in ranked:
+        if concept.id in used_concepts or not concept.probes:
+            continue
+        sentence, shared = best_sentence(text, concept)
+        if shared < min(2, len(concept_stems(concept))):
+            continue  # retrieved from the message, but the candidate did not name it: probing would lead them
+        question = next((p for p in concept.probes if p.strip().lower() not in said_lower), None)
+        if question is None:
+            continue
+        return Seed(concept.id, concept.title, question, short_quote(sentence))
+    return None
+
+
+def touched_concepts(searcher: Searcher | None, kb: KnowledgeBase, text: str, k: int = SEARCH_K) -> list[Concept]:
+    """The knowledge base's concepts behind the passages a message retrieves, best first."""
+    if searcher is None or len(text.split()) < MIN_WORDS:
+        return []
+    try:
+        results: list[SearchResult] = searcher.search(text[-1200:], k=k)
+    except Exception as exc:  # retrieval must never break a turn
+        log.warning("retrieval for a depth probe failed: %s", exc)
+        return []
+    concepts: list[Concept] = []
+    for result in results:
+        concept = concept_for(kb, result.heading, result.source)
+        if concept is not None and concept not in concepts:
+            concepts.append(concept)
+    return concepts

@@ -1,0 +1,76 @@
+"""Replies to messages that are not answers, and depth probes, as pure functions of the session's counters."""
+
+from app.interview import meta
+from app.interview.probes import best_sentence, pick_seed, short_quote
+from app.interview.wording import keeps_point
+from app.knowledge.base import load_knowledge
+from app.settings import PROJECT_DIR
+
+KB = load_knowledge(PROJECT_DIR / "knowledge")
+SCENARIO = KB.questions.scenarios[0]
+
+
+def test_asking_for_the_answer_gets_a_reason_and_a_hint_offer_each_time_worded_differently():
+    replies = [meta.answer_request(n, "What would you optimize?") for n in range(3)]
+    assert len(set(replies)) == 3
+    for reply in replies:
+        assert "hint" in reply and reply.endswith("What would you optimize?") and reply.count("?") == 1
+        assert any(word in reply for word in ("reasoning", "working it out", "grade"))
+
+
+def test_an_off_topic_redirect_names_the_interviews_question_and_never_the_subject():
+    reply = meta.off_topic(0, SCENARIO, "Which labels would you use?")
+    assert meta.first_sentence(SCENARIO.prompt)[:40] in reply
+    assert meta.off_topic(1, SCENARIO, "Which labels would you use?") != reply
+
+
+def test_scaffolds_differ_every_time_and_end_in_the_open_items_own_questions():
+    step = KB.rubric.step(2)
+    items = sorted(step.checklist, key=lambda i: -i.weight)
+    replies = [meta.scaffold(n, step, items) for n in range(6)]
+    assert len(set(replies)) == 6
+    assert replies[0] == step.scaffold and replies[1:3] == step.scaffolds
+    assert items[0].probe in replies[3] and items[1].probe in replies[4]
+
+
+def test_nudges_and_extraction_redirects_do_not_repeat_in_a_row():
+    assert meta.nudge(0, "Q?") != meta.nudge(1, "Q?")
+    assert meta.extraction(0, "Q?") != meta.extraction(1, "Q?")
+
+
+def test_every_step_has_other_openings_and_graduated_scaffolds():
+    for step in KB.rubric.steps:
+        assert len({step.opening_question, *step.openings}) >= 3
+        assert len({step.scaffold, *step.scaffolds}) >= 3
+
+
+def concept(concept_id):
+    return KB.concepts[concept_id]
+
+
+def test_a_depth_probe_is_seeded_from_a_concept_the_candidate_named_and_quotes_them():
+    ids = list(KB.concepts)
+    named = next(c for c in KB.concepts.values() if c.probes and len(c.title.split()) >= 2)
+    other = next(c for c in KB.concepts.values() if c.id != named.id and c.probes)
+    text = f"We store every request. Then I would rely on {named.title.lower()} to handle it in training."
+    seed = pick_seed(text, [other, named], named.steps[0], [], [])
+    assert seed is not None and ids  # the other concept is not named by any sentence
+    assert seed.concept_id == named.id and seed.question == named.probes[0]
+    assert named.title.lower().split()[0] in seed.quote.lower()
+    assert pick_seed(text, [named], named.steps[0], [named.id], []) is None  # probed once already
+    asked = pick_seed(text, [named], named.steps[0], [], [named.probes[0]])
+    assert asked is not None and asked.question == named.probes[1]
+
+
+def test_a_concept_the_candidate_did_not_name_is_not_probed():
+    named = next(c for c in KB.concepts.values() if c.probes)
+    assert best_sentence("Totally unrelated words here about lunch.", named)[1] == 0
+    assert pick_seed("Totally unrelated words here about lunch.", [named], 1, [], []) is None
+
+
+def test_quotes_are_short_and_a_reworded_probe_must_keep_its_point():
+    assert short_quote("one two three.") == "one two three"
+    assert short_quote(" ".join(str(n) for n in range(30))).endswith("...")
+    seed = "How would you use the randomized slice when you train the ranker?"
+    assert keeps_point("You keep a randomized slice: how would it help when you train the ranker?", seed)
+    assert not keeps_point("What is the business objective of this system?", seed)
