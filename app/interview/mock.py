@@ -25,13 +25,13 @@ from app.interview.policy import (
     next_open_step,
 )
 from app.interview.probes import pick_seed, touched_concepts
+from app.interview.questions import Questions
 from app.interview.results import MockTurn, SessionView, TurnResult
 from app.interview.state import MockState, mock_state, scenario_of
 from app.interview.steps import StepMoves
 from app.interview.wording import Wording
 from app.knowledge.base import KnowledgeBase, Scenario, Step
 from app.knowledge.retrieval import Searcher
-from app.llm.prompts import fence_candidate
 from app.sessions.repository import SessionRecord, SessionRepository
 
 MAX_FOLLOWUPS = 3
@@ -73,6 +73,7 @@ class MockFlow:
 
     def __post_init__(self) -> None:
         self.steps = StepMoves(self.kb, self.grader, self.repo, self.clock, self.end_session, self.rng)
+        self.questions = Questions(self.wording)
 
     def start(self, scenario: Scenario, user: str) -> tuple[str, str]:
         state = MockState(step_started=self.clock(), history_from=0)
@@ -226,10 +227,10 @@ class MockFlow:
             "hint": lambda t: self.steps.hint_text(t.record.id, state, t.step, self.conversation(state)),
             "advance": lambda t: self.advance(t.record, state, t if t.intent != Intent.NEXT else None),
             "end": self._end,
-            "challenge": self._challenge,
-            "depth_probe": self._depth_probe,
+            "challenge": self.questions.challenge,
+            "depth_probe": self.questions.depth_probe,
         }
-        return handlers.get(turn.decision.action, self._followup)(turn)
+        return handlers.get(turn.decision.action, self.questions.followup)(turn)
 
     def _redirect(self, turn: MockTurn) -> str:
         state = turn.state
@@ -249,54 +250,6 @@ class MockFlow:
     def _end(self, turn: MockTurn) -> str:
         turn.notices.extend(self.end_session(turn.record.id).notices)
         return "Thanks, that's the end of the interview. Your scorecard is ready."
-
-    def _challenge(self, turn: MockTurn) -> str:
-        flag, state = turn.new_flags[0], turn.state
-        state.followups += 1
-        state.last_question = flag.challenge
-        values = {
-            "step_name": turn.step.name,
-            "claim_quote": flag.quote,
-            "context": self.wording.context(turn, flag.quote, flag.claim),
-            "challenge": flag.challenge,
-        }
-        return self.wording.word(turn, "interviewer_challenge", values, fallback=flag.challenge, forbidden=[])
-
-    def _depth_probe(self, turn: MockTurn) -> str:
-        """A question from a concept the candidate's message touched, about their own words."""
-        seed, state = turn.seed, turn.state
-        assert seed is not None
-        state.followups += 1
-        state.depth_used += 1
-        state.probed = [*state.probed, seed.concept_id]
-        state.last_question = seed.question
-        turn.item = f"concept:{seed.concept_id}"
-        values = {
-            "step_name": turn.step.name,
-            "quote": fence_candidate(seed.quote),
-            "concept": seed.title,
-            "seed": seed.question,
-        }
-        fallback = f'You said "{seed.quote}". {seed.question}'
-        return self.wording.word(
-            turn, "interviewer_probe", values, fallback=fallback, forbidden=[], anchor=seed.question
-        )
-
-    def _followup(self, turn: MockTurn) -> str:
-        state, step = turn.state, turn.step
-        item = next(i for i in step.checklist if i.id == turn.decision.item_id)
-        state.followups += 1
-        state.asked = [*state.asked, item.id]
-        state.last_question = item.probe
-        forbidden = self.wording.forbidden_terms(item, state.all_answers())
-        values = {
-            "step_name": step.name,
-            "context": self.wording.context(turn, turn.text, item.description),
-            "candidate": fence_candidate(turn.text[-1500:]),
-            "target": item.description,
-            "forbidden": ", ".join(forbidden[:8]) or "none",
-        }
-        return self.wording.word(turn, "interviewer_followup", values, fallback=item.probe, forbidden=forbidden)
 
     # ---------- hints and steps ----------
 

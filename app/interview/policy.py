@@ -201,6 +201,11 @@ def truncate_view(text: str, limit: int) -> tuple[str, bool]:
 
 
 _QUESTION_MARK = re.compile(r"\?")
+_GENERIC_PRAISE = re.compile(
+    r"^\W*(great|good|nice|excellent|awesome|perfect|wonderful|fantastic|brilliant|love it|well done)"
+    r"( (answer|point|job|question|work|thinking|start|thought|one))?\s*[!.,:;-]",
+    re.IGNORECASE,
+)
 _SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
 
 
@@ -235,6 +240,8 @@ def reply_problems(
         problems.append("repeats the system prompt")
     if "<" in text and ">" in text:
         problems.append("contains markup")
+    if _GENERIC_PRAISE.match(text):
+        problems.append("generic praise")
     if any(same_question(text, said) for said in earlier):
         problems.append("repeats an earlier question")
     return problems

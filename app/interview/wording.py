@@ -39,7 +39,9 @@ class Wording:
     llm: LLM | None
     repo: SessionRepository
     prompts: Prompts
-    _primer: threading.Thread | None = field(default=None, init=False, repr=False)
+    _primer: threading.Thread | None = field(default=None, init=False, repr=False)  # a warm-up running now
+    _pending: list[dict[str, str]] | None = field(default=None, init=False, repr=False)  # the next one to run
+    _prime_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.secrets = interviewer_secrets(self.prompts)
@@ -115,7 +117,8 @@ class Wording:
         if self.llm is None:
             return fallback
         record = turn.record
-        turn.prompt = prompt = self.prompts.render(template, **values)
+        # The candidate's message comes first: the server has read it already when it read the draft as it was typed.
+        turn.prompt = prompt = latest_message(turn.text) + self.prompts.render(template, **values)
         messages = [
             {"role": "system", "content": self.system_prompt(turn.scenario)},
             *self.history(record.id, turn.state),
@@ -141,10 +144,12 @@ class Wording:
 
     # ---------- the model server's cache ----------
 
-    def prime(self, session_id: str) -> None:
-        """Have the model server read the start of the next turn's prompt (instructions and the step's
-        conversation so far) in the background, while the candidate reads and types. The next turn then only
-        evaluates its own request. Only for a server that keeps the last prompt's state."""
+    def prime(self, session_id: str, draft: str | None = None) -> None:
+        """Have the model server read the start of the next turn's prompt in the background, while the candidate
+        reads and types: the instructions and the step's conversation so far, and with a `draft`, the message as
+        typed so far, which is how the next request starts. The next turn then only evaluates what is new. Only
+        for a server that keeps the last prompt's state. While a warm-up runs, the newest request waits for it and
+        replaces any other waiting one."""
         if self.llm is None or not self.llm.capabilities.prefix_cache:
             return
         record = self.repo.get_session(session_id)
@@ -155,15 +160,27 @@ class Wording:
             {"role": "system", "content": self.system_prompt(scenario_of(self.kb, record))},
             *self.history(session_id, state, current=False),
         ]
-        self._primer = threading.Thread(target=self._run_prime, args=(messages,), name="prime-cache", daemon=True)
-        self._primer.start()
+        if draft is not None:
+            messages.append({"role": "user", "content": latest_message(draft)})
+        with self._prime_lock:
+            if self._primer is not None:
+                self._pending = messages
+                return
+            self._primer = threading.Thread(target=self._run_prime, args=(messages,), name="prime-cache", daemon=True)
+            self._primer.start()
 
     def _run_prime(self, messages: list[dict[str, str]]) -> None:
         assert self.llm is not None
-        try:
-            self.llm.generate(messages, max_tokens=1)
-        except Exception as exc:  # only a head start: the turn itself reports real failures
-            log.info("model cache warm-up failed: %s", exc)
+        while True:
+            try:
+                self.llm.generate(messages, max_tokens=1)
+            except Exception as exc:  # only a head start: the turn itself reports real failures
+                log.info("model cache warm-up failed: %s", exc)
+            with self._prime_lock:
+                if self._pending is None:
+                    self._primer = None
+                    return
+                messages, self._pending = self._pending, None
 
     def wait_primed(self, timeout_s: float | None = None) -> float:
         """Wait for a warm-up in progress; returns the seconds waited."""
@@ -172,6 +189,11 @@ class Wording:
         if primer is not None:
             primer.join(timeout_s)
         return time.perf_counter() - started
+
+
+def latest_message(text: str) -> str:
+    """How every worded request starts: the candidate's message, fenced as data."""
+    return f"The candidate's latest message:\n{fence_candidate(text[-1500:])}\n\n"
 
 
 def keeps_point(reply: str, seed: str, needed: int = 2) -> bool:

@@ -175,6 +175,12 @@ class Room:
         finally:
             lock.release()
 
+    def draft(self, session_id: Any, user: str, text: str) -> None:
+        """The message as typed so far, for the model server to read ahead; nothing is stored."""
+        record = self.owned(session_id, user)
+        if record is not None and record.status != "ended" and text.strip():
+            self.engine.draft(record.id, text)
+
     def _locked(self, session_id: str, action: str) -> Any:
         lock = self._lock(session_id)
         if not lock.acquire(timeout=120):

@@ -182,6 +182,13 @@ class RoomHandlers:
         return {v.message: "", v.pending: text, v.chat: [*shown, {"role": "assistant", "content": THINKING}],
                 v.status: ""}  # fmt: skip
 
+    def on_draft(self, text: str, session_id: Any, request: gr.Request) -> None:
+        """The message as it is typed: the model server reads it ahead, so the reply after Send comes sooner."""
+        try:
+            self.room.draft(session_id, user_of(request), text or "")
+        except Exception:  # only a head start; the turn itself reports real problems
+            log.info("draft read-ahead failed", exc_info=True)
+
     def on_reply(self, text: str, session_id: Any, history_now: list, request: gr.Request) -> Iterator[dict[Any, Any]]:
         v = self.v
         record = self.room.owned(session_id, user_of(request))
@@ -432,6 +439,10 @@ def build_ui(room: Room, *, model_concurrency: int = 1) -> gr.Blocks:
         demo.load(h.on_load, [sid], view.outputs, api_visibility="private")
         mode.change(h.on_mode, [mode], [scenario, topic, own_question], api_visibility="private")
         start_btn.click(h.on_start, [mode, scenario, topic, own_question], view.outputs, api_visibility="private")
+        message.input(
+            h.on_draft, [message, sid], None, api_visibility="private", queue=False, trigger_mode="always_last",
+            show_progress="hidden",
+        )  # fmt: skip
         for trigger in (message.submit, send_btn.click):
             trigger(
                 h.on_echo, [message, sid, chat], [message, pending, chat, status], api_visibility="private", queue=False

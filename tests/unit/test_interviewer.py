@@ -350,3 +350,21 @@ def test_a_restart_notice_reaches_only_the_turn_that_saw_it(tmp_path):
     assert first.text.startswith(first.notices[0])
     second = engine.respond(two, "I would build a model that recommends items to users.")
     assert second.notices == [] and "restarted" not in second.text  # another session never sees it
+
+
+def test_the_server_reads_the_message_as_it_is_typed_so_only_the_notes_and_instruction_are_new(tmp_path):
+    fake = FakeChatModel(["x", "x", "x", "Who exactly benefits when this works well?"])
+    caps = Capabilities("llama_cpp", "fake", "json_object_schema", prefix_cache=True)
+    repo = SessionRepository(f"sqlite:///{tmp_path / 's.sqlite3'}")
+    engine = Interviewer(KB, GRADER, None, ChatBackend(chat_model=fake, capabilities=caps), repo)
+    session_id, _ = engine.start("mock", scenario_id=SCENARIO.id)
+    engine.wait_primed(timeout_s=10)
+    message = "I would build a model that recommends items to users."
+    engine.draft(session_id, message[:20])
+    engine.draft(session_id, message)  # while the first draft is read, the newest waits and replaces older ones
+    engine.wait_primed(timeout_s=10)
+    drafts = [messages for messages, _ in fake.calls[1:]]
+    assert drafts[-1][-1]["role"] == "user" and message in drafts[-1][-1]["content"]
+    say(engine, session_id, message)
+    turn = fake.calls[-1][0]
+    assert turn[:-1] == drafts[-1][:-1] and turn[-1]["content"].startswith(drafts[-1][-1]["content"])

@@ -166,3 +166,9 @@ def test_an_important_gap_of_an_earlier_step_is_revisited_once():
     assert gap_to_revisit(6, gaps, ["split"]) == (5, "ab_test")
     assert gap_to_revisit(3, gaps, ["split"]) is None  # the only other weighty gap is in a later step
     assert gap_to_revisit(6, {2: [Gap("split", 3, "partial")]}, []) is None
+
+
+def test_generic_praise_is_refused_but_a_specific_acknowledgement_is_not():
+    assert "generic praise" in reply_problems("Great answer! How would you split the data?", [], [])
+    assert "generic praise" in reply_problems("Nice. How would you split the data?", [], [])
+    assert reply_problems("Logging the slot is a good idea: how would you use it in training?", [], []) == []

@@ -1,0 +1,62 @@
+"""The questions the LLM words for a mock interview: a challenge of a wrong claim, a depth probe on the candidate's
+own claim, and a coverage probe on the most important gap; each falls back to the knowledge base's own wording."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.interview.results import MockTurn
+from app.interview.wording import Wording
+from app.llm.prompts import fence_candidate
+
+
+@dataclass
+class Questions:
+    wording: Wording
+
+    def challenge(self, turn: MockTurn) -> str:
+        flag, state = turn.new_flags[0], turn.state
+        state.followups += 1
+        state.last_question = flag.challenge
+        values = {
+            "step_name": turn.step.name,
+            "claim_quote": flag.quote,
+            "context": self.wording.context(turn, flag.quote, flag.claim),
+            "challenge": flag.challenge,
+        }
+        return self.wording.word(turn, "interviewer_challenge", values, fallback=flag.challenge, forbidden=[])
+
+    def depth_probe(self, turn: MockTurn) -> str:
+        """A question from a concept the candidate's message touched, about their own words."""
+        seed, state = turn.seed, turn.state
+        assert seed is not None
+        state.followups += 1
+        state.depth_used += 1
+        state.probed = [*state.probed, seed.concept_id]
+        state.last_question = seed.question
+        turn.item = f"concept:{seed.concept_id}"
+        values = {
+            "step_name": turn.step.name,
+            "quote": fence_candidate(seed.quote),
+            "concept": seed.title,
+            "seed": seed.question,
+        }
+        fallback = f'You said "{seed.quote}". {seed.question}'
+        return self.wording.word(
+            turn, "interviewer_probe", values, fallback=fallback, forbidden=[], anchor=seed.question
+        )
+
+    def followup(self, turn: MockTurn) -> str:
+        state, step = turn.state, turn.step
+        item = next(i for i in step.checklist if i.id == turn.decision.item_id)
+        state.followups += 1
+        state.asked = [*state.asked, item.id]
+        state.last_question = item.probe
+        forbidden = self.wording.forbidden_terms(item, state.all_answers())
+        values = {
+            "step_name": step.name,
+            "context": self.wording.context(turn, turn.text, item.description),
+            "target": item.description,
+            "forbidden": ", ".join(forbidden[:8]) or "none",
+        }
+        return self.wording.word(turn, "interviewer_followup", values, fallback=item.probe, forbidden=forbidden)
