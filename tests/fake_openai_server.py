@@ -40,7 +40,7 @@ class FakeOpenAIServer:
         self.mode = mode
         self.api_key = api_key
         self.delay_s = delay_s
-        self.reply = "How would you know that the feature works for the people who use it?"
+        self.reply = "How would you know that recommending these items works for the users?"
         self.reply_json: dict[str, Any] = {}
         self.reply_for: Callable[[dict[str, Any]], str] | None = None
         self.requests: list[dict[str, Any]] = []

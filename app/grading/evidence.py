@@ -104,6 +104,19 @@ def term_in(term: Term, sentence_stems: list[str], sentence_set: set[str]) -> bo
     return any(tuple(sentence_stems[i : i + n]) == term.phrase for i in range(len(sentence_stems) - n + 1))
 
 
+_REJECTION = re.compile(
+    r"\b(never|instead of|rather than|tells? (you |us )?(very )?little|misleading|useless|avoid|is a trap|"
+    r"would be wrong|is wrong|hides?|overstates?|inflated?)\b",
+    re.IGNORECASE,
+)
+
+
+def rejects(text: str) -> bool:
+    """Whether a sentence turns something down in so many words: stronger than a plain negation, which a wrong
+    claim can carry itself ("no need for a time split")."""
+    return bool(_REJECTION.search(text))
+
+
 def negated(text: str) -> bool:
     return bool(_NEGATION.search(text))
 
@@ -327,6 +340,8 @@ def build_ledger(
                     continue
                 if sim < 0.7 and negated(usable[row].text) != target.example_negated[best]:
                     continue  # "accuracy would be misleading here" is the opposite of the wrong claim
+            if rejects(usable[row].text) and not any(rejects(e) for e in flag.examples):
+                continue  # the claim's own words, named to be turned down: "never random", "tells you little"
             flagged_rows.add(row)
             flags.append(
                 FlagEvidence(

@@ -130,25 +130,20 @@ class MockFlow:
         new_flags: list[Any] = []
         seed = None
         touched: list[str] = []
-        if intent == Intent.ANSWER:
+        if intent in (Intent.ANSWER, Intent.ANSWER_REQUEST):  # what is said beside a request counts too
             clean = english
             for span in reversed(find_injections(english)):
                 clean = clean[: span.start] + clean[span.end :]
-            before = state.ledger
-            state.answers[str(state.step)] = f"{state.answer(state.step)}\n{clean}".strip()
+            items = self.absorb(record, state, clean)
+        else:
             items = self.conversation(state)
-            state.ledger = {str(s): {i.item_id: i.verdict for i in items if i.step == s} for s in range(1, 8)}
-            target = followed_step(state.step, newly_covered(before, items), open_steps(items))
-            if target != state.step:
-                self.steps.move(record, state, target, mid_turn=True)
+        if intent == Intent.ANSWER:
             flags = build_ledger(clean, self.grader.index, []).flags
             new_flags = [f for f in flags if f.step == state.step] or flags
             concepts = touched_concepts(self.searcher, self.kb, clean)
             touched = [c.id for c in concepts]
             earlier = [t.content for t in self.repo.turns(record.id) if t.role == "interviewer"]
             seed = pick_seed(clean, concepts, state.step, state.probed, earlier)
-        else:
-            items = self.conversation(state)
         step = self.kb.rubric.step(state.step)
         step_items = [i for i in items if i.step == step.step]
         decision = decide(
@@ -171,6 +166,18 @@ class MockFlow:
         if decision.action not in ("advance", "end"):
             self.repo.save_state(record.id, state.stored())
         return self._result(turn, reply)
+
+    def absorb(self, record: SessionRecord, state: MockState, text: str) -> list[ItemEvidence]:
+        """Add a message to the conversation's ledger, and go with the candidate when it moved ahead."""
+        before = state.ledger
+        state.answers[str(state.step)] = f"{state.answer(state.step)}\n{text}".strip()
+        items = self.conversation(state)
+        state.ledger = {str(s): {i.item_id: i.verdict for i in items if i.step == s} for s in range(1, 8)}
+        weights = {s.step: sum(i.weight for i in s.checklist) for s in self.kb.rubric.steps}
+        target = followed_step(state.step, newly_covered(before, items), open_steps(items), weights)
+        if target != state.step:
+            self.steps.move(record, state, target, mid_turn=True)
+        return items
 
     def _result(self, turn: MockTurn, reply: str) -> tuple[TurnResult, dict[str, Any]]:
         decision = turn.decision
@@ -265,7 +272,8 @@ class MockFlow:
         `turn`, not the candidate's request), it first comes back to an important gap of an earlier step that was
         never asked about."""
         items = self.conversation(state)
-        target = next_open_step(state.step, open_steps(items))
+        finished = state.step
+        target = next_open_step(finished, open_steps(items)) if finished < 7 else 8
         if target > 7:
             self.steps.save_step_card(record, state)
             self.repo.save_state(record.id, state.stored())
@@ -286,4 +294,6 @@ class MockFlow:
         question = self.steps.opening(step)
         state.last_question = question
         self.repo.save_state(record.id, state.stored())
+        if target < finished:
+            return f"Let's go back to step {step.step}, {step.name.lower()}, which we skipped. {question}"
         return f"Let's move on to step {step.step}, {step.name.lower()}. {question}"

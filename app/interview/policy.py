@@ -33,7 +33,13 @@ _COMMANDS: list[tuple[Intent, re.Pattern[str]]] = [
 ]
 _ANSWER_REQUEST = re.compile(
     r"\b(just )?(tell|give|show) me (the )?(answer|solution|right answer|correct answer|best (metric|model|approach))\b"
-    r"|\bwhat(?:'s| is) the (right|correct|best) (answer|metric|model|approach)\b|\bjust (say|tell me) it\b",
+    r"|\bwhat(?:'s| is| are) the (right|correct|best|standard|ideal|expected) (answer|solution|\w+ (?:for|here))\b"
+    r"|\bwhat(?:'s| is) the (right|correct|best) (answer|metric|model|approach)\b|\bjust (say|tell me) it\b"
+    r"|\b(tell|give|show|list|name) (me|us) (the |a |your )?([\w-]+ ){0,3}(answer|solution|architecture|model|loss|"
+    r"metric|features|approach|design)s?\b"
+    r"|\b(give|tell) it to me\b|\bname it\b"
+    r"|\bwhich [^.?!]{0,40}\b(is|are) the (correct|right|best) (one|ones|choice)\s*\?"
+    r"|\b(a|the) (perfect|ideal|model|right) answer would (include|say|contain)\b",
     re.IGNORECASE,
 )
 _IDK = re.compile(
@@ -41,8 +47,11 @@ _IDK = re.compile(
     re.IGNORECASE,
 )
 _SYSTEM_PROBE = re.compile(
-    r"\b(system prompt|your (instructions|prompt|rules|rubric)|hidden instructions|the rubric|grading criteria|"
-    r"ignore (all |your |the )?(previous |prior )?instructions|print your prompt|repeat (the|your) prompt)\b",
+    r"\b(system prompt|your (instructions|prompt|rules|rubric|configuration|setup)|hidden instructions|the rubric|"
+    r"grading (criteria|rubric|weights)|ignore (all |your |the )?(previous |prior )?instructions|print your prompt|"
+    r"repeat (the|your) prompt|repeat everything (above|before)|everything above this|i'?m (the|your) developer|"
+    r"(debugging|testing) you|(format|schema|fields?) (that )?you (output|return|use) for|how (are|were) you (set up|"
+    r"configured|instructed))\b",
     re.IGNORECASE,
 )
 
@@ -138,23 +147,37 @@ def decide(
     return Decision("followup", item_id=ranked[0].item_id, reason=f"probe {ranked[0].verdict} item")
 
 
-def followed_step(current: int, newly_covered: dict[int, int], open_steps: set[int]) -> int:
+FOLLOW_SHARE = 0.34  # of a later step's checklist weight, newly covered in one message, to count as moving ahead
+LAST_DESIGN_STEP = 6  # the wrap-up is reached by the interview's own course, never by following
+
+
+def followed_step(
+    current: int, newly_covered: dict[int, int], open_steps: set[int], step_weights: dict[int, int]
+) -> int:
     """The step the conversation goes on in after a message: the candidate's own when they moved ahead. They
-    moved ahead when the message newly covers more weight in one later step than in the current one; the
-    conversation then goes to that step, or to the first open step after it when it is already covered."""
+    moved ahead when the message newly covers, in one later design step, more weight than in the current one and at
+    least a third of that step's checklist; the conversation then goes to that step, or to the first open step after
+    it when it is already covered."""
     here = newly_covered.get(current, 0)
-    ahead = [(w, s) for s, w in newly_covered.items() if s > current and w >= 2 and w > here]
+    ahead = [
+        (w, s)
+        for s, w in newly_covered.items()
+        if current < s <= LAST_DESIGN_STEP and w >= 2 and w > here and w >= FOLLOW_SHARE * step_weights.get(s, 0)
+    ]
     if not ahead:
         return current
     target = max(ahead)[1]
     if target in open_steps:
         return target
-    return next((s for s in range(target + 1, 8) if s in open_steps), target)
+    return next((s for s in range(target + 1, LAST_DESIGN_STEP + 1) if s in open_steps), current)
 
 
 def next_open_step(current: int, open_steps: set[int]) -> int:
-    """The step after `current` that still needs discussing; 8 when none is left."""
-    return next((s for s in range(current + 1, 8) if s in open_steps), 8)
+    """The step after `current` that still needs discussing; else the earliest one before it (a candidate who ran
+    ahead left it behind); 8 when none is left."""
+    after = [s for s in range(current + 1, 8) if s in open_steps]
+    before = [s for s in range(1, current) if s in open_steps]
+    return (after or before or [8])[0]
 
 
 def gap_to_revisit(

@@ -4,6 +4,7 @@ their own sentences, and a hand-written question from one of those concepts to a
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 from app.grading.evidence import split_sentences
@@ -45,7 +46,8 @@ def best_sentence(text: str, concept: Concept) -> tuple[str, int]:
 
 def short_quote(sentence: str, words: int = QUOTE_WORDS) -> str:
     """A sentence as the interviewer quotes it back: whole when short, else its first words."""
-    parts = sentence.strip().rstrip(".!?;:").split()
+    plain = re.sub(r"<[^>]*>", " ", sentence).replace("<", " ").replace(">", " ").replace('"', "'")
+    parts = plain.strip().rstrip(".!?;:").split()
     return " ".join(parts) if len(parts) <= words else " ".join(parts[:words]) + "..."
 
 

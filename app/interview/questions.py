@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.grading.evidence import split_sentences
+from app.interview.probes import short_quote
 from app.interview.results import MockTurn
 from app.interview.wording import Wording
+from app.knowledge.tokens import tokenize
 from app.llm.prompts import fence_candidate
 
 
@@ -59,4 +62,17 @@ class Questions:
             "target": item.description,
             "forbidden": ", ".join(forbidden[:8]) or "none",
         }
-        return self.wording.word(turn, "interviewer_followup", values, fallback=item.probe, forbidden=forbidden)
+        quote = bridge_quote(turn.text, " ".join([item.description, *item.examples, *item.key_terms]))
+        fallback = f'You said "{quote}". {item.probe}' if quote else item.probe
+        return self.wording.word(
+            turn, "interviewer_followup", values, fallback=fallback, forbidden=forbidden, builds_on=turn.text
+        )
+
+
+def bridge_quote(message: str, about: str) -> str:
+    """The candidate's sentence a coverage probe can start from: the one that shares most words with what the probe
+    is about, quoted short; empty when no sentence shares any."""
+    wanted = set(tokenize(about))
+    scored = [(len(wanted & set(tokenize(s.text))), s.text) for s in split_sentences(message)]
+    best = max(scored, default=(0, ""), key=lambda pair: pair[0])
+    return short_quote(best[1]) if best[0] else ""

@@ -4,6 +4,7 @@ the knowledge base's own wording when that fails. Also keeps the model server's 
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 import time
@@ -109,9 +110,11 @@ class Wording:
         fallback: str,
         forbidden: list[str],
         anchor: str | None = None,
+        builds_on: str | None = None,
     ) -> str:
         """One question worded by the LLM, validated; the knowledge base's own wording when that fails. With an
-        `anchor` (the seed question it rewords), the reply must keep some of the seed's own words.
+        `anchor` (the seed question it rewords), the reply must keep most of the seed's own words; with `builds_on`
+        (the candidate's message), it must take up some of their words that the scenario does not already use.
 
         The call's record and any notice for the candidate (a failed call, a restarted model) go on the turn."""
         if self.llm is None:
@@ -137,6 +140,8 @@ class Wording:
         problems = reply_problems(reply, forbidden, self.secrets, earlier=earlier)
         if anchor is not None and not keeps_point(reply, anchor):
             problems.append("lost the seed question's point")
+        if builds_on is not None and not takes_up(reply, builds_on, turn.scenario.prompt):
+            problems.append("does not build on the candidate's words")
         if problems:
             log.info("interviewer reply rejected (%s); using the knowledge base's wording", ", ".join(problems))
             return fallback
@@ -196,10 +201,17 @@ def latest_message(text: str) -> str:
     return f"The candidate's latest message:\n{fence_candidate(text[-1500:])}\n\n"
 
 
-def keeps_point(reply: str, seed: str, needed: int = 2) -> bool:
-    """Whether a reworded question keeps enough of the seed's content words (all of them when it has fewer)."""
+def keeps_point(reply: str, seed: str, share: float = 0.5) -> bool:
+    """Whether a reworded question keeps at least half of the seed's content words, and at least two."""
     seed_stems = {s for s in tokenize(seed) if len(s) > 3}
-    return len(seed_stems & set(tokenize(reply))) >= min(needed, len(seed_stems))
+    needed = min(len(seed_stems), max(2, math.ceil(share * len(seed_stems))))
+    return len(seed_stems & set(tokenize(reply))) >= needed
+
+
+def takes_up(reply: str, message: str, scenario: str) -> bool:
+    """Whether a reply uses one of the candidate's own content words that the scenario does not already use."""
+    theirs = {t for t in tokenize(message) if len(t) > 3} - set(tokenize(scenario))
+    return bool(theirs & set(tokenize(reply)))
 
 
 def trim_notes(passages: list[str], limit: int) -> str:

@@ -61,7 +61,7 @@ def echo_marker(body: dict[str, Any]) -> str:
         if found:
             turn = int(found[-1].split("T")[1])
             return f"Thanks, {found[-1]} is noted. {FOLLOW_UPS[turn % len(FOLLOW_UPS)]}"
-    return "How would you know that the feature works for the people who use it?"
+    return "How would you know that recommending these items works for the users?"
 
 
 async def interview(client: QueueClient, candidate: int, turns: int, *, echoed: bool) -> tuple[int, str, list[Timed]]:

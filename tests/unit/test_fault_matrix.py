@@ -25,8 +25,8 @@ from tests.unit.fakes import APIConnectionError, APITimeoutError, FakeChatModel,
 KB = load_knowledge(PROJECT_DIR / "knowledge")
 SCENARIO = KB.questions.scenarios[0]
 ANSWER = "I would build a model that recommends items to users."
-QUESTION = "How would you know that the feature works for the people who use it?"
-FOLLOW_UP = "Which signal would tell you first that the rollout is going wrong?"
+QUESTION = "How would you know that recommending these items works for the users?"
+FOLLOW_UP = "Which signal from the users would tell you first that the rollout of the model is going wrong?"
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +144,7 @@ def test_html_and_script_are_stored_as_text_and_never_echoed_as_markup(setup):
     assert repo.turns(session_id)[1].content == HTML  # preserved exactly, as text
     assert "<" not in reply and ">" not in reply  # the markup reply was refused; the knowledge base's probe instead
     item = repo.turns(session_id)[-1].meta["item"]
-    assert reply == next(i.probe for _, i in KB.rubric.items() if i.id == item)
+    assert reply.endswith(next(i.probe for _, i in KB.rubric.items() if i.id == item))  # quoting the candidate
     fenced = fake.calls[0][0][-1]["content"]
     assert fenced.count("</candidate_answer>") == 1  # the candidate cannot close the data fence
     assert_still_usable(engine, fake, repo, session_id)
@@ -192,7 +192,7 @@ def test_junk_llm_reply_in_a_turn_falls_back_to_the_question_bank(setup):
     fake.replies.append("Sure! {not: json, [at all")
     reply = say(engine, session_id, ANSWER)
     item = repo.turns(session_id)[-1].meta["item"]
-    assert reply == next(i.probe for _, i in KB.rubric.items() if i.id == item)
+    assert reply.endswith(next(i.probe for _, i in KB.rubric.items() if i.id == item))  # quoting the candidate
     assert_still_usable(engine, fake, repo, session_id)
 
 

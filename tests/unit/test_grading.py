@@ -530,3 +530,12 @@ def test_an_off_topic_answer_is_told_why_in_the_ledgers_words_not_the_models(gra
     worded = write_narrative(card, OTHER_TASK, llm, grader.kb)
     assert worded.narrative_source == "ledger" and llm.calls == []
     assert "sales volume forecasting" in worded.narrative and "well structured" not in worded.narrative
+
+
+def test_a_wrong_claim_named_only_to_be_turned_down_is_not_flagged():
+    from app.grading.evidence import rejects
+
+    assert rejects("Never random, because fraud drifts and a random split leaks the same ring into train and test.")
+    assert rejects("ROC AUC looks great at 0.2% positives and tells you little, so I'd use PR AUC.")
+    assert not rejects("No need for a time split; a random split is fine here.")  # a plain negation can be the claim
+    assert not rejects("I'll shuffle two years of transactions and take a random 20% as the test set.")

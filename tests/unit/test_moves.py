@@ -74,3 +74,17 @@ def test_quotes_are_short_and_a_reworded_probe_must_keep_its_point():
     seed = "How would you use the randomized slice when you train the ranker?"
     assert keeps_point("You keep a randomized slice: how would it help when you train the ranker?", seed)
     assert not keeps_point("What is the business objective of this system?", seed)
+
+
+def test_a_coverage_probe_builds_on_the_candidates_own_words_or_quotes_them():
+    from app.interview.questions import bridge_quote
+    from app.interview.wording import takes_up
+
+    scenario = "Design the ranking of a short-video feed."
+    message = "Labels come from completed views. I'd train a ranker on them."
+    assert takes_up("Completed views as labels: which ones would you treat as negatives?", message, scenario)
+    assert not takes_up("What is the business objective of this system?", message, scenario)
+    assert not takes_up("How would you rank the feed?", "The feed should rank videos.", scenario)  # scenario words
+    assert bridge_quote(message, "a held-out split of the labels by time") == "Labels come from completed views"
+    assert bridge_quote(message, "latency budget in milliseconds") == ""
+    assert short_quote('<b>bold</b> and "quoted" <script>') == "bold and 'quoted'"
