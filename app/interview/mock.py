@@ -24,7 +24,7 @@ from app.interview.policy import (
     gap_to_revisit,
     next_open_step,
 )
-from app.interview.probes import pick_seed, touched_concepts
+from app.interview.probes import common_naming_words, pick_seed, touched_concepts
 from app.interview.questions import Questions
 from app.interview.results import MockTurn, SessionView, TurnResult
 from app.interview.state import MockState, mock_state, scenario_of
@@ -74,6 +74,7 @@ class MockFlow:
     def __post_init__(self) -> None:
         self.steps = StepMoves(self.kb, self.grader, self.repo, self.clock, self.end_session, self.rng)
         self.questions = Questions(self.wording)
+        self.common_names = common_naming_words(self.kb)
 
     def start(self, scenario: Scenario, user: str) -> tuple[str, str]:
         state = MockState(step_started=self.clock(), history_from=0)
@@ -143,7 +144,7 @@ class MockFlow:
             concepts = touched_concepts(self.searcher, self.kb, clean)
             touched = [c.id for c in concepts]
             earlier = [t.content for t in self.repo.turns(record.id) if t.role == "interviewer"]
-            seed = pick_seed(clean, concepts, state.step, state.probed, earlier)
+            seed = pick_seed(clean, concepts, state.step, state.probed, earlier, self.common_names)
         step = self.kb.rubric.step(state.step)
         step_items = [i for i in items if i.step == step.step]
         decision = decide(

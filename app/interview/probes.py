@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from app.grading.evidence import split_sentences
@@ -29,14 +30,23 @@ class Seed:
     quote: str
 
 
+COMMON_SHARE = 0.06  # a naming word used by more than this share of all concepts names none of them
+
+
 def concept_stems(concept: Concept) -> set[str]:
     """The words that name a concept: its title and aliases."""
     return {t for t in tokenize(" ".join([concept.title, *concept.aliases])) if len(t) > 2}
 
 
-def best_sentence(text: str, concept: Concept) -> tuple[str, int]:
+def common_naming_words(kb: KnowledgeBase) -> frozenset[str]:
+    """Words in the names of so many concepts ("model", "data", "predict") that using them names none."""
+    counts = Counter(s for c in kb.concepts.values() for s in concept_stems(c))
+    return frozenset(s for s, n in counts.items() if n > COMMON_SHARE * max(len(kb.concepts), 1))
+
+
+def best_sentence(text: str, concept: Concept, common: frozenset[str] = frozenset()) -> tuple[str, int]:
     """The candidate's sentence that names the concept most, with how many of its naming words it uses."""
-    names = concept_stems(concept)
+    names = concept_stems(concept) - common
     scored = [(len(names & set(tokenize(s.text))), s.text) for s in split_sentences(text)]
     if not scored:
         return "", 0
@@ -51,7 +61,14 @@ def short_quote(sentence: str, words: int = QUOTE_WORDS) -> str:
     return " ".join(parts) if len(parts) <= words else " ".join(parts[:words]) + "..."
 
 
-def pick_seed(text: str, touched: list[Concept], step: int, used_concepts: list[str], said: list[str]) -> Seed | None:
+def pick_seed(
+    text: str,
+    touched: list[Concept],
+    step: int,
+    used_concepts: list[str],
+    said: list[str],
+    common: frozenset[str] = frozenset(),
+) -> Seed | None:
     """The first touched concept that belongs to the step, has not been probed yet, and that one of the candidate's
     sentences names in words of its own; its first question the interviewer has not already asked."""
     said_lower = {s.strip().lower() for s in said}
@@ -59,8 +76,8 @@ def pick_seed(text: str, touched: list[Concept], step: int, used_concepts: list[
     for concept in ranked:
         if concept.id in used_concepts or not concept.probes:
             continue
-        sentence, shared = best_sentence(text, concept)
-        if shared < min(2, len(concept_stems(concept))):
+        sentence, shared = best_sentence(text, concept, common)
+        if shared < min(2, len(concept_stems(concept) - common)) or shared == 0:
             continue  # retrieved from the message, but the candidate did not name it: probing would lead them
         question = next((p for p in concept.probes if p.strip().lower() not in said_lower), None)
         if question is None:

@@ -88,3 +88,13 @@ def test_a_coverage_probe_builds_on_the_candidates_own_words_or_quotes_them():
     assert bridge_quote(message, "a held-out split of the labels by time") == "Labels come from completed views"
     assert bridge_quote(message, "latency budget in milliseconds") == ""
     assert short_quote('<b>bold</b> and "quoted" <script>') == "bold and 'quoted'"
+
+
+def test_words_that_name_many_concepts_name_none():
+    from app.interview.probes import common_naming_words
+
+    common = common_naming_words(KB)
+    assert {"model", "data"} <= common and "bias" not in common
+    named = KB.concepts["position-bias"]
+    text = "We train the model on data from the feed, and we score every video for the user each time."
+    assert pick_seed(text, [named], 1, [], [], common) is None
