@@ -53,7 +53,7 @@ def answer_request(count: int, question: str) -> str:
 def off_topic(count: int, scenario: Scenario, question: str) -> str:
     """A redirect that names the interview's question and does not engage the subject at all."""
     named = first_sentence(scenario.prompt)
-    return f"{pick(_REDIRECT, count)} Our question is: {named}. {question}"
+    return f"{pick(_REDIRECT, count)} Our question is: {named}{'' if named.endswith('...') else '.'} {question}"
 
 
 def extraction(count: int, question: str) -> str:

@@ -36,6 +36,9 @@ from app.sessions.repository import SessionRecord, SessionRepository
 
 MAX_FOLLOWUPS = 3
 ON_TOPIC_SIM = 0.2
+OFF_TOPIC_MIN_WORDS = 8  # shorter messages ("ok", "yes, go on") are not judged off topic by distance
+OFF_TOPIC_QUESTION_SIM = 0.2
+OFF_TOPIC_CONCEPT_SIM = 0.35
 
 
 def open_steps(items: list[ItemEvidence]) -> set[int]:
@@ -210,15 +213,25 @@ class MockFlow:
         return result, meta_record
 
     def on_topic(self, text: str, scenario: Scenario, step: Step) -> bool:
+        """Whether a message is about the interview. Off topic: far from both the question and every concept of
+        the knowledge base, with no checklist item covered and no wrong claim made (a passing rubric word, such as
+        the "labels" of a cluster's pods, does not make it an answer); or neither a rubric term nor close to the
+        question and step."""
+        embedder = self.grader.embedder
+        vector = embedder.encode_one(text[:2000])
+        if len(text.split()) >= OFF_TOPIC_MIN_WORDS:
+            far_from_question = float(vector @ embedder.encode_one(scenario.prompt)) < OFF_TOPIC_QUESTION_SIM
+            concepts = self.grader.concept_vectors
+            nearest = max((float(v @ vector) for v in concepts.values()), default=1.0)
+            if far_from_question and nearest < OFF_TOPIC_CONCEPT_SIM:
+                ledger = build_ledger(text, self.grader.index, [])
+                if not ledger.flags and not any(i.verdict == "covered" for i in ledger.items):
+                    return False
         stems = set(stems_of(text))
         for target in self.grader.index.items:
             if any(t.content and t.content <= stems for t in target.terms if len(t.content) >= 1 and len(t.name) > 4):
                 return True
-        embedder = self.grader.embedder
-        sim = float(
-            embedder.encode_one(text[:2000])
-            @ embedder.encode_one(f"{scenario.prompt} {step.name} {step.opening_question}")
-        )
+        sim = float(vector @ embedder.encode_one(f"{scenario.prompt} {step.name} {step.opening_question}"))
         return sim >= ON_TOPIC_SIM
 
     # ---------- the moves ----------

@@ -149,7 +149,9 @@ def test_step_advances_when_time_is_up_and_on_request(setup):
     engine, _fake, _, clock = setup
     session_id, _ = engine.start("mock", scenario_id=SCENARIO.id)
     clock.now += 8 * 60
-    reply = say(engine, session_id, "The people using it are viewers looking for something to watch tonight.")
+    reply = say(
+        engine, session_id, "The people using the feed are daily users of the app who want short videos to watch."
+    )
     assert "step 2" in reply and engine.view(session_id).step == 2
     assert 1 in engine.repo.scorecards(session_id)  # the finished step's scorecard is stored
     assert "1" in engine.repo.get_session(session_id).state["ledger"]
