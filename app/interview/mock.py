@@ -147,7 +147,7 @@ class MockFlow:
             concepts = touched_concepts(self.searcher, self.kb, clean)
             touched = [c.id for c in concepts]
             earlier = [t.content for t in self.repo.turns(record.id) if t.role == "interviewer"]
-            seed = pick_seed(clean, concepts, state.step, state.probed, earlier, self.common_names)
+            seed = pick_seed(clean, concepts, state.step, state.probed, earlier, self.common_names, scenario.prompt)
         step = self.kb.rubric.step(state.step)
         step_items = [i for i in items if i.step == step.step]
         decision = decide(

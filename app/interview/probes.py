@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 MIN_WORDS = 12  # a message shorter than this has no claim worth probing in depth
 QUOTE_WORDS = 14
 SEARCH_K = 4
+PROBE_FIT = 0.15  # share of a probe's content words the conversation must have used
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ def pick_seed(
     used_concepts: list[str],
     said: list[str],
     common: frozenset[str] = frozenset(),
+    context: str = "",
 ) -> Seed | None:
     """The first touched concept that belongs to the step, has not been probed yet, and that one of the candidate's
     sentences names in words of its own; its first question the interviewer has not already asked."""
@@ -79,11 +81,28 @@ def pick_seed(
         sentence, shared = best_sentence(text, concept, common)
         if shared < min(2, len(concept_stems(concept) - common)) or shared == 0:
             continue  # retrieved from the message, but the candidate did not name it: probing would lead them
-        question = next((p for p in concept.probes if p.strip().lower() not in said_lower), None)
+        fresh = [p for p in concept.probes if p.strip().lower() not in said_lower]
+        question = best_probe(fresh, f"{text} {context}")
         if question is None:
             continue
         return Seed(concept.id, concept.title, question, short_quote(sentence))
     return None
+
+
+def best_probe(probes: list[str], context: str, least: float = PROBE_FIT) -> str | None:
+    """The probe that fits the conversation best: the largest share of its content words that the candidate or the
+    question used (a probe set in another product, "for a search product...", fits a feed interview poorly); None
+    when none reaches `least`."""
+    said = set(tokenize(context))
+    scored = []
+    for position, probe in enumerate(probes):
+        words = {t for t in tokenize(probe) if len(t) > 3}
+        if words:
+            scored.append((len(words & said) / len(words), -position, probe))
+    if not scored:
+        return None
+    share, _, probe = max(scored)
+    return probe if share >= least else None
 
 
 def touched_concepts(searcher: Searcher | None, kb: KnowledgeBase, text: str, k: int = SEARCH_K) -> list[Concept]:

@@ -49,16 +49,14 @@ def concept(concept_id):
 
 
 def test_a_depth_probe_is_seeded_from_a_concept_the_candidate_named_and_quotes_them():
-    ids = list(KB.concepts)
-    named = next(c for c in KB.concepts.values() if c.probes and len(c.title.split()) >= 2)
-    other = next(c for c in KB.concepts.values() if c.id != named.id and c.probes)
-    text = f"We store every request. Then I would rely on {named.title.lower()} to handle it in training."
+    named, other = KB.concepts["position-bias"], KB.concepts["delayed-labels"]
+    text = "We store every impression. Clicks depend on position bias, so we log how often each slot is examined."
     seed = pick_seed(text, [other, named], named.steps[0], [], [])
-    assert seed is not None and ids  # the other concept is not named by any sentence
-    assert seed.concept_id == named.id and seed.question == named.probes[0]
-    assert named.title.lower().split()[0] in seed.quote.lower()
+    assert seed is not None  # the other concept is not named by any sentence
+    assert seed.concept_id == named.id and seed.question == named.probes[0]  # the probe that fits the talk best
+    assert seed.quote == "Clicks depend on position bias, so we log how often each slot is examined"
     assert pick_seed(text, [named], named.steps[0], [named.id], []) is None  # probed once already
-    asked = pick_seed(text, [named], named.steps[0], [], [named.probes[0]])
+    asked = pick_seed(text + " Position is a feature at serving time.", [named], named.steps[0], [], [named.probes[0]])
     assert asked is not None and asked.question == named.probes[1]
 
 
@@ -98,3 +96,11 @@ def test_words_that_name_many_concepts_name_none():
     named = KB.concepts["position-bias"]
     text = "We train the model on data from the feed, and we score every video for the user each time."
     assert pick_seed(text, [named], 1, [], [], common) is None
+
+
+def test_the_probe_that_fits_the_conversation_is_chosen_and_one_set_elsewhere_is_not():
+    from app.interview.probes import best_probe
+
+    probes = ["For a search product, would more time on the results page be good news?", "Which label would you use?"]
+    assert best_probe(probes, "We rank videos; the label is a completed view.") == probes[1]
+    assert best_probe(probes[:1], "We rank videos; the label is a completed view.") is None
