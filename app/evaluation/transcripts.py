@@ -80,6 +80,8 @@ class Judge:
                 record.reasked = next((i for i in covered if same_question(reply, self.probes[i], 0.7)), None)
         english = self.grader.english_text(message)[0]
         shared = content(reply) & content(english) - content(question)
-        record.follows_off_topic = len(shared - self.vocabulary) >= 2
+        own = build_ledger(english, self.grader.index, []).items
+        shows_nothing = not any(i.verdict == "covered" for i in own)  # the message is about something else
+        record.follows_off_topic = shows_nothing and len(shared - self.vocabulary) >= 2
         record.grounded = bool(shared) or (turn.action == "depth_probe" and bool(turn.concepts))
         return record

@@ -184,7 +184,10 @@ class Interviewer:
 
     def prepare(self) -> None:
         """Load now what the first turn would otherwise wait for: the embedding model with the rubric's vectors,
-        and the BM25 index."""
+        the concepts' vectors (a message's distance from the knowledge base), the bank's expectations (a step's own
+        scorecard) and the BM25 index."""
         _ = self.grader.index
+        _ = self.grader.concept_vectors
+        _ = self.grader.expectations
         if self.retriever is not None:
             self.retriever.warm()

@@ -12,7 +12,7 @@ from typing import Any
 
 from app.grading.evidence import ItemEvidence, build_ledger, stems_of
 from app.grading.injection import find_injections
-from app.grading.scorecard import Grader, step_ratio
+from app.grading.scorecard import VERDICT_VALUE, Grader, step_ratio
 from app.interview import meta
 from app.interview.policy import (
     COVERED_ENOUGH,
@@ -54,13 +54,12 @@ def gaps_by_step(items: list[ItemEvidence]) -> dict[int, list[Gap]]:
     return gaps
 
 
-def newly_covered(before: dict[str, dict[str, str]], items: list[ItemEvidence]) -> dict[int, int]:
-    """Weight per step of the items a message turned covered."""
-    weights: dict[int, int] = {}
+def evidence_by_step(items: list[ItemEvidence]) -> dict[int, float]:
+    """A message's own evidence per step: the weight of the items it covers, less for those it covers in part."""
+    evidence: dict[int, float] = {}
     for item in items:
-        if item.verdict == "covered" and before.get(str(item.step), {}).get(item.item_id) != "covered":
-            weights[item.step] = weights.get(item.step, 0) + item.weight
-    return weights
+        evidence[item.step] = evidence.get(item.step, 0.0) + item.weight * VERDICT_VALUE[item.verdict]
+    return evidence
 
 
 @dataclass
@@ -75,6 +74,7 @@ class MockFlow:
     rng: random.Random = field(default_factory=random.Random)
 
     def __post_init__(self) -> None:
+        self._last_ledger: tuple[str, list[ItemEvidence]] | None = None
         self.steps = StepMoves(self.kb, self.grader, self.repo, self.clock, self.end_session, self.rng)
         self.questions = Questions(self.wording)
         self.common_names = common_naming_words(self.kb)
@@ -117,11 +117,16 @@ class MockFlow:
         return [i.verdict for i in self.conversation(state) if i.step == step]
 
     def conversation(self, state: MockState) -> list[ItemEvidence]:
-        """Every checklist item of every step, judged on everything the candidate has said."""
+        """Every checklist item of every step, judged on everything the candidate has said (the last result is
+        kept: a turn asks more than once)."""
         text = state.all_answers()
         if not text:
             return []
-        return build_ledger(text, self.grader.index, find_injections(text)).items
+        if self._last_ledger is not None and self._last_ledger[0] == text:
+            return self._last_ledger[1]
+        items = build_ledger(text, self.grader.index, find_injections(text)).items
+        self._last_ledger = (text, items)
+        return items
 
     # ---------- one message ----------
 
@@ -138,11 +143,12 @@ class MockFlow:
             clean = english
             for span in reversed(find_injections(english)):
                 clean = clean[: span.start] + clean[span.end :]
-            items = self.absorb(record, state, clean)
+            message = build_ledger(clean, self.grader.index, [])
+            items = self.absorb(record, state, clean, message.items)
         else:
             items = self.conversation(state)
         if intent == Intent.ANSWER:
-            flags = build_ledger(clean, self.grader.index, []).flags
+            flags = message.flags
             new_flags = [f for f in flags if f.step == state.step] or flags
             concepts = touched_concepts(self.searcher, self.kb, clean)
             touched = [c.id for c in concepts]
@@ -171,14 +177,13 @@ class MockFlow:
             self.repo.save_state(record.id, state.stored())
         return self._result(turn, reply)
 
-    def absorb(self, record: SessionRecord, state: MockState, text: str) -> list[ItemEvidence]:
-        """Add a message to the conversation's ledger, and go with the candidate when it moved ahead."""
-        before = state.ledger
+    def absorb(self, record: SessionRecord, state: MockState, text: str, own: list[ItemEvidence]) -> list[ItemEvidence]:
+        """Add a message to the conversation's ledger, and go with the candidate when it moved ahead (`own`: the
+        message's own evidence)."""
         state.answers[str(state.step)] = f"{state.answer(state.step)}\n{text}".strip()
         items = self.conversation(state)
         state.ledger = {str(s): {i.item_id: i.verdict for i in items if i.step == s} for s in range(1, 8)}
-        weights = {s.step: sum(i.weight for i in s.checklist) for s in self.kb.rubric.steps}
-        target = followed_step(state.step, newly_covered(before, items), open_steps(items), weights)
+        target = followed_step(state.step, evidence_by_step(own), open_steps(items))
         if target != state.step:
             self.steps.move(record, state, target, mid_turn=True)
         return items

@@ -147,26 +147,22 @@ def decide(
     return Decision("followup", item_id=ranked[0].item_id, reason=f"probe {ranked[0].verdict} item")
 
 
-FOLLOW_SHARE = 0.34  # of a later step's checklist weight, newly covered in one message, to count as moving ahead
+FOLLOW_EVIDENCE = 3.0  # a message's own evidence in a later step (covered weight, less for partial) to follow it
 LAST_DESIGN_STEP = 6  # the wrap-up is reached by the interview's own course, never by following
 
 
-def followed_step(
-    current: int, newly_covered: dict[int, int], open_steps: set[int], step_weights: dict[int, int]
-) -> int:
-    """The step the conversation goes on in after a message: the candidate's own when they moved ahead. They
-    moved ahead when the message newly covers, in one later design step, more weight than in the current one and at
-    least a third of that step's checklist; the conversation then goes to that step, or to the first open step after
-    it when it is already covered."""
-    here = newly_covered.get(current, 0)
-    ahead = [
-        (w, s)
-        for s, w in newly_covered.items()
-        if current < s <= LAST_DESIGN_STEP and w >= 2 and w > here and w >= FOLLOW_SHARE * step_weights.get(s, 0)
-    ]
+def followed_step(current: int, evidence: dict[int, float], open_steps: set[int]) -> int:
+    """The step the conversation goes on in after a message: the candidate's own when they moved ahead. They moved
+    ahead when the message's own evidence is largest in a later design step, at least one well-covered item's
+    worth, and more than it shows for the current step; the conversation then goes to that step, or to the first
+    open step after it when it is already covered."""
+    here = evidence.get(current, 0.0)
+    ahead = [(e, s) for s, e in evidence.items() if current < s <= LAST_DESIGN_STEP and e >= FOLLOW_EVIDENCE]
     if not ahead:
         return current
-    target = max(ahead)[1]
+    best, target = max(ahead)
+    if best <= here or best < max(evidence.values()):
+        return current
     if target in open_steps:
         return target
     return next((s for s in range(target + 1, LAST_DESIGN_STEP + 1) if s in open_steps), current)

@@ -69,10 +69,14 @@ class Questions:
         )
 
 
+BRIDGE_WORDS = 2  # words a quoted sentence must share with what the probe is about
+
+
 def bridge_quote(message: str, about: str) -> str:
     """The candidate's sentence a coverage probe can start from: the one that shares most words with what the probe
-    is about, quoted short; empty when no sentence shares any."""
+    is about, quoted short; empty when none shares two words with it. Their own questions are never quoted."""
     wanted = set(tokenize(about))
-    scored = [(len(wanted & set(tokenize(s.text))), s.text) for s in split_sentences(message)]
+    claims = [s.text for s in split_sentences(message) if not s.text.rstrip().endswith("?")]  # their questions aren't
+    scored = [(len(wanted & set(tokenize(text))), text) for text in claims]
     best = max(scored, default=(0, ""), key=lambda pair: pair[0])
-    return short_quote(best[1]) if best[0] else ""
+    return short_quote(best[1]) if best[0] >= BRIDGE_WORDS else ""

@@ -83,7 +83,8 @@ def test_a_coverage_probe_builds_on_the_candidates_own_words_or_quotes_them():
     assert takes_up("Completed views as labels: which ones would you treat as negatives?", message, scenario)
     assert not takes_up("What is the business objective of this system?", message, scenario)
     assert not takes_up("How would you rank the feed?", "The feed should rank videos.", scenario)  # scenario words
-    assert bridge_quote(message, "a held-out split of the labels by time") == "Labels come from completed views"
+    assert bridge_quote(message, "labels from completed purchases") == "Labels come from completed views"
+    assert bridge_quote("Are labels from completed views enough?", "labels from completed purchases") == ""
     assert bridge_quote(message, "latency budget in milliseconds") == ""
     assert short_quote('<b>bold</b> and "quoted" <script>') == "bold and 'quoted'"
 

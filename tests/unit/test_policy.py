@@ -157,14 +157,15 @@ def test_a_claim_worth_probing_gets_one_depth_probe_per_step():
 
 def test_the_conversation_follows_a_candidate_who_moves_ahead():
     everything_open = {1, 2, 3, 4, 5, 6, 7}
-    weights = {s: 12 for s in range(1, 8)}
-    assert followed_step(1, {1: 3}, everything_open, weights) == 1
-    assert followed_step(1, {4: 5, 1: 2}, everything_open, weights) == 4
-    assert followed_step(2, {3: 1}, everything_open, weights) == 2  # one light item is not a move
-    assert followed_step(2, {3: 3}, everything_open, weights) == 2  # a quarter of a step is a mention, not a move
-    assert followed_step(2, {4: 5}, {2, 6, 7}, weights) == 6  # step 4 is already covered: the next open one after it
-    assert followed_step(5, {2: 6}, everything_open, weights) == 5  # going back is not following
-    assert followed_step(2, {7: 9}, everything_open, weights) == 2  # the wrap-up comes in its own time
+    assert followed_step(1, {1: 3}, everything_open) == 1
+    assert followed_step(1, {4: 5, 1: 2}, everything_open) == 4
+    assert followed_step(2, {3: 2}, everything_open) == 2  # one light item is a mention, not a move
+    assert followed_step(2, {4: 3, 5: 4.5}, everything_open) == 5  # where most of the message is
+    assert followed_step(2, {4: 5}, {2, 6, 7}) == 6  # step 4 is already covered: the next open one after it
+    assert followed_step(5, {2: 6}, everything_open) == 5  # going back is not following
+    assert followed_step(2, {7: 9}, everything_open) == 2  # the wrap-up comes in its own time
+    assert followed_step(3, {3: 4, 4: 4}, everything_open) == 3  # as much here as ahead: stay
+    assert followed_step(3, {1: 6, 4: 4}, everything_open) == 3  # mostly about an earlier step
 
 
 def test_the_next_step_skips_steps_already_covered_and_goes_back_for_steps_left_behind():
