@@ -28,6 +28,7 @@ _EXTRACTION = [
     "That stays with me. Let's get back to the design.",
     "I'll keep my notes to myself. Back to the question.",
 ]
+_QUESTION_LEADS = ["Our question is:", "We're working on this:", "Back to the question:"]
 _NUDGE = ["Take your time.", "No rush.", "Whenever you're ready."]
 _SCAFFOLD_LEADS = ["Let's come at it from another side.", "Let's make it smaller.", "Here's a more concrete way in."]
 
@@ -35,6 +36,12 @@ _SCAFFOLD_LEADS = ["Let's come at it from another side.", "Let's make it smaller
 def pick(options: list[str], count: int) -> str:
     """The option for the `count`-th time (0-based), cycling."""
     return options[count % len(options)]
+
+
+def pick_slow(options: list[str], count: int, inner: int) -> str:
+    """The option that changes once every `inner` times: paired with `pick` over `inner` options, the pair does not
+    repeat for `inner * len(options)` times."""
+    return options[(count // inner) % len(options)]
 
 
 def first_sentence(text: str, limit: int = 160) -> str:
@@ -47,13 +54,14 @@ def first_sentence(text: str, limit: int = 160) -> str:
 
 def answer_request(count: int, question: str) -> str:
     """Why the interviewer won't give the answer, a hint offer, and the question still open."""
-    return f"{pick(_WHY_NOT, count)} {pick(_HINT_OFFER, count)} {question}"
+    return f"{pick(_WHY_NOT, count)} {pick_slow(_HINT_OFFER, count, len(_WHY_NOT))} {question}"
 
 
 def off_topic(count: int, scenario: Scenario, question: str) -> str:
     """A redirect that names the interview's question and does not engage the subject at all."""
     named = first_sentence(scenario.prompt)
-    return f"{pick(_REDIRECT, count)} Our question is: {named}{'' if named.endswith('...') else '.'} {question}"
+    lead = pick_slow(_QUESTION_LEADS, count, len(_REDIRECT))
+    return f"{pick(_REDIRECT, count)} {lead} {named}{'' if named.endswith('...') else '.'} {question}"
 
 
 def extraction(count: int, question: str) -> str:

@@ -11,8 +11,8 @@ SCENARIO = KB.questions.scenarios[0]
 
 
 def test_asking_for_the_answer_gets_a_reason_and_a_hint_offer_each_time_worded_differently():
-    replies = [meta.answer_request(n, "What would you optimize?") for n in range(3)]
-    assert len(set(replies)) == 3
+    replies = [meta.answer_request(n, "What would you optimize?") for n in range(9)]
+    assert len(set(replies)) == 9
     for reply in replies:
         assert "hint" in reply and reply.endswith("What would you optimize?") and reply.count("?") == 1
         assert any(word in reply for word in ("reasoning", "working it out", "grade"))
@@ -21,7 +21,7 @@ def test_asking_for_the_answer_gets_a_reason_and_a_hint_offer_each_time_worded_d
 def test_an_off_topic_redirect_names_the_interviews_question_and_never_the_subject():
     reply = meta.off_topic(0, SCENARIO, "Which labels would you use?")
     assert meta.first_sentence(SCENARIO.prompt)[:40] in reply
-    assert meta.off_topic(1, SCENARIO, "Which labels would you use?") != reply
+    assert len({meta.off_topic(n, SCENARIO, "Which labels would you use?") for n in range(9)}) == 9
 
 
 def test_scaffolds_differ_every_time_and_end_in_the_open_items_own_questions():
