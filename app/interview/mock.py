@@ -291,8 +291,7 @@ class MockFlow:
         `turn`, not the candidate's request), it first comes back to an important gap of an earlier step that was
         never asked about."""
         items = self.conversation(state)
-        finished = state.step
-        target = next_open_step(finished, open_steps(items)) if finished < 7 else 8
+        target = next_open_step(state.step, open_steps(items))
         if target > 7:
             self.steps.save_step_card(record, state)
             self.repo.save_state(record.id, state.stored())
@@ -313,6 +312,4 @@ class MockFlow:
         question = self.steps.opening(step)
         state.last_question = question
         self.repo.save_state(record.id, state.stored())
-        if target < finished:
-            return f"Let's go back to step {step.step}, {step.name.lower()}, which we skipped. {question}"
         return f"Let's move on to step {step.step}, {step.name.lower()}. {question}"

@@ -169,11 +169,9 @@ def followed_step(current: int, evidence: dict[int, float], open_steps: set[int]
 
 
 def next_open_step(current: int, open_steps: set[int]) -> int:
-    """The step after `current` that still needs discussing; else the earliest one before it (a candidate who ran
-    ahead left it behind); 8 when none is left."""
-    after = [s for s in range(current + 1, 8) if s in open_steps]
-    before = [s for s in range(1, current) if s in open_steps]
-    return (after or before or [8])[0]
+    """The step after `current` that still needs discussing; 8 when none is left. Steps the candidate ran past
+    are not gone back to: their important gaps are revisited once instead (`gap_to_revisit`)."""
+    return next((s for s in range(current + 1, 8) if s in open_steps), 8)
 
 
 def gap_to_revisit(
