@@ -325,8 +325,10 @@ def run_bench(turns: int = 10, base: Settings | None = None) -> dict[str, Any]:
         try:
             engine = container.interviewer()
             retrieval = _Stopwatch()
-            # A turn's whole retrieval step: the query vector, dense and BM25 search, fusion and the notes' text.
+            # A turn's whole retrieval step: the query vector, dense and BM25 search, fusion and the notes' text; and
+            # the search for the concepts a message touches, which seeds depth probes.
             engine.wording.context = retrieval.wrap(engine.wording.context)  # type: ignore[method-assign]
+            engine.mock.touched = retrieval.wrap(engine.mock.touched)  # type: ignore[method-assign]
             records = run_turns(engine, server, turns, retrieval)
             result["grade_p50_ms"] = grade_ms(engine)
             result.update(summarise(records, retrieval.ms))

@@ -30,7 +30,7 @@ from app.interview.results import MockTurn, SessionView, TurnResult
 from app.interview.state import MockState, mock_state, scenario_of
 from app.interview.steps import StepMoves
 from app.interview.wording import Wording
-from app.knowledge.base import KnowledgeBase, Scenario, Step
+from app.knowledge.base import Concept, KnowledgeBase, Scenario, Step
 from app.knowledge.retrieval import Searcher
 from app.sessions.repository import SessionRecord, SessionRepository
 
@@ -150,7 +150,7 @@ class MockFlow:
         if intent == Intent.ANSWER:
             flags = message.flags
             new_flags = [f for f in flags if f.step == state.step] or flags
-            concepts = touched_concepts(self.searcher, self.kb, clean)
+            concepts = self.touched(clean)
             touched = [c.id for c in concepts]
             earlier = [t.content for t in self.repo.turns(record.id) if t.role == "interviewer"]
             seed = pick_seed(clean, concepts, state.step, state.probed, earlier, self.common_names, scenario.prompt)
@@ -176,6 +176,10 @@ class MockFlow:
         if decision.action not in ("advance", "end"):
             self.repo.save_state(record.id, state.stored())
         return self._result(turn, reply)
+
+    def touched(self, text: str) -> list[Concept]:
+        """The concepts a message touches, by hybrid retrieval with its words (the depth probes' retrieval)."""
+        return touched_concepts(self.searcher, self.kb, text)
 
     def absorb(self, record: SessionRecord, state: MockState, text: str, own: list[ItemEvidence]) -> list[ItemEvidence]:
         """Add a message to the conversation's ledger, and go with the candidate when it moved ahead (`own`: the
