@@ -86,10 +86,12 @@ class Term:
     name: str
     phrase: tuple[str, ...]
     content: frozenset[str]
+    every: frozenset[str] = frozenset()  # all the phrase's stems: a sentence without one of them cannot hold it
 
     @classmethod
     def of(cls, name: str) -> Term:
-        return cls(name, tuple(stems_of(name)), frozenset(stem(w) for w in words(name) if w not in STOPWORDS))
+        phrase = tuple(stems_of(name))
+        return cls(name, phrase, frozenset(stem(w) for w in words(name) if w not in STOPWORDS), frozenset(phrase))
 
 
 def term_in(term: Term, sentence_stems: list[str], sentence_set: set[str]) -> bool:
@@ -101,6 +103,8 @@ def term_in(term: Term, sentence_stems: list[str], sentence_set: set[str]) -> bo
         return True
     if n == 1:
         return term.phrase[0] in sentence_set
+    if not term.every <= sentence_set:
+        return False
     return any(tuple(sentence_stems[i : i + n]) == term.phrase for i in range(len(sentence_stems) - n + 1))
 
 
@@ -358,9 +362,14 @@ def build_ledger(
             break
     similarity = index.item_similarities(sims)
     terms = np.zeros_like(similarity)
+    matched_terms: list[list[str]] = []
     for column, target in enumerate(index.items):
+        found: set[str] = set()
         for row, stems in enumerate(sentence_stems):
-            terms[row, column] = sum(1 for t in target.terms if term_in(t, stems, sentence_sets[row]))
+            hits = [t.name for t in target.terms if term_in(t, stems, sentence_sets[row])]
+            terms[row, column] = len(hits)
+            found.update(hits)
+        matched_terms.append([t.name for t in target.terms if t.name in found])
     probability = pair_probability(
         pair_features(similarity, terms, index.lexicon.similarities([s.text for s in usable]))
     )
@@ -375,7 +384,7 @@ def build_ledger(
         best_row = int(probability[:, column].argmax()) if usable else -1
         p = float(probability[best_row, column]) if best_row >= 0 else 0.0
         verdict = item_verdict(p)
-        matched = [t.name for t in target.terms if any(term_in(t, st, set(st)) for st in sentence_stems)]
+        matched = matched_terms[column]
         items.append(
             ItemEvidence(
                 step=target.step,

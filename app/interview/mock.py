@@ -10,7 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.grading.evidence import ItemEvidence, build_ledger, stems_of
+import numpy as np
+
+from app.grading.evidence import ItemEvidence, build_ledger, split_sentences, stems_of
 from app.grading.injection import find_injections
 from app.grading.scorecard import VERDICT_VALUE, Grader, step_ratio
 from app.interview import meta
@@ -39,6 +41,7 @@ ON_TOPIC_SIM = 0.2
 OFF_TOPIC_MIN_WORDS = 8  # shorter messages ("ok", "yes, go on") are not judged off topic by distance
 OFF_TOPIC_QUESTION_SIM = 0.2
 OFF_TOPIC_CONCEPT_SIM = 0.35
+KEPT_LEDGERS = 64  # sessions whose conversation ledger is kept between messages
 
 
 def open_steps(items: list[ItemEvidence]) -> set[int]:
@@ -74,7 +77,7 @@ class MockFlow:
     rng: random.Random = field(default_factory=random.Random)
 
     def __post_init__(self) -> None:
-        self._last_ledger: tuple[str, list[ItemEvidence]] | None = None
+        self._ledgers: dict[str, tuple[str, list[ItemEvidence]]] = {}  # per session: its text and its ledger
         self.steps = StepMoves(self.kb, self.grader, self.repo, self.clock, self.end_session, self.rng)
         self.questions = Questions(self.wording)
         self.common_names = common_naming_words(self.kb)
@@ -95,7 +98,7 @@ class MockFlow:
     def view(self, record: SessionRecord) -> SessionView:
         state = mock_state(record)
         step = self.kb.rubric.step(min(state.step, 7))
-        verdicts = self.step_verdicts(state, step.step)
+        verdicts = self.step_verdicts(state, step.step, record.id)
         return SessionView(
             record.id,
             "mock",
@@ -109,24 +112,31 @@ class MockFlow:
             record.status == "ended",
         )
 
-    def step_verdicts(self, state: MockState, step: int) -> list[str]:
+    def step_verdicts(self, state: MockState, step: int, session: str = "") -> list[str]:
         """The step's verdicts on the whole conversation as saved by the last answer; rebuilt when not saved."""
         saved = state.ledger.get(str(step))
         if saved is not None:
             return list(saved.values())
-        return [i.verdict for i in self.conversation(state) if i.step == step]
+        return [i.verdict for i in self.conversation(state, session) if i.step == step]
 
-    def conversation(self, state: MockState) -> list[ItemEvidence]:
-        """Every checklist item of every step, judged on everything the candidate has said (the last result is
-        kept: a turn asks more than once)."""
+    def conversation(self, state: MockState, session: str = "") -> list[ItemEvidence]:
+        """Every checklist item of every step, judged on everything the candidate has said (kept per session: a
+        turn asks more than once)."""
         text = state.all_answers()
         if not text:
             return []
-        if self._last_ledger is not None and self._last_ledger[0] == text:
-            return self._last_ledger[1]
+        kept = self._ledgers.get(session)
+        if kept is not None and kept[0] == text:
+            return kept[1]
         items = build_ledger(text, self.grader.index, find_injections(text)).items
-        self._last_ledger = (text, items)
+        self._keep(session, text, items)
         return items
+
+    def _keep(self, session: str, text: str, items: list[ItemEvidence]) -> None:
+        self._ledgers.pop(session, None)
+        self._ledgers[session] = (text, items)
+        while len(self._ledgers) > KEPT_LEDGERS:
+            del self._ledgers[next(iter(self._ledgers))]
 
     # ---------- one message ----------
 
@@ -146,7 +156,7 @@ class MockFlow:
             message = build_ledger(clean, self.grader.index, [])
             items = self.absorb(record, state, clean, message.items)
         else:
-            items = self.conversation(state)
+            items = self.conversation(state, record.id)
         if intent == Intent.ANSWER:
             flags = message.flags
             new_flags = [f for f in flags if f.step == state.step] or flags
@@ -178,14 +188,21 @@ class MockFlow:
         return self._result(turn, reply)
 
     def touched(self, text: str) -> list[Concept]:
-        """The concepts a message touches, by hybrid retrieval with its words (the depth probes' retrieval)."""
-        return touched_concepts(self.searcher, self.kb, text)
+        """The concepts a message touches, by hybrid retrieval with its words (the depth probes' retrieval). The
+        dense query is the mean of the sentence vectors the ledger has just computed, so nothing is embedded again."""
+        sentences = [s.text for s in split_sentences(text)]
+        if not sentences:
+            return []
+        vectors = self.grader.index.embedder.encode(sentences)
+        mean = vectors.mean(axis=0)
+        norm = float(np.linalg.norm(mean))
+        return touched_concepts(self.searcher, self.kb, text, vector=mean / norm if norm > 0 else None)
 
     def absorb(self, record: SessionRecord, state: MockState, text: str, own: list[ItemEvidence]) -> list[ItemEvidence]:
         """Add a message to the conversation's ledger, and go with the candidate when it moved ahead (`own`: the
         message's own evidence)."""
         state.answers[str(state.step)] = f"{state.answer(state.step)}\n{text}".strip()
-        items = self.conversation(state)
+        items = self.conversation(state, record.id)
         state.ledger = {str(s): {i.item_id: i.verdict for i in items if i.step == s} for s in range(1, 8)}
         target = followed_step(state.step, evidence_by_step(own), open_steps(items))
         if target != state.step:
@@ -254,7 +271,7 @@ class MockFlow:
             "redirect": self._redirect,
             "offer_hint": lambda t: meta.answer_request(state.bump("answer_request"), question),
             "scaffold": self._scaffold,
-            "hint": lambda t: self.steps.hint_text(t.record.id, state, t.step, self.conversation(state)),
+            "hint": lambda t: self.steps.hint_text(t.record.id, state, t.step, self.conversation(state, t.record.id)),
             "advance": lambda t: self.advance(t.record, state, t if t.intent != Intent.NEXT else None),
             "end": self._end,
             "challenge": self.questions.challenge,
@@ -271,7 +288,7 @@ class MockFlow:
 
     def _scaffold(self, turn: MockTurn) -> str:
         state, step = turn.state, turn.step
-        covered = {i.item_id for i in self.conversation(state) if i.verdict == "covered"}
+        covered = {i.item_id for i in self.conversation(state, turn.record.id) if i.verdict == "covered"}
         open_items = sorted((i for i in step.checklist if i.id not in covered), key=lambda i: -i.weight)
         text = meta.scaffold(state.bump(f"scaffold:{step.step}"), step, open_items)
         state.last_question = text
@@ -285,7 +302,9 @@ class MockFlow:
 
     def hint(self, record: SessionRecord) -> str:
         state = mock_state(record)
-        text = self.steps.hint_text(record.id, state, self.kb.rubric.step(state.step), self.conversation(state))
+        text = self.steps.hint_text(
+            record.id, state, self.kb.rubric.step(state.step), self.conversation(state, record.id)
+        )
         self.repo.save_state(record.id, state.stored())
         self.repo.add_turn(record.id, "interviewer", text, {"action": "hint"})
         return text
@@ -294,7 +313,7 @@ class MockFlow:
         """Leave the step for the next one that still needs discussing. When the interviewer decided to move on (a
         `turn`, not the candidate's request), it first comes back to an important gap of an earlier step that was
         never asked about."""
-        items = self.conversation(state)
+        items = self.conversation(state, record.id)
         target = next_open_step(state.step, open_steps(items))
         if target > 7:
             self.steps.save_step_card(record, state)

@@ -8,6 +8,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+import numpy as np
+
 from app.grading.evidence import split_sentences
 from app.knowledge.base import Concept, KnowledgeBase, concept_for
 from app.knowledge.retrieval import Searcher, SearchResult
@@ -105,12 +107,15 @@ def best_probe(probes: list[str], context: str, least: float = PROBE_FIT) -> str
     return probe if share >= least else None
 
 
-def touched_concepts(searcher: Searcher | None, kb: KnowledgeBase, text: str, k: int = SEARCH_K) -> list[Concept]:
-    """The knowledge base's concepts behind the passages a message retrieves, best first."""
+def touched_concepts(
+    searcher: Searcher | None, kb: KnowledgeBase, text: str, k: int = SEARCH_K, vector: np.ndarray | None = None
+) -> list[Concept]:
+    """The knowledge base's concepts behind the passages a message retrieves, best first (`vector`: the message's
+    embedding when the caller has it)."""
     if searcher is None or len(text.split()) < MIN_WORDS:
         return []
     try:
-        results: list[SearchResult] = searcher.search(text[-1200:], k=k)
+        results: list[SearchResult] = searcher.search(text[-1200:], k=k, vector=vector)
     except Exception as exc:  # retrieval must never break a turn
         log.warning("retrieval for a depth probe failed: %s", exc)
         return []

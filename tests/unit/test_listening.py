@@ -29,10 +29,11 @@ class OneConcept:
     """A searcher that finds one concept's passage for any query."""
 
     def __init__(self, concept):
-        self.concept, self.queries = concept, []
+        self.concept, self.queries, self.vectors = concept, [], []
 
     def search(self, query, k=5, topic=None, step=None, *, vector=None):
         self.queries.append(query)
+        self.vectors.append(vector)
         return [SearchResult("c1", self.concept.explanation, self.concept.heading, self.concept.source, {}, 1.0)]
 
     def warm(self):
@@ -86,6 +87,8 @@ def test_a_claim_that_names_a_concept_gets_a_depth_probe_from_that_concept(tmp_p
     assert turn.text.startswith('You said "Clicks on the feed are shaped by position bias')
     assert turn.text.endswith(PROBED.probes[0]) and turn.item == f"concept:{PROBED.id}"
     assert searcher.queries and "position bias" in searcher.queries[0]
+    sentence = GRADER.index.embedder.encode([text])[0]  # one sentence: its vector is the dense query, not re-embedded
+    assert searcher.vectors[0] is not None and float(searcher.vectors[0] @ sentence) > 0.999
     second = engine.respond(session_id, text.replace("Clicks", "Taps"))
     assert second.action != "depth_probe"  # one depth probe per step, then coverage
 
