@@ -137,12 +137,13 @@ class Interviewer:
 
     def draft(self, session_id: str, text: str) -> None:
         """The message as typed so far: the model server reads it in the background, so that after Send only the
-        turn's own notes and instruction are new to it."""
+        turn's own notes and instruction are new to it, and its vectors are computed now rather than after Send."""
         record = self.repo.get_session(session_id)
         if record is None or record.mode != "mock" or record.status == "ended" or not text.strip():
             return
         view, _ = truncate_view(clean_message(text), self.max_message_chars)
         self.wording.prime(session_id, draft=view)
+        self.mock.read_ahead(view)
 
     def hint(self, session_id: str) -> str:
         record = self._session(session_id)

@@ -187,6 +187,15 @@ class MockFlow:
             self.repo.save_state(record.id, state.stored())
         return self._result(turn, reply)
 
+    def read_ahead(self, text: str) -> None:
+        """Embed a message as typed so far, whole and sentence by sentence (the relevance check's and the ledger's
+        vectors), so that after Send they are already in the embedder's cache."""
+        embedder = self.grader.embedder
+        embedder.encode_one(text[:2000])
+        sentences = [s.text for s in split_sentences(text)]
+        if sentences:
+            embedder.encode(sentences)
+
     def touched(self, text: str) -> list[Concept]:
         """The concepts a message touches, by hybrid retrieval with its words (the depth probes' retrieval). The
         dense query is the mean of the sentence vectors the ledger has just computed, so nothing is embedded again."""

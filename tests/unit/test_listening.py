@@ -138,3 +138,14 @@ def test_eval_conversations_reports_each_case_and_checks_its_expectations(engine
     assert first["band"] in ("weak", "off_topic") and isinstance(first["score"], float)
     assert {f["check"] for f in second["failures"]} == {"min_step_reached", "band_in", "reply_forbidden"}
     assert report["reasks"] == 0 and "grounded_rate" in report and report["distinct_first_followups"] >= 1
+
+
+def test_a_message_read_as_it_is_typed_needs_no_embedding_after_send(engine):
+    session_id, _ = engine.start("mock", scenario_id=SCENARIO.id)
+    engine.respond(session_id, "Viewers open the app to be entertained for a few minutes each evening.")  # indexes
+    engine.draft(session_id, STEP_ONE)
+    before = GRADER.embedder.calls
+    turn = engine.respond(session_id, STEP_ONE)
+    assert turn.action not in ("advance", "end") and GRADER.embedder.calls == before
+    engine.respond(session_id, "Retention matters more than raw taps, so the north star is the daily return rate.")
+    assert GRADER.embedder.calls > before  # a message never drafted is embedded when it arrives
