@@ -145,11 +145,36 @@ def content_words(text: str) -> list[str]:
     return [w for w in words(text) if w not in STOPWORDS and len(w) > 2 and not w.isdigit()]
 
 
+# Words that join two named tasks ("retrieval plus a pairwise classifier") and say nothing of what either is about.
+_JOINING_WORDS = frozenset(
+    [
+        "plus",
+        "followed",
+        "combined",
+        "combination",
+        "together",
+        "along",
+        "alongside",
+        "using",
+        "via",
+        "then",
+        "also",
+        "another",
+        "second",
+        "first",
+        "final",
+        "simple",
+        "standard",
+        "basic",
+    ]
+)
+
+
 def specific_words(phrase: str) -> list[str]:
-    """The words of a named task that say what it is about, formulation words left out."""
+    """The words of a named task that say what it is about, formulation and joining words left out."""
     out: list[str] = []
     for word in content_words(phrase.replace("-", " ").replace("/", " ")):
-        if stem(word) not in FORMULATION and word not in out:
+        if stem(word) not in FORMULATION and word not in _JOINING_WORDS and word not in out:
             out.append(word)
     return out
 

@@ -34,6 +34,7 @@ from app.interview.steps import StepMoves
 from app.interview.wording import Wording
 from app.knowledge.base import Concept, KnowledgeBase, Scenario, Step
 from app.knowledge.retrieval import Searcher
+from app.knowledge.tokens import tokenize
 from app.sessions.repository import SessionRecord, SessionRepository
 
 MAX_FOLLOWUPS = 3
@@ -81,6 +82,9 @@ class MockFlow:
         self.steps = StepMoves(self.kb, self.grader, self.repo, self.clock, self.end_session, self.rng)
         self.questions = Questions(self.wording)
         self.common_names = common_naming_words(self.kb)
+        self.item_words = {
+            i.id: set(tokenize(" ".join([i.description, *i.examples, *i.key_terms]))) for _, i in self.kb.rubric.items()
+        }
 
     def start(self, scenario: Scenario, user: str) -> tuple[str, str]:
         state = MockState(step_started=self.clock(), history_from=0)
@@ -166,11 +170,18 @@ class MockFlow:
             seed = pick_seed(clean, concepts, state.step, state.probed, earlier, self.common_names, scenario.prompt)
         step = self.kb.rubric.step(state.step)
         step_items = [i for i in items if i.step == step.step]
+        said = set(tokenize(english)) - set(tokenize(scenario.prompt)) if intent == Intent.ANSWER else set()
+
+        open_items = [i for i in step_items if i.verdict != "covered"]
+
+        def affinity(item_id: str) -> int:
+            return len(said & self.item_words.get(item_id, set()))
+
         decision = decide(
             intent,
             coverage=step_ratio(step_items) if step_items else 0.0,
-            gaps=[Gap(i.item_id, i.weight, i.verdict) for i in step_items if i.verdict != "covered"]
-            or ([] if step_items else [Gap(i.id, i.weight, "missing") for i in step.checklist]),
+            gaps=[Gap(i.item_id, i.weight, i.verdict, affinity(i.item_id)) for i in open_items]
+            or ([] if step_items else [Gap(i.id, i.weight, "missing", affinity(i.id)) for i in step.checklist]),
             new_flags=[f.flag_id for f in new_flags],
             elapsed_s=self.clock() - state.step_started,
             budget_s=step.minutes.max * 60,
@@ -182,6 +193,8 @@ class MockFlow:
         )
         turn = MockTurn(record, state, scenario, step, decision, english, new_flags, intent=intent, seed=seed)
         turn.concepts.extend(touched)
+        if intent == Intent.ANSWER:
+            turn.shown.extend(dict.fromkeys(i.quotes[0] for i in message.items if i.verdict == "covered" and i.quotes))
         reply = self._act(turn)
         if decision.action not in ("advance", "end"):
             self.repo.save_state(record.id, state.stored())

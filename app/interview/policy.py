@@ -43,9 +43,69 @@ _ANSWER_REQUEST = re.compile(
     re.IGNORECASE,
 )
 _IDK = re.compile(
-    r"^\s*(idk|i don'?t know|no idea|not sure|pass|dunno|no clue|i have no idea|\?+|i'?m stuck|skip this)\s*[.!?]*\s*$",
+    r"\b(idk|i (really )?don'?t know|dont know|(i have )?no (idea|clue)|not sure|no sure|pass|dunno|i'?m stuck|"
+    r"stuck|skip( this)?|i give up|(my )?mind'?s? (gone )?blank|can'?t think of anything|nothing comes to mind)\b",
     re.IGNORECASE,
 )
+# Words that may stand beside "I don't know" without making it an answer: "no idea tbh", "sorry, idk, pass".
+_IDK_FILLERS = frozenset(
+    [
+        "tbh",
+        "honestly",
+        "sorry",
+        "sry",
+        "um",
+        "umm",
+        "uh",
+        "uhh",
+        "hmm",
+        "er",
+        "erm",
+        "really",
+        "just",
+        "at",
+        "all",
+        "here",
+        "on",
+        "this",
+        "one",
+        "i",
+        "really",
+        "totally",
+        "ngl",
+        "so",
+        "well",
+        "ok",
+        "okay",
+        "yeah",
+        "yes",
+        "no",
+        "mate",
+        "though",
+        "tho",
+        "either",
+        "completely",
+        "right",
+        "now",
+        "lol",
+        "haha",
+        "again",
+        "still",
+    ]
+)
+_NO_WORDS = re.compile(r"^[\W_]*$")
+
+
+def says_nothing_but_idk(text: str) -> bool:
+    """Silence ("...", "?") or "I don't know" with nothing but filler beside it."""
+    if _NO_WORDS.match(text):
+        return True
+    rest = _IDK.sub(" ", text)
+    if rest == text:
+        return False
+    return all(w in _IDK_FILLERS for w in re.findall(r"[a-z']+", rest.lower()))
+
+
 _SYSTEM_PROBE = re.compile(
     r"\b(system prompt|your (instructions|prompt|rules|rubric|configuration|setup)|hidden instructions|the rubric|"
     r"grading (criteria|rubric|weights)|ignore (all |your |the )?(previous |prior )?instructions|print your prompt|"
@@ -68,7 +128,7 @@ def classify(text: str, *, on_topic: bool = True) -> Intent:
         return Intent.SYSTEM_PROBE
     if _ANSWER_REQUEST.search(stripped):
         return Intent.ANSWER_REQUEST
-    if _IDK.match(stripped):
+    if says_nothing_but_idk(stripped):
         return Intent.IDK
     if not on_topic:
         return Intent.OFF_TOPIC
@@ -85,6 +145,7 @@ class Gap:
     item_id: str
     weight: int
     verdict: str  # "missing" or "partial"
+    affinity: int = 0  # words the candidate's latest message shares with the item: what they are talking about
 
 
 @dataclass(frozen=True)
@@ -115,7 +176,8 @@ def decide(
 ) -> Decision:
     """The next move after a candidate message: challenge a wrong claim, probe deeper into a claim the candidate
     just made (`depth_seed`: a concept their message touched has a question not yet asked), probe the most
-    important gap not yet covered nor asked, or move on. Covered items are never in `gaps`."""
+    important gap not yet covered nor asked (of equally important ones, the nearest to what they just said), or
+    move on. Covered items are never in `gaps`."""
     simple: dict[Intent, Action] = {
         Intent.EMPTY: "nudge",
         Intent.END: "end",
@@ -140,13 +202,14 @@ def decide(
         return Decision("depth_probe", reason="probe deeper into a claim the candidate just made")
     ranked = sorted(
         (g for g in gaps if g.verdict != "covered" and g.item_id not in asked),
-        key=lambda g: (-g.weight, g.verdict != "missing", g.item_id),
+        key=lambda g: (-g.weight, -min(g.affinity, AFFINITY_CAP), g.verdict != "missing", g.item_id),
     )
     if not ranked:
         return Decision("advance", reason="nothing left to probe")
     return Decision("followup", item_id=ranked[0].item_id, reason=f"probe {ranked[0].verdict} item")
 
 
+AFFINITY_CAP = 3  # beyond a few shared words, closeness to the message no longer orders equally important gaps
 FOLLOW_EVIDENCE = 3.0  # a message's own evidence in a later step (covered weight, less for partial) to follow it
 LAST_DESIGN_STEP = 6  # the wrap-up is reached by the interview's own course, never by following
 

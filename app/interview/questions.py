@@ -63,7 +63,12 @@ class Questions:
             "forbidden": ", ".join(forbidden[:8]) or "none",
         }
         quote = bridge_quote(turn.text, " ".join([item.description, *item.examples, *item.key_terms]))
-        fallback = f'You said "{quote}". {item.probe}' if quote else item.probe
+        if quote:
+            fallback = f'You said "{quote}". {item.probe}'
+        elif turn.shown:  # nothing they said leads to the gap: take note of what they showed, then ask
+            fallback = f'Noted: "{short_quote(turn.shown[0])}". {item.probe}'
+        else:
+            fallback = item.probe
         return self.wording.word(
             turn, "interviewer_followup", values, fallback=fallback, forbidden=forbidden, builds_on=turn.text
         )

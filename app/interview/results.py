@@ -73,5 +73,6 @@ class MockTurn:
     item: str | None = None  # what the reply asks about, when the handler chose it (a revisited gap, a concept)
     prompt: str | None = None  # the request the LLM worded the reply from
     concepts: list[str] = field(default_factory=list)
+    shown: list[str] = field(default_factory=list)  # the message's sentences that covered a checklist item
     notices: list[str] = field(default_factory=list)
     calls: list[CallStats] = field(default_factory=list)

@@ -370,3 +370,17 @@ def test_the_server_reads_the_message_as_it_is_typed_so_only_the_notes_and_instr
     say(engine, session_id, message)
     turn = fake.calls[-1][0]
     assert turn[:-1] == drafts[-1][:-1] and turn[-1]["content"].startswith(drafts[-1][-1]["content"])
+
+
+def test_a_fallback_probe_on_an_unrelated_gap_first_notes_what_the_candidate_showed(setup):
+    engine, fake, repo, _ = setup
+    session_id, _ = engine.start("mock", scenario_id=SCENARIO.id)
+    fake.replies.append("")  # the model's wording fails: the fallback is used
+    text = "The feed's daily users want videos they enjoy, and the business goal is daily retention to earn from ads."
+    reply = say(engine, session_id, text)
+    meta = repo.turns(session_id)[-1].meta
+    assert meta["action"] == "followup", (meta, reply)
+    probe = next(i.probe for _, i in KB.rubric.items() if i.id == meta["item"])
+    assert reply.endswith(probe) and (reply.startswith('Noted: "') or reply.startswith('You said "'))
+    quoted = reply.split('"')[1].rstrip(".")
+    assert quoted in text
