@@ -33,6 +33,7 @@ class Seed:
     quote: str
 
 
+_SETTING = re.compile(r"^(?:for|in)\s+(?:a|an|the|your)\s+([^,?]{3,60}),", re.IGNORECASE)  # the probe's product
 COMMON_SHARE = 0.06  # a naming word used by more than this share of all concepts names none of them
 
 
@@ -93,11 +94,15 @@ def pick_seed(
 
 def best_probe(probes: list[str], context: str, least: float = PROBE_FIT) -> str | None:
     """The probe that fits the conversation best: the largest share of its content words that the candidate or the
-    question used (a probe set in another product, "for a search product...", fits a feed interview poorly); None
-    when none reaches `least`."""
+    question used; None when none reaches `least`. A probe set in a product of its own ("For a search product,
+    ...") is asked only where the conversation is about that product."""
     said = set(tokenize(context))
     scored = []
     for position, probe in enumerate(probes):
+        setting = _SETTING.match(probe)
+        if setting and not {t for t in tokenize(setting.group(1)) if len(t) > 3 and not t.isdigit()} <= said:
+            continue  # "For a search product, ..." asked in a news feed interview
+
         words = {t for t in tokenize(probe) if len(t) > 3}
         if words:
             scored.append((len(words & said) / len(words), -position, probe))

@@ -105,3 +105,6 @@ def test_the_probe_that_fits_the_conversation_is_chosen_and_one_set_elsewhere_is
     probes = ["For a search product, would more time on the results page be good news?", "Which label would you use?"]
     assert best_probe(probes, "We rank videos; the label is a completed view.") == probes[1]
     assert best_probe(probes[:1], "We rank videos; the label is a completed view.") is None
+    news = "We rank the news feed by time spent, and the results page of the feed shows good and bad posts."
+    assert best_probe(probes[:1], news) is None  # its words fit, but it is set in a search product
+    assert best_probe(probes[:1], "Our search product ranks results; time on the page is the metric.") == probes[0]
