@@ -70,7 +70,13 @@ class Questions:
         else:
             fallback = item.probe
         return self.wording.word(
-            turn, "interviewer_followup", values, fallback=fallback, forbidden=forbidden, builds_on=turn.text
+            turn,
+            "interviewer_followup",
+            values,
+            fallback=fallback,
+            forbidden=forbidden,
+            builds_on=turn.text,
+            asked_about=f"{item.description} {item.probe}",
         )
 
 

@@ -111,10 +111,12 @@ class Wording:
         forbidden: list[str],
         anchor: str | None = None,
         builds_on: str | None = None,
+        asked_about: str = "",
     ) -> str:
         """One question worded by the LLM, validated; the knowledge base's own wording when that fails. With an
         `anchor` (the seed question it rewords), the reply must keep most of the seed's own words; with `builds_on`
-        (the candidate's message), it must take up some of their words that the scenario does not already use.
+        (the candidate's message), it must take up some of their words that neither the scenario nor what the
+        question is `asked_about` already uses (echoing the target's own words builds on nothing they said).
 
         The call's record and any notice for the candidate (a failed call, a restarted model) go on the turn."""
         if self.llm is None:
@@ -140,7 +142,7 @@ class Wording:
         problems = reply_problems(reply, forbidden, self.secrets, earlier=earlier)
         if anchor is not None and not keeps_point(reply, anchor):
             problems.append("lost the seed question's point")
-        if builds_on is not None and not takes_up(reply, builds_on, turn.scenario.prompt):
+        if builds_on is not None and not takes_up(reply, builds_on, f"{turn.scenario.prompt} {asked_about}"):
             problems.append("does not build on the candidate's words")
         if problems:
             log.info("interviewer reply rejected (%s); using the knowledge base's wording", ", ".join(problems))
@@ -208,9 +210,10 @@ def keeps_point(reply: str, seed: str, share: float = 0.5) -> bool:
     return len(seed_stems & set(tokenize(reply))) >= needed
 
 
-def takes_up(reply: str, message: str, scenario: str) -> bool:
-    """Whether a reply uses one of the candidate's own content words that the scenario does not already use."""
-    theirs = {t for t in tokenize(message) if len(t) > 3} - set(tokenize(scenario))
+def takes_up(reply: str, message: str, given: str) -> bool:
+    """Whether a reply uses one of the candidate's own content words that the `given` text (the scenario, and what
+    the question is about) does not already use."""
+    theirs = {t for t in tokenize(message) if len(t) > 3} - set(tokenize(given))
     return bool(theirs & set(tokenize(reply)))
 
 

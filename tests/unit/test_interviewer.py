@@ -239,7 +239,7 @@ def test_final_narrative_is_worded_by_the_llm_when_it_quotes_the_candidate(setup
 def test_each_llm_prompt_of_a_step_extends_the_previous_one_so_the_model_cache_is_reused(setup):
     engine, fake, _, _ = setup
     session_id, _ = engine.start("mock", scenario_id=SCENARIO.id)
-    first_reply = "Which users benefit from the model when this works well?"
+    first_reply = "Which recommended items would those users value most, and why?"
     fake.replies += [first_reply, "How would you measure that over a month?"]
     say(engine, session_id, "I would build a model that recommends items to users.")
     say(engine, session_id, "Users should find videos they enjoy, so they come back.")
@@ -254,7 +254,7 @@ def test_each_llm_prompt_of_a_step_extends_the_previous_one_so_the_model_cache_i
 def test_the_scenario_and_rules_are_in_the_stable_system_prompt_not_in_every_turn(setup):
     engine, fake, _, _ = setup
     session_id, _ = engine.start("mock", scenario_id=SCENARIO.id)
-    fake.replies.append("Which users benefit from the model when this works well?")
+    fake.replies.append("Which recommended items would those users value most, and why?")
     say(engine, session_id, "I would build a model that recommends items to users.")
     system, request = fake.calls[0].messages[0]["content"], fake.calls[0].messages[-1]["content"]
     assert SCENARIO.prompt in system and "Reply with the question only" in system
@@ -265,16 +265,16 @@ def test_the_scenario_and_rules_are_in_the_stable_system_prompt_not_in_every_tur
 def test_a_reply_that_repeats_an_earlier_question_is_replaced_by_the_probe(setup):
     engine, fake, repo, _ = setup
     session_id, _ = engine.start("mock", scenario_id=SCENARIO.id)
-    fake.replies += ["Which users benefit from the model when this works well?"] * 2
+    fake.replies += ["Which recommended items would those users value most, and why?"] * 2
     first = say(engine, session_id, "I would build a model that recommends items to users.")
     second = say(engine, session_id, "Users should find videos they enjoy, so they come back.")
-    assert first == "Which users benefit from the model when this works well?"
+    assert first == "Which recommended items would those users value most, and why?"
     item_id = repo.turns(session_id)[-1].meta["item"]
     assert second.endswith(next(i.probe for i in KB.rubric.step(1).checklist if i.id == item_id))
 
 
 def test_a_server_that_keeps_its_cache_reads_the_next_turns_start_while_the_candidate_types(tmp_path):
-    fake = FakeChatModel(["x", "Which users benefit from the model when this works well?", "x"])
+    fake = FakeChatModel(["x", "Which recommended items would those users value most, and why?", "x"])
     caps = Capabilities("llama_cpp", "fake", "json_object_schema", prefix_cache=True)
     repo = SessionRepository(f"sqlite:///{tmp_path / 's.sqlite3'}")
     engine = Interviewer(KB, GRADER, None, ChatBackend(chat_model=fake, capabilities=caps), repo)
@@ -355,7 +355,7 @@ def test_a_restart_notice_reaches_only_the_turn_that_saw_it(tmp_path):
 
 
 def test_the_server_reads_the_message_as_it_is_typed_so_only_the_notes_and_instruction_are_new(tmp_path):
-    fake = FakeChatModel(["x", "x", "x", "Which users benefit from the model when this works well?"])
+    fake = FakeChatModel(["x", "x", "x", "Which recommended items would those users value most, and why?"])
     caps = Capabilities("llama_cpp", "fake", "json_object_schema", prefix_cache=True)
     repo = SessionRepository(f"sqlite:///{tmp_path / 's.sqlite3'}")
     engine = Interviewer(KB, GRADER, None, ChatBackend(chat_model=fake, capabilities=caps), repo)

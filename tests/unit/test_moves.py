@@ -83,6 +83,10 @@ def test_a_coverage_probe_builds_on_the_candidates_own_words_or_quotes_them():
     assert takes_up("Completed views as labels: which ones would you treat as negatives?", message, scenario)
     assert not takes_up("What is the business objective of this system?", message, scenario)
     assert not takes_up("How would you rank the feed?", "The feed should rank videos.", scenario)  # scenario words
+    deploy = "Deployment: we score posts in real time and monitor the model daily."
+    target = f"{scenario} Rollout and rollback: how would you safely release a new model?"
+    assert not takes_up("What is the best way to safely release a new model?", deploy, target)  # the target's words
+    assert takes_up("You monitor it daily: what would make you roll the new model back?", deploy, target)
     assert bridge_quote(message, "labels from completed purchases") == "Labels come from completed views"
     assert bridge_quote("Are labels from completed views enough?", "labels from completed purchases") == ""
     assert bridge_quote(message, "latency budget in milliseconds") == ""
