@@ -295,6 +295,7 @@ def test_specific_words_leave_out_the_formulation():
     assert specific_words("two-stage recommendation") == []
     assert specific_words("multi-class text classification") == []
     assert specific_words("customer lifetime value regression") == ["customer", "lifetime", "value"]
+    assert specific_words("retrieval plus a pairwise classifier") == []  # joining words name no task
 
 
 def test_mismatch_policy_needs_a_foreign_named_task_and_little_echo_of_the_question():
