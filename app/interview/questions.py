@@ -66,7 +66,8 @@ class Questions:
         if quote:
             fallback = f'You said "{quote}". {item.probe}'
         elif turn.shown:  # nothing they said leads to the gap: take note of what they showed, then ask
-            fallback = f'Noted: "{short_quote(turn.shown[0])}". {item.probe}'
+            opener = NOTED[state.bump("noted") % len(NOTED)]
+            fallback = f'{opener} "{short_quote(turn.shown[0])}". {item.probe}'
         else:
             fallback = item.probe
         return self.wording.word(
@@ -80,6 +81,7 @@ class Questions:
         )
 
 
+NOTED = ("Noted:", "Got it:", "Okay:")  # openers of a note on what the candidate showed, in turn
 BRIDGE_WORDS = 2  # words a quoted sentence must share with what the probe is about
 
 

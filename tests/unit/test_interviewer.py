@@ -381,6 +381,6 @@ def test_a_fallback_probe_on_an_unrelated_gap_first_notes_what_the_candidate_sho
     meta = repo.turns(session_id)[-1].meta
     assert meta["action"] == "followup", (meta, reply)
     probe = next(i.probe for _, i in KB.rubric.items() if i.id == meta["item"])
-    assert reply.endswith(probe) and (reply.startswith('Noted: "') or reply.startswith('You said "'))
+    assert reply.endswith(probe) and reply.startswith(('Noted: "', 'Got it: "', 'Okay: "', 'You said "'))
     quoted = reply.split('"')[1].rstrip(".")
     assert quoted in text
