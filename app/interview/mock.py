@@ -66,6 +66,15 @@ def evidence_by_step(items: list[ItemEvidence]) -> dict[int, float]:
     return evidence
 
 
+def shown_sentences(items: list[ItemEvidence], question: str) -> list[str]:
+    """The message's sentences that covered an item and are about the asked problem (they share a word of the
+    question): worth noting back. A rubric word used about something else ("a cost-center label on every pod")
+    is not."""
+    asked = {t for t in tokenize(question) if len(t) > 3}
+    quotes = [i.quotes[0] for i in items if i.verdict == "covered" and i.quotes]
+    return [q for q in dict.fromkeys(quotes) if asked & set(tokenize(q))]
+
+
 @dataclass
 class MockFlow:
     kb: KnowledgeBase
@@ -194,7 +203,7 @@ class MockFlow:
         turn = MockTurn(record, state, scenario, step, decision, english, new_flags, intent=intent, seed=seed)
         turn.concepts.extend(touched)
         if intent == Intent.ANSWER:
-            turn.shown.extend(dict.fromkeys(i.quotes[0] for i in message.items if i.verdict == "covered" and i.quotes))
+            turn.shown.extend(shown_sentences(message.items, scenario.prompt))
         reply = self._act(turn)
         if decision.action not in ("advance", "end"):
             self.repo.save_state(record.id, state.stored())

@@ -149,3 +149,16 @@ def test_a_message_read_as_it_is_typed_needs_no_embedding_after_send(engine):
     assert turn.action not in ("advance", "end") and GRADER.embedder.calls == before
     engine.respond(session_id, "Retention matters more than raw taps, so the north star is the daily return rate.")
     assert GRADER.embedder.calls > before  # a message never drafted is embedded when it arrives
+
+
+def test_only_sentences_about_the_asked_problem_are_noted_back():
+    from app.grading.evidence import ItemEvidence
+    from app.interview.mock import shown_sentences
+
+    def covered(quote):
+        return ItemEvidence(2, "label_definition", "", 3, "covered", 0.9, quotes=[quote])
+
+    question = "Design the search for a stock photo site: users type a text query and get relevant images."
+    on = covered("Labels come from the images people download after a query.")
+    off = covered("I'd require a cost-center label on every pod.")
+    assert shown_sentences([on, off], question) == [on.quotes[0]]
