@@ -98,8 +98,8 @@ def say(engine: Interviewer, session_id: str, text: str) -> str:
 
 
 FRESH_QUESTIONS = [
-    "Which signal from the users would tell you first that the rollout of the model is going wrong?",
-    "Which users would you talk to before you build the model, and what would you ask them?",
+    "Which recommended items would you build first, and what would tell you early that the rollout is going wrong?",
+    "Which items would you recommend first, and how would you know they were the right ones?",
 ]
 
 
