@@ -26,7 +26,9 @@ KB = load_knowledge(PROJECT_DIR / "knowledge")
 SCENARIO = KB.questions.scenarios[0]
 ANSWER = "I would build a model that recommends items to users."
 QUESTION = "How would you know that recommending these items works for the users?"
-FOLLOW_UP = "Which recommended items would you build first, and what would tell you early that the rollout is going wrong?"
+FOLLOW_UP = (
+    "Which recommended items would you build first, and what would tell you early that the rollout is going wrong?"
+)
 
 
 @pytest.fixture(scope="module")
