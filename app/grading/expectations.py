@@ -36,6 +36,12 @@ class ExpectationResult(BaseModel):
 class Expectations(BaseModel):
     source: str = Field(description="where the expectations come from: the question itself or the closest one")
     borrowed: bool = False
+    kind: Literal["scenario", "concept"] | None = Field(
+        default=None, description="the kind of bank question they belong to"
+    )
+    closeness: float = Field(
+        default=1.0, description="cosine of the asked question with the bank question they belong to"
+    )
     items: list[ExpectationResult] = Field(default_factory=list)
 
     @property
@@ -82,6 +88,7 @@ class ExpectationIndex:
         self, question: str, scenario: Scenario | None, sentences: list[str], vectors: np.ndarray
     ) -> Expectations:
         """The expectations of the asked question (or the closest bank question), each with its closest sentence."""
+        sim = 1.0
         if scenario is not None:
             position = next(i for i, e in enumerate(self.entries) if e.kind == "scenario" and e.id == scenario.id)
             source, borrowed = scenario.title, False
@@ -100,7 +107,7 @@ class ExpectationIndex:
         items = [
             expectation_result(step, text, sims[:, k], sentences, echoes) for k, (step, text) in enumerate(entry.points)
         ]
-        return Expectations(source=source, borrowed=borrowed, items=items)
+        return Expectations(source=source, borrowed=borrowed, kind=entry.kind, closeness=round(sim, 3), items=items)
 
 
 def stems_of(text: str) -> set[str]:

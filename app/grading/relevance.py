@@ -166,6 +166,9 @@ _JOINING_WORDS = frozenset(
         "simple",
         "standard",
         "basic",
+        "like",
+        "such",
+        "including",
     ]
 )
 
@@ -177,6 +180,14 @@ def specific_words(phrase: str) -> list[str]:
         if stem(word) not in FORMULATION and word not in _JOINING_WORDS and word not in out:
             out.append(word)
     return out
+
+
+def method_vocabulary(kb: KnowledgeBase) -> frozenset[str]:
+    """Stems of the words that name how a system is built, not what it is for: the knowledge base's concept titles
+    ("Gradient boosted trees", "Two-tower models", "Delayed labels"). A deliverable named in them ("I'd build a
+    gradient boosted model") is a choice of method, never another task."""
+    texts = [c.title for c in kb.concepts.values()]
+    return frozenset(stem(w) for text in texts for w in content_words(text.replace("-", " ")))
 
 
 def framing_is_foreign(framing: Framing) -> bool:
@@ -220,6 +231,10 @@ class TermWeights:
     def weight(self, stem_: str) -> float:
         return math.log((self._n + 1) / (self._counts[stem_] + 1))
 
+    def unknown(self, stem_: str) -> bool:
+        """Used at most once in the whole knowledge base: a word of some domain, not of how systems are built."""
+        return self._counts[stem_] <= 1
+
 
 def coverage(echoes: dict[str, float], weights: TermWeights) -> float:
     """Weighted share of the question's content terms (stem: echo 0..1) that the answer uses."""
@@ -235,6 +250,7 @@ class TaskRelevance:
     def __init__(self, kb: KnowledgeBase, embedder: Embedder) -> None:
         self.embedder = embedder
         self.weights = TermWeights(kb)
+        self.method_stems = method_vocabulary(kb)
         self._vectors: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
 
@@ -288,7 +304,9 @@ class TaskRelevance:
         for position, sentence in enumerate(sentences):
             declared = framing_phrases(sentence, [_DELIVERABLE]) if position < OPENING_SENTENCES else []
             for phrase in [*framing_phrases(sentence), *declared]:
-                specific = specific_words(phrase)
+                specific = [w for w in specific_words(phrase) if stem(w) not in self.method_stems]
+                if phrase in declared and len(specific) == 1 and not self.weights.unknown(stem(specific[0])):
+                    specific = []  # one common word ("the lead time first") says too little to name a task
                 framings.append(
                     Framing(
                         sentence=sentence,

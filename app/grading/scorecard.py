@@ -38,6 +38,11 @@ STRONG_EVIDENCE = 12.0
 STRONG_COVERED_ITEMS = 5
 STEP_COVERED_RATIO = 0.1  # share of a step's weighted checklist shown for the step to count as covered
 INJECTION_SCORE = 1.0  # an attempt to instruct the grader is an integrity failure: the lowest score
+OWN_EXPECTATIONS_FLOOR = 0.08  # a full design (STRONG_EVIDENCE) meeting less than this share of the question's own
+# expectations is a design for another problem. Chosen on the tune half: the on-topic strong answers' lowest share is
+# 0.29 (0.62 for a concept question's four key points); designs for a neighbouring problem in the same product meet
+# 0.00 to 0.05, and a partial answer 0.10
+SAME_CONCEPT = 0.6  # a question this close to a concept question of the bank asks about that concept
 
 
 class ItemResult(BaseModel):
@@ -100,6 +105,22 @@ class Features:
     injection: bool
     different_task: bool = False  # the answer names and works on a task other than the one asked
     different_question: bool = False  # the answer fits another question better than the one asked
+    expectation_share: float | None = None  # share of the question's own expectations met (None: it has none)
+
+    @property
+    def misses_own_expectations(self) -> bool:
+        """A full design by the generic checklist that says next to nothing the asked question itself expects: the
+        contrast between the two checklists shows it designs something else."""
+        return (
+            self.expectation_share is not None
+            and self.evidence >= STRONG_EVIDENCE
+            and self.expectation_share < OWN_EXPECTATIONS_FLOOR
+        )
+
+    @property
+    def elsewhere(self) -> bool:
+        """Works on another problem than the one asked, by what it names or by what it leaves out."""
+        return self.different_task or self.misses_own_expectations
 
 
 # ---------- pure policy ----------
@@ -120,7 +141,7 @@ def decide_band(f: Features) -> Band:
     if f.different_question:
         band: Band = "off_topic"
     elif f.red_flags == 0 and (
-        f.relevance < RELEVANCE_FLOOR or f.design_evidence < DESIGN_EVIDENCE_FLOOR or f.different_task
+        f.relevance < RELEVANCE_FLOOR or f.design_evidence < DESIGN_EVIDENCE_FLOOR or f.elsewhere
     ):
         band = "off_topic"
     elif f.evidence >= STRONG_EVIDENCE and f.covered_items >= STRONG_COVERED_ITEMS and f.red_flags <= 1:
@@ -129,7 +150,7 @@ def decide_band(f: Features) -> Band:
         band = "partial"
     else:
         band = "weak"
-    if (f.injection or f.different_task) and BAND_RANK[band] > BAND_RANK["weak"]:
+    if (f.injection or f.elsewhere) and BAND_RANK[band] > BAND_RANK["weak"]:
         band = "weak"
     return band
 
@@ -140,7 +161,7 @@ def overall_score(band: Band, f: Features) -> float:
     def frac(x: float) -> float:
         return min(1.0, max(0.0, x))
 
-    if band == "off_topic" and (f.different_question or f.different_task):
+    if band == "off_topic" and (f.different_question or f.elsewhere):
         score = 1.0  # evidence for another question earns nothing for this one
     elif band == "off_topic":
         score = 1.0 + 0.4 * frac(f.evidence / 12)
@@ -314,6 +335,18 @@ def _not_shown(step: StepResult) -> StepResult:
     return step.model_copy(update={"score": 0.0, "items": items})
 
 
+def own_share(expectations: Expectations) -> float | None:
+    """The share of the asked question's own expectations the answer meets (half for a partial one); None when the
+    question has none of its own. A custom design question borrows a neighbour's, which say little about it; a
+    question about one concept, worded in its own way, expects that concept's key points."""
+    if not expectations.items:
+        return None
+    if expectations.borrowed and not (expectations.kind == "concept" and expectations.closeness >= SAME_CONCEPT):
+        return None
+    met = sum(1.0 if e.verdict == "met" else 0.5 if e.verdict == "partial" else 0.0 for e in expectations.items)
+    return met / len(expectations.items)
+
+
 def answers_instead(fit: QuestionFit) -> str:
     """What an answer to another question addresses: the bank question it fits better, else its own subject."""
     if fit.rival is not None:
@@ -456,6 +489,7 @@ class Grader:
         vectors = self.embedder.encode(usable)
         fit = question_fit(asked, usable, vectors, self.rivals, self.task_check)
         graded_steps = sorted({i.step for i in ledger.items})
+        expectations = self.expectations.check(question, scenario, usable, vectors)
         features = Features(
             evidence=weighted_evidence(ledger.items),
             design_evidence=weighted_evidence(ledger.items, range(2, 7)),
@@ -465,6 +499,7 @@ class Grader:
             injection=bool(injections),
             different_task=task.mismatch,
             different_question=judge_question and fit.different_question,
+            expectation_share=own_share(expectations) if judge_question else None,
         )
         if steps and len(steps) < 7:
             # One step of an interview: judge the step's own coverage rather than a whole design.
@@ -478,7 +513,7 @@ class Grader:
             flags.append("off_topic")
         if task.mismatch:
             flags.append("different_task")
-        if features.different_question:
+        if features.different_question or features.misses_own_expectations:
             flags.append("different_question")
         if hints_used:
             flags.append("hints_used")
@@ -494,7 +529,6 @@ class Grader:
             graded_steps,
             lambda c: float(vectors_of[c] @ question_vector) if c in vectors_of else -1.0,
         )
-        expectations = self.expectations.check(question, scenario, usable, vectors)
         card = Scorecard(
             question=question,
             scenario_id=scenario.id if scenario else None,
@@ -520,10 +554,10 @@ class Grader:
             task_framing=task.foreign_framing.phrase if task.mismatch and task.foreign_framing else "",
             hints_used=hints_used,
             graded_text=text if translated else "",
-            answers_instead=answers_instead(fit) if features.different_question else "",
+            answers_instead=answers_instead(fit) if "different_question" in flags else "",
             expectations=expectations if expectations.items else None,
         )
-        if features.different_question:
+        if features.different_question or (features.misses_own_expectations and band == "off_topic"):
             card = earns_nothing(card)
         card.narrative = ledger_feedback(card, self.kb)
         log.debug("graded in %.0f ms", (time.perf_counter() - started) * 1000)

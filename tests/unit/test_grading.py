@@ -14,6 +14,7 @@ from app.grading.evidence import (
     pair_probability,
     split_sentences,
 )
+from app.grading.expectations import ExpectationResult, Expectations
 from app.grading.feedback import (
     RefinedVerdict,
     Refinement,
@@ -37,6 +38,7 @@ from app.grading.scorecard import (
     covered_steps_of,
     decide_band,
     overall_score,
+    own_share,
     strengths_and_gaps,
 )
 from app.knowledge.base import load_knowledge
@@ -111,6 +113,8 @@ def test_repeating_text_does_not_buy_a_score(grader):
         ("We flip the switch and send all traffic to the new model at once.", "all_at_once_no_rollback"),
         ("We removed gender and age from the inputs, so the model is fair.", "fair_by_dropping_sensitive_attributes"),
         ("We check the A/B test daily and stop as soon as the p-value is below 0.05.", "peeking_at_ab_test"),
+        ("Calibration isn't needed once the classes are balanced.", "safeguard_not_needed"),
+        ("We don't need an experiment or a control group; the logs are convincing.", "safeguard_not_needed"),
     ],
 )
 def test_each_red_flag_is_raised_with_its_explanation(grader, sentence, flag):
@@ -127,6 +131,9 @@ def test_each_red_flag_is_raised_with_its_explanation(grader, sentence, flag):
         "I'd split by time rather than randomly, because the data is ordered in time.",
         "Batch scoring is enough for the weekly email, and real-time only pays off at checkout.",
         "We start with a logistic regression baseline before trying a deep model.",
+        # Weighing a cost is not dismissing a check: no safeguard is declared unnecessary here.
+        "We don't need real-time scoring; a daily batch is fine for the weekly campaign.",
+        "We monitor drift daily, so there is no need for a real-time pipeline.",
     ],
 )
 def test_correct_statements_raise_no_red_flag(grader, sentence):
@@ -407,6 +414,24 @@ def test_naming_the_task_in_other_words_keeps_an_on_task_answer(grader):
     assert "different_task" not in card.flags and card.band != "off_topic"
 
 
+@pytest.mark.parametrize(
+    "opening",
+    [
+        "I'd build a gradient boosted model first.",
+        "Let me focus on the labeling and the lead time first.",
+        "I'd build a two-tower retrieval stage and a ranker on top.",
+    ],
+)
+def test_opening_with_a_choice_of_method_is_not_another_task(grader, opening):
+    plain = grader.grade(QUESTION, STRONG)
+    card = grader.grade(QUESTION, f"{opening} {STRONG}")
+    assert "different_task" not in card.flags and card.band == plain.band
+
+
+def test_examples_introduced_by_like_are_not_a_task():
+    assert specific_words("features like sales") == ["features", "sales"]
+
+
 def test_band_policy_caps_a_different_task():
     base = dict(evidence=30.0, design_evidence=20.0, covered_items=10, relevance=0.5, red_flags=0, injection=False)
     assert decide_band(Features(**base, different_task=True)) == "off_topic"
@@ -432,6 +457,35 @@ def test_a_strong_answer_asked_under_another_question_is_off_topic_and_says_what
 def test_the_same_answer_under_its_own_question_is_not_flagged(grader):
     card = grader.grade(QUESTION, STRONG)
     assert "different_question" not in card.flags and card.answers_instead == ""
+
+
+def test_a_full_design_that_meets_none_of_the_questions_own_expectations_is_off_topic():
+    base = dict(evidence=30.0, design_evidence=20.0, covered_items=10, relevance=0.5, red_flags=0, injection=False)
+    assert decide_band(Features(**base, expectation_share=0.3)) == "strong"
+    assert decide_band(Features(**base, expectation_share=None)) == "strong"  # no expectations of its own: no verdict
+    elsewhere = Features(**base, expectation_share=0.05)
+    assert elsewhere.misses_own_expectations and decide_band(elsewhere) == "off_topic"
+    assert overall_score("off_topic", elsewhere) == 1.0
+    # With a wrong claim it is no longer a sound design of something else: graded as a weak answer.
+    assert decide_band(Features(**{**base, "red_flags": 1}, expectation_share=0.05)) == "weak"
+    # A short answer is never judged by what it leaves out: it has not designed anything else either.
+    short = Features(**{**base, "evidence": 8.0, "covered_items": 3}, expectation_share=0.0)
+    assert not short.misses_own_expectations and decide_band(short) == "partial"
+
+
+def test_own_share_counts_partial_expectations_as_half_and_ignores_borrowed_ones():
+    items = [
+        ExpectationResult(step=2, text="a", verdict="met"),
+        ExpectationResult(step=3, text="b", verdict="partial"),
+        ExpectationResult(step=4, text="c", verdict="not_met"),
+        ExpectationResult(step=5, text="d", verdict="not_met"),
+    ]
+    assert own_share(Expectations(source="q", items=items)) == 0.375
+    assert own_share(Expectations(source="q", borrowed=True, kind="scenario", closeness=0.7, items=items)) is None
+    assert own_share(Expectations(source="q", borrowed=True, kind="concept", closeness=0.4, items=items)) is None
+    # A concept question in other words still expects the concept's key points.
+    assert own_share(Expectations(source="q", borrowed=True, kind="concept", closeness=0.7, items=items)) == 0.375
+    assert own_share(Expectations(source="q")) is None
 
 
 def test_a_different_question_is_off_topic_even_with_a_red_flag():
