@@ -191,6 +191,7 @@ class RubricIndex:
                 target.example_negated = [negated(t) for t in [flag.claim, *flag.examples]]
                 target.cues = [re.compile(c, re.IGNORECASE) for c in flag.cues]
                 self.flags.append(target)
+        self.flags.sort(key=lambda t: isinstance(t.ref, RedFlag) and t.ref.general)  # stable: rubric order kept
         self.matrix = embedder.encode(texts)
         self.lexicon = Lexicon([item_vocabulary(t.ref) for t in self.items if isinstance(t.ref, ChecklistItem)])
 
@@ -335,6 +336,8 @@ def build_ledger(
         flag = target.ref
         assert isinstance(flag, RedFlag)
         for row, stems in enumerate(sentence_stems):
+            if row in flagged_rows:
+                continue  # one wrong sentence is one red flag, the first (most specific) that names it
             block = sims[row, target.row_start : target.row_end]
             best = int(block.argmax()) if block.size else 0
             sim = float(block[best]) if block.size else 0.0

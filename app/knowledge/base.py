@@ -160,6 +160,7 @@ class RedFlag(BaseModel):
     key_terms: list[str] = Field(default_factory=list)
     cues: list[str] = Field(default_factory=list)  # case-insensitive regular expressions of the claim's wording
     challenge: str = ""
+    general: bool = False  # a catch-all, checked after the specific flags so that a sentence gets the specific one
 
 
 class Minutes(BaseModel):

@@ -114,7 +114,7 @@ def test_repeating_text_does_not_buy_a_score(grader):
         ("We removed gender and age from the inputs, so the model is fair.", "fair_by_dropping_sensitive_attributes"),
         ("We check the A/B test daily and stop as soon as the p-value is below 0.05.", "peeking_at_ab_test"),
         ("Calibration isn't needed once the classes are balanced.", "safeguard_not_needed"),
-        ("We don't need an experiment or a control group; the logs are convincing.", "safeguard_not_needed"),
+        ("Subgroup analysis by region isn't needed, the physics is the same everywhere.", "safeguard_not_needed"),
     ],
 )
 def test_each_red_flag_is_raised_with_its_explanation(grader, sentence, flag):
@@ -122,6 +122,11 @@ def test_each_red_flag_is_raised_with_its_explanation(grader, sentence, flag):
     raised = {f.id: f for f in card.red_flags}
     assert flag in raised, [f.id for f in card.red_flags]
     assert raised[flag].quote == sentence and raised[flag].why and raised[flag].section
+
+
+def test_one_wrong_sentence_raises_one_red_flag(grader):
+    card = grader.grade(QUESTION, "There's no need for a baseline, deep learning always beats simpler models.")
+    assert [f.id for f in card.red_flags] == ["deep_learning_no_baseline"]
 
 
 @pytest.mark.parametrize(
