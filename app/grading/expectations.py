@@ -23,6 +23,7 @@ Met = Literal["met", "partial", "not_met"]
 
 MET = 0.55  # cosine of the closest sentence with the expectation: the sentence says it
 PARTIAL = 0.42  # ... says some of it
+SAME_QUESTION = 0.85  # a custom question this close to a bank question is that question, worded differently
 NEAREST = 0.45  # a custom question borrows a bank question's expectations only when it is at least this close
 
 
@@ -97,7 +98,7 @@ class ExpectationIndex:
             entry = self.entries[position]
             if sim < NEAREST:
                 return Expectations(source="", borrowed=True)
-            borrowed = sim < 0.85
+            borrowed = sim < SAME_QUESTION
             source = entry.title if not borrowed else f"the closest bank question: {entry.title}"
         entry = self.entries[position]
         start = self.offsets[position]
@@ -108,6 +109,40 @@ class ExpectationIndex:
             expectation_result(step, text, sims[:, k], sentences, echoes) for k, (step, text) in enumerate(entry.points)
         ]
         return Expectations(source=source, borrowed=borrowed, kind=entry.kind, closeness=round(sim, 3), items=items)
+
+    def best_rival_share(
+        self, question: str, scenario: Scenario | None, sentences: list[str], vectors: np.ndarray
+    ) -> float:
+        """The largest share of another bank question's expectations that the sentences meet: a design for another
+        problem meets that problem's list far better than the asked one; a generic answer meets no list well."""
+        if not len(sentences) or not self.entries:
+            return 0.0
+        own = -1
+        if scenario is not None:
+            own = next(i for i, e in enumerate(self.entries) if e.kind == "scenario" and e.id == scenario.id)
+        else:
+            position, sim = self.nearest(question)
+            own = position if sim >= NEAREST else -1  # the list `check` took as the question's own
+        sims = vectors @ self.vectors.T
+        best = 0.0
+        for position, entry in enumerate(self.entries):
+            if position == own or not entry.points:
+                continue
+            start = self.offsets[position]
+            echoes = stems_of(entry.prompt)
+            results = [
+                expectation_result(step, text, sims[:, start + k], sentences, echoes)
+                for k, (step, text) in enumerate(entry.points)
+            ]
+            best = max(best, share_of(results))
+        return best
+
+
+def share_of(results: list[ExpectationResult]) -> float:
+    """Met counts one, met in part one half."""
+    if not results:
+        return 0.0
+    return sum(1.0 if r.verdict == "met" else 0.5 if r.verdict == "partial" else 0.0 for r in results) / len(results)
 
 
 def stems_of(text: str) -> set[str]:

@@ -39,6 +39,7 @@ DECLARED_UNRELATED = 0.25  # a declared deliverable (of two or more specific wor
 MAX_FRAMING_WORDS = 8
 ECHO_SIMILARITY = 0.6  # an answer word this close to a question term echoes it at half weight ("defect" ~ "flaw")
 ECHO_PARTIAL = 0.5
+SPECIFIC_WEIGHT = 3.0  # a word in at most about one in twenty of the knowledge base's documents is specific
 MAX_ECHO_WORDS = 150  # answer words compared in meaning with the question's terms, the rarest first
 
 _PHRASE = r"(?P<phrase>[^:;,.()\n]{3,120})"
@@ -234,6 +235,15 @@ class TermWeights:
     def unknown(self, stem_: str) -> bool:
         """Used at most once in the whole knowledge base: a word of some domain, not of how systems are built."""
         return self._counts[stem_] <= 1
+
+
+def specific_terms(question: str, sentences: list[str], weights: TermWeights) -> int:
+    """How many distinct specific words the answer adds to the question: words the knowledge base uses rarely or never
+    (a named method, signal, metric or domain entity), not the common words of every design. A generic walk through
+    the steps adds few; a design worked out for this problem adds many, however concise."""
+    asked = {stem(w) for w in content_words(question)}
+    added = {stem(w) for text in sentences for w in content_words(text)} - asked
+    return sum(1 for s in added if weights.weight(s) >= SPECIFIC_WEIGHT)
 
 
 def coverage(echoes: dict[str, float], weights: TermWeights) -> float:

@@ -18,7 +18,7 @@ from app.grading.evidence import FlagEvidence, ItemEvidence, Ledger, RubricIndex
 from app.grading.expectations import ExpectationIndex, Expectations
 from app.grading.injection import find_injections
 from app.grading.language import paragraphs_to_translate, split_paragraphs
-from app.grading.relevance import TaskCheck, TaskRelevance
+from app.grading.relevance import TaskCheck, TaskRelevance, specific_terms
 from app.grading.topic import QuestionFit, RivalPool, question_fit
 from app.knowledge.base import KnowledgeBase, Scenario
 from app.knowledge.embeddings import Embedder
@@ -42,6 +42,9 @@ OWN_EXPECTATIONS_FLOOR = 0.08  # a full design (STRONG_EVIDENCE) meeting less th
 # expectations is a design for another problem. Chosen on the tune half: the on-topic strong answers' lowest share is
 # 0.29 (0.62 for a concept question's four key points); designs for a neighbouring problem in the same product meet
 # 0.00 to 0.05, and a partial answer 0.10
+SPECIFIC_TERMS_FLOOR = 20  # a strong whole design adds at least this many specific words to the question. Chosen on
+# the tune half: its partial answers add 4 to 19, its concise strong answers (about 150 words) 22 to 48
+RIVAL_MARGIN = 0.1  # another question's expectations met by this much more (one in ten) fit that question better
 SAME_CONCEPT = 0.6  # a question this close to a concept question of the bank asks about that concept
 
 
@@ -106,16 +109,32 @@ class Features:
     different_task: bool = False  # the answer names and works on a task other than the one asked
     different_question: bool = False  # the answer fits another question better than the one asked
     expectation_share: float | None = None  # share of the question's own expectations met (None: it has none)
+    specific_terms: int | None = None  # specific words added to the question (None: one step, not judged)
+    rival_share: float | None = None  # the best share of another bank question's expectations met
 
     @property
     def misses_own_expectations(self) -> bool:
-        """A full design by the generic checklist that says next to nothing the asked question itself expects: the
-        contrast between the two checklists shows it designs something else."""
+        """A full, specific design by the generic checklist that says next to nothing the asked question itself
+        expects: the contrast between the two checklists shows it designs something else."""
         return (
             self.expectation_share is not None
             and self.evidence >= STRONG_EVIDENCE
             and self.expectation_share < OWN_EXPECTATIONS_FLOOR
+            and (self.specific or self.fits_rival_better)
         )
+
+    @property
+    def fits_rival_better(self) -> bool:
+        """Another bank question's expectations are clearly better met than the asked one's. A generic answer, which
+        says little any question expects, is not a design of something else."""
+        if self.rival_share is None or self.expectation_share is None:
+            return False
+        return self.rival_share >= self.expectation_share + RIVAL_MARGIN
+
+    @property
+    def specific(self) -> bool:
+        """Says enough specific things for a strong grade: a walk through every step in generic words is partial."""
+        return self.specific_terms is None or self.specific_terms >= SPECIFIC_TERMS_FLOOR
 
     @property
     def elsewhere(self) -> bool:
@@ -144,7 +163,7 @@ def decide_band(f: Features) -> Band:
         f.relevance < RELEVANCE_FLOOR or f.design_evidence < DESIGN_EVIDENCE_FLOOR or f.elsewhere
     ):
         band = "off_topic"
-    elif f.evidence >= STRONG_EVIDENCE and f.covered_items >= STRONG_COVERED_ITEMS and f.red_flags <= 1:
+    elif f.evidence >= STRONG_EVIDENCE and f.covered_items >= STRONG_COVERED_ITEMS and f.red_flags <= 1 and f.specific:
         band = "strong"
     elif f.design_evidence >= DESIGN_EVIDENCE_FLOOR and f.red_flags <= 1 and f.evidence >= PARTIAL_EVIDENCE:
         band = "partial"
@@ -500,10 +519,15 @@ class Grader:
             different_task=task.mismatch,
             different_question=judge_question and fit.different_question,
             expectation_share=own_share(expectations) if judge_question else None,
+            specific_terms=specific_terms(asked, usable, self.task_check.weights),
         )
+        share = features.expectation_share
+        if share is not None and share < OWN_EXPECTATIONS_FLOOR and not features.specific:
+            features.rival_share = self.expectations.best_rival_share(question, scenario, usable, vectors)
         if steps and len(steps) < 7:
             # One step of an interview: judge the step's own coverage rather than a whole design.
             features.design_evidence = max(features.design_evidence, features.evidence)
+            features.specific_terms = None
         band = decide_band(features)
         ratios = {s: step_ratio(ledger.step_items(s)) for s in graded_steps}
         flags = []

@@ -25,10 +25,12 @@ from app.grading.feedback import (
 from app.grading.relevance import (
     _DELIVERABLE,
     Framing,
+    TermWeights,
     content_words,
     coverage,
     framing_is_foreign,
     framing_phrases,
+    specific_terms,
     specific_words,
     task_mismatch,
 )
@@ -457,6 +459,62 @@ def test_a_strong_answer_asked_under_another_question_is_off_topic_and_says_what
     assert "different_question" in card.flags
     assert card.answers_instead and "different question" in card.narrative
     assert card.strengths == []
+
+
+GENERIC = (
+    "We want to catch fraud. I'd predict the probability that a payment is fraud and block the risky ones. "
+    "Data would be past payments, with a label of 1 for fraud and 0 otherwise. "
+    "Features: the amount, the time, the user's country and how many payments they made before. "
+    "Model: I'd start with logistic regression and later try a neural network since we have a lot of data. "
+    "Evaluation: AUC offline, then an A/B test. "
+    "Deployment: score each payment in real time and monitor the model's AUC every day."
+)
+
+
+def test_a_strong_grade_needs_specific_content():
+    base = dict(evidence=30.0, design_evidence=20.0, covered_items=10, relevance=0.5, red_flags=0, injection=False)
+    assert decide_band(Features(**base, specific_terms=None)) == "strong"  # one interview step: not judged
+    assert decide_band(Features(**base, specific_terms=25)) == "strong"
+    assert decide_band(Features(**base, specific_terms=10)) == "partial"
+
+
+def test_specific_terms_count_the_rare_words_an_answer_adds_to_the_question(grader):
+    weights = TermWeights(grader.kb)
+    assert specific_terms(QUESTION, [STRONG], weights) >= 20
+    assert specific_terms(QUESTION, [GENERIC], weights) < 20
+    # The question's own words add nothing, however rare.
+    assert specific_terms(QUESTION, [QUESTION], weights) == 0
+    # Repeating the same words does not add more.
+    assert specific_terms(QUESTION, [GENERIC, GENERIC], weights) == specific_terms(QUESTION, [GENERIC], weights)
+
+
+def test_a_generic_walk_through_every_step_is_partial_not_strong_nor_another_question(grader):
+    assert grader.grade(QUESTION, STRONG).band == "strong"
+    card = grader.grade(QUESTION, GENERIC)
+    assert card.band == "partial", (card.band, card.overall, card.evidence_total)
+    assert "different_question" not in card.flags and card.answers_instead == ""
+
+
+def test_a_generic_answer_meeting_few_expectations_is_another_question_only_when_another_list_fits_better():
+    base = dict(evidence=30.0, design_evidence=20.0, covered_items=10, relevance=0.5, red_flags=0, injection=False)
+    generic = Features(**base, expectation_share=0.05, specific_terms=9, rival_share=0.1)
+    assert not generic.elsewhere and decide_band(generic) == "partial"
+    neighbour = Features(**base, expectation_share=0.05, specific_terms=9, rival_share=0.3)
+    assert neighbour.fits_rival_better and decide_band(neighbour) == "off_topic"
+    # A specific design that meets none of the asked question's list designs something else, whatever the rivals.
+    assert decide_band(Features(**base, expectation_share=0.05, specific_terms=40, rival_share=0.0)) == "off_topic"
+
+
+def test_the_best_rival_share_leaves_out_the_asked_questions_own_list(grader):
+    from app.grading.scorecard import match_scenario
+
+    scenario = match_scenario(QUESTION, grader.kb, grader.embedder)
+    assert scenario is not None
+    sentences = [s.strip() + "." for s in STRONG.split(". ") if s.strip()]
+    vectors = grader.embedder.encode(sentences)
+    own = own_share(grader.expectations.check(QUESTION, scenario, sentences, vectors))
+    rival = grader.expectations.best_rival_share(QUESTION, scenario, sentences, vectors)
+    assert own is not None and 0.0 <= rival <= 1.0 and rival < own + 0.1
 
 
 def test_the_same_answer_under_its_own_question_is_not_flagged(grader):
