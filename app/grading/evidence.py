@@ -44,7 +44,12 @@ P_PARTIAL = 0.3  # ... shows some of it
 FLAG_SIM = 0.80  # a red flag stated almost word for word
 FLAG_SIM_WITH_TERM = 0.45  # a red flag phrased differently but using its telltale wording
 
-_SENTENCE = re.compile(r"[^\n]+?(?:[.!?]+(?=\s|$)|$)", re.MULTILINE)
+# A sentence ends at . ! or ? before a space, except after an abbreviation that does not end one ("4 a.m. run",
+# "e.g. dwell time", "GBDT vs. a two-tower model").
+_SENTENCE = re.compile(
+    r"[^\n]+?(?:(?<!\ba\.m)(?<!\bp\.m)(?<!\be\.g)(?<!\bi\.e)(?<!\bvs)(?<!\bcf)(?<!\bapprox)[.!?]+(?=\s|$)|$)",
+    re.MULTILINE | re.IGNORECASE,
+)
 _NEGATION = re.compile(
     r"\b(not|no|never|without|instead|rather than|avoid|misleading|useless|wrong|trap|beware|isn't|aren't|don't|"
     r"doesn't|wouldn't|shouldn't|can't|cannot|won't)\b|n't\b",

@@ -178,6 +178,15 @@ def test_split_sentences_are_exact_substrings():
     assert all(text[s.start : s.end] == s.text for s in sentences)
 
 
+def test_abbreviations_do_not_end_a_sentence():
+    text = "Serving: a nightly batch done before the 4 a.m. deadline. Compare e.g. dwell time vs. clicks as labels."
+    sentences = [s.text for s in split_sentences(text)]
+    assert sentences == [
+        "Serving: a nightly batch done before the 4 a.m. deadline.",
+        "Compare e.g. dwell time vs. clicks as labels.",
+    ]
+
+
 def test_item_verdict_levels():
     assert item_verdict(0.9) == "covered"
     assert item_verdict(0.35) == "partial"
