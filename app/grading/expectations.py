@@ -117,7 +117,6 @@ class ExpectationIndex:
         problem meets that problem's list far better than the asked one; a generic answer meets no list well."""
         if not len(sentences) or not self.entries:
             return 0.0
-        own = -1
         if scenario is not None:
             own = next(i for i, e in enumerate(self.entries) if e.kind == "scenario" and e.id == scenario.id)
         else:

@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from app.grading.evidence import FlagEvidence, ItemEvidence, Ledger, RubricIndex, build_ledger
-from app.grading.expectations import ExpectationIndex, Expectations
+from app.grading.expectations import ExpectationIndex, Expectations, share_of
 from app.grading.injection import find_injections
 from app.grading.language import paragraphs_to_translate, split_paragraphs
 from app.grading.relevance import TaskCheck, TaskRelevance, specific_terms
@@ -362,8 +362,7 @@ def own_share(expectations: Expectations) -> float | None:
         return None
     if expectations.borrowed and not (expectations.kind == "concept" and expectations.closeness >= SAME_CONCEPT):
         return None
-    met = sum(1.0 if e.verdict == "met" else 0.5 if e.verdict == "partial" else 0.0 for e in expectations.items)
-    return met / len(expectations.items)
+    return share_of(expectations.items)
 
 
 def answers_instead(fit: QuestionFit) -> str:
@@ -519,7 +518,8 @@ class Grader:
             different_task=task.mismatch,
             different_question=judge_question and fit.different_question,
             expectation_share=own_share(expectations) if judge_question else None,
-            specific_terms=specific_terms(asked, usable, self.task_check.weights),
+            # One step of an interview is not a whole design: it is not asked for specific content.
+            specific_terms=None if steps and len(steps) < 7 else specific_terms(asked, usable, self.task_check.weights),
         )
         share = features.expectation_share
         if share is not None and share < OWN_EXPECTATIONS_FLOOR and not features.specific:
@@ -527,7 +527,6 @@ class Grader:
         if steps and len(steps) < 7:
             # One step of an interview: judge the step's own coverage rather than a whole design.
             features.design_evidence = max(features.design_evidence, features.evidence)
-            features.specific_terms = None
         band = decide_band(features)
         ratios = {s: step_ratio(ledger.step_items(s)) for s in graded_steps}
         flags = []
