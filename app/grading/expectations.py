@@ -25,6 +25,7 @@ MET = 0.55  # cosine of the closest sentence with the expectation: the sentence 
 PARTIAL = 0.42  # ... says some of it
 SAME_QUESTION = 0.85  # a custom question this close to a bank question is that question, worded differently
 NEAREST = 0.45  # a custom question borrows a bank question's expectations only when it is at least this close
+SPEAKS_TO = 0.35  # cosine at which a sentence speaks to a concept question or one of the concept's key points
 
 
 class ExpectationResult(BaseModel):
@@ -44,6 +45,10 @@ class Expectations(BaseModel):
         default=1.0, description="cosine of the asked question with the bank question they belong to"
     )
     items: list[ExpectationResult] = Field(default_factory=list)
+    on_point: float | None = Field(
+        default=None,
+        description="for a concept question, the share of the answer's sentences that speak to it or its key points",
+    )
 
     @property
     def met(self) -> int:
@@ -108,7 +113,19 @@ class ExpectationIndex:
         items = [
             expectation_result(step, text, sims[:, k], sentences, echoes) for k, (step, text) in enumerate(entry.points)
         ]
-        return Expectations(source=source, borrowed=borrowed, kind=entry.kind, closeness=round(sim, 3), items=items)
+        on_point = None
+        if entry.kind == "concept" and len(sentences):
+            asked = vectors @ self.embedder.encode_one(question)
+            best = np.maximum(asked, sims.max(axis=1)) if sims.shape[1] else asked
+            on_point = round(float((best >= SPEAKS_TO).mean()), 3)
+        return Expectations(
+            source=source,
+            borrowed=borrowed,
+            kind=entry.kind,
+            closeness=round(sim, 3),
+            items=items,
+            on_point=on_point,
+        )
 
     def best_rival_share(
         self, question: str, scenario: Scenario | None, sentences: list[str], vectors: np.ndarray

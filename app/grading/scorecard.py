@@ -46,6 +46,10 @@ SPECIFIC_TERMS_FLOOR = 20  # a strong whole design adds at least this many speci
 # the tune half: its partial answers add 4 to 19, its concise strong answers (about 150 words) 22 to 48
 RIVAL_MARGIN = 0.1  # another question's expectations met by this much more (one in ten) fit that question better
 SAME_CONCEPT = 0.6  # a question this close to a concept question of the bank asks about that concept
+ON_POINT_FLOOR = 0.25  # a whole design answering a concept question with fewer than a quarter of its sentences on the
+# concept (or its key points) is a design of something else. On the tune half at a sentence cosine of 0.35, the
+# on-topic designs for concept questions have 0.61 or more of their sentences on point, the same designs asked under
+# another question 0.22 or less
 
 
 class ItemResult(BaseModel):
@@ -111,17 +115,18 @@ class Features:
     expectation_share: float | None = None  # share of the question's own expectations met (None: it has none)
     specific_terms: int | None = None  # specific words added to the question (None: one step, not judged)
     rival_share: float | None = None  # the best share of another bank question's expectations met
+    on_point: float | None = None  # a concept question's: the share of the answer's sentences that speak to it
 
     @property
     def misses_own_expectations(self) -> bool:
         """A full, specific design by the generic checklist that says next to nothing the asked question itself
-        expects: the contrast between the two checklists shows it designs something else."""
-        return (
-            self.expectation_share is not None
-            and self.evidence >= STRONG_EVIDENCE
-            and self.expectation_share < OWN_EXPECTATIONS_FLOOR
-            and (self.specific or self.fits_rival_better)
-        )
+        expects (the contrast between the two checklists shows it designs something else), or, asked about one
+        concept, spends next to none of its sentences on it."""
+        if self.expectation_share is None or self.evidence < STRONG_EVIDENCE:
+            return False
+        if self.on_point is not None and self.on_point < ON_POINT_FLOOR:
+            return True
+        return self.expectation_share < OWN_EXPECTATIONS_FLOOR and (self.specific or self.fits_rival_better)
 
     @property
     def fits_rival_better(self) -> bool:
@@ -518,6 +523,7 @@ class Grader:
             different_task=task.mismatch,
             different_question=judge_question and fit.different_question,
             expectation_share=own_share(expectations) if judge_question else None,
+            on_point=expectations.on_point if judge_question else None,
             # One step of an interview is not a whole design: it is not asked for specific content.
             specific_terms=None if steps and len(steps) < 7 else specific_terms(asked, usable, self.task_check.weights),
         )

@@ -545,6 +545,37 @@ def test_a_full_design_that_meets_none_of_the_questions_own_expectations_is_off_
     assert not short.misses_own_expectations and decide_band(short) == "partial"
 
 
+def test_a_whole_design_for_a_concept_question_is_judged_by_how_much_of_it_speaks_to_the_concept():
+    base = dict(evidence=30.0, design_evidence=20.0, covered_items=10, relevance=0.5, red_flags=0, injection=False)
+    # A ticket-routing design asked "when would you serve batch predictions?": one serving sentence in five.
+    routing = Features(**base, expectation_share=0.125, specific_terms=60, on_point=0.2)
+    assert routing.misses_own_expectations and decide_band(routing) == "off_topic"
+    # The same share of key points, with most sentences on the concept, is an answer to it.
+    assert decide_band(Features(**base, expectation_share=0.125, specific_terms=60, on_point=0.6)) == "strong"
+    # A short answer is never judged by where its sentences go.
+    short = Features(**{**base, "evidence": 8.0, "covered_items": 3}, expectation_share=0.125, on_point=0.0)
+    assert not short.misses_own_expectations
+    # Without a concept question of its own (a design question, or a custom one far from every concept) no verdict.
+    assert decide_band(Features(**base, expectation_share=None, on_point=0.0)) == "strong"
+
+
+def test_on_point_is_measured_for_concept_questions_only(grader):
+    from app.grading.scorecard import match_scenario
+
+    drill = grader.kb.questions.drills[0]
+    concept = grader.kb.concepts[drill.concept]
+    on = [f"{point}." for point in concept.key_points]
+    off = ["We would route support tickets to eight queues.", "Billing is the largest queue by far."]
+    for sentences, low in ((on, False), (off, True)):
+        result = grader.expectations.check(drill.question, None, sentences, grader.embedder.encode(sentences))
+        assert result.kind == "concept" and result.on_point is not None
+        assert (result.on_point < 0.25) is low, result.on_point
+    scenario = match_scenario(QUESTION, grader.kb, grader.embedder)
+    assert scenario is not None
+    design = grader.expectations.check(QUESTION, scenario, on, grader.embedder.encode(on))
+    assert design.on_point is None
+
+
 def test_own_share_counts_partial_expectations_as_half_and_ignores_borrowed_ones():
     items = [
         ExpectationResult(step=2, text="a", verdict="met"),
