@@ -245,8 +245,9 @@ def _drain(reply: Iterator[str]) -> tuple[str, float]:
     return "".join(pieces), first
 
 
-def run_turns(engine: Any, server: Any, turns: int, retrieval: _Stopwatch) -> list[TurnRecord]:
-    """Drive the scripted candidate through a mock interview and time each message."""
+def run_turns(engine: Any, server: Any, turns: int, retrieval: _Stopwatch, *, pause: bool = True) -> list[TurnRecord]:
+    """Drive the scripted candidate through a mock interview and time each message. With `pause`, the candidate
+    sends once the model server has read their finished message; without, they send right after the last key."""
     session_id, _ = engine.start("mock", scenario_id=SCENARIO)
     records = []
     for number in range(1, turns + 1):
@@ -255,7 +256,8 @@ def run_turns(engine: Any, server: Any, turns: int, retrieval: _Stopwatch) -> li
         # conversation so far (a few seconds at most; people need far longer), so the turn does not queue behind it.
         waited = engine.wait_primed(timeout_s=120)
         engine.draft(session_id, text)  # as the web room sends the message while it is typed
-        waited += engine.wait_primed(timeout_s=120)
+        if pause:
+            waited += engine.wait_primed(timeout_s=120)
         evals_before, searches_before = len(server.evals()), len(retrieval.ms)
         started = time.perf_counter()
         result = engine.respond(session_id, text)
@@ -332,6 +334,13 @@ def run_bench(turns: int = 10, base: Settings | None = None) -> dict[str, Any]:
             records = run_turns(engine, server, turns, retrieval)
             result["grade_p50_ms"] = grade_ms(engine)
             result.update(summarise(records, retrieval.ms))
+            # The same candidate pressing Send the moment they stop typing: the turn waits for the server to finish
+            # reading their message, or reads the rest itself.
+            at_once = run_turns(engine, server, turns, _Stopwatch(), pause=False)
+            result["ttft_send_at_once_p50_s"] = _p50([t.ttft_s for t in at_once], 3)
+            result["new_prompt_tokens_send_at_once_p50"] = _p50(
+                [t.new_prompt_tokens for t in at_once if t.llm_calls], 1
+            )
             result["rss_peak_mb"] = round(peak_rss_mb() + peak_rss_mb(server.pid or 0), 1)
         finally:
             container.close()

@@ -120,6 +120,7 @@ class Interviewer:
         record = self._session(session_id)
         if record.status == "ended":
             return TurnResult(session_id, ENDED, "ended")
+        self.wording.begin_turn()
         self.repo.add_turn(session_id, "candidate", text)  # stored whole before anything else happens
         view, truncated = truncate_view(clean_message(text), self.max_message_chars)
         if record.mode == "drill":
@@ -142,7 +143,7 @@ class Interviewer:
         if record is None or record.mode != "mock" or record.status == "ended" or not text.strip():
             return
         view, _ = truncate_view(clean_message(text), self.max_message_chars)
-        self.wording.prime(session_id, draft=view)
+        self.wording.prime(session_id, draft=view, ahead=lambda: self.mock.request_for(record, view))
         self.mock.read_ahead(view)
 
     def hint(self, session_id: str) -> str:

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from app.grading.evidence import ItemEvidence, build_ledger, split_sentences, stems_of
 from app.grading.injection import find_injections
+from app.grading.language import paragraphs_to_translate
 from app.grading.scorecard import VERDICT_VALUE, Grader, step_ratio
 from app.interview import meta
 from app.interview.policy import (
@@ -28,6 +29,7 @@ from app.interview.policy import (
 )
 from app.interview.probes import common_naming_words, pick_seed, touched_concepts
 from app.interview.questions import Questions
+from app.interview.read_ahead import NOTHING_ENDED, DraftRepository, RequestRecorder
 from app.interview.results import MockTurn, SessionView, TurnResult
 from app.interview.state import MockState, mock_state, scenario_of
 from app.interview.steps import StepMoves
@@ -35,6 +37,7 @@ from app.interview.wording import Wording
 from app.knowledge.base import Concept, KnowledgeBase, Scenario, Step
 from app.knowledge.retrieval import Searcher
 from app.knowledge.tokens import tokenize
+from app.llm.backend import Message
 from app.sessions.repository import SessionRecord, SessionRepository
 
 MAX_FOLLOWUPS = 3
@@ -217,6 +220,20 @@ class MockFlow:
         sentences = [s.text for s in split_sentences(text)]
         if sentences:
             embedder.encode(sentences)
+
+    def request_for(self, record: SessionRecord, text: str) -> list[Message] | None:
+        """The model request this turn would make if `text` were sent now; None when it would not ask the model (or
+        the message is in another language, whose translation waits for Send). Nothing is stored: the turn is worked
+        out on the session's records with the draft as its last message, and the model only records the request."""
+        llm = self.wording.llm
+        if llm is None or paragraphs_to_translate(text):
+            return None
+        dry = DraftRepository(self.repo, record.id, text)
+        recorder = RequestRecorder(llm.capabilities)
+        wording = replace(self.wording, repo=dry, llm=recorder)
+        flow = replace(self, repo=dry, wording=wording, rng=random.Random(), end_session=lambda _session: NOTHING_ENDED)
+        flow.turn(record, text)
+        return recorder.messages
 
     def touched(self, text: str) -> list[Concept]:
         """The concepts a message touches, by hybrid retrieval with its words (the depth probes' retrieval). The

@@ -8,18 +8,20 @@ import math
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from app.grading.evidence import split_sentences
 from app.interview.policy import clean_message, clean_reply, fallback_notice, reply_problems, secret_snippets
+from app.interview.read_ahead import ReadAhead
 from app.interview.results import MockTurn
 from app.interview.state import MockState, scenario_of
 from app.knowledge.base import ChecklistItem, KnowledgeBase, Scenario, concept_for
 from app.knowledge.embeddings import Embedder
 from app.knowledge.retrieval import Searcher, SearchResult, blend_query
 from app.knowledge.tokens import tokenize
-from app.llm.backend import LLM, CallStats, LLMError
+from app.llm.backend import LLM, CallStats, LLMError, Message
 from app.llm.prompts import Prompts, fence_candidate
 from app.sessions.repository import SessionRepository
 
@@ -41,8 +43,9 @@ class Wording:
     repo: SessionRepository
     prompts: Prompts
     _primer: threading.Thread | None = field(default=None, init=False, repr=False)  # a warm-up running now
-    _pending: list[dict[str, str]] | None = field(default=None, init=False, repr=False)  # the next one to run
+    _pending: Warmup | None = field(default=None, init=False, repr=False)  # the next one to run
     _prime_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _turns: int = field(default=0, init=False, repr=False)  # turns begun: a warm-up asked for before one is stale
 
     def __post_init__(self) -> None:
         self.secrets = interviewer_secrets(self.prompts)
@@ -133,6 +136,8 @@ class Wording:
         turn.calls.append(stats)
         try:
             reply = clean_reply("".join(self.llm.stream(messages, max_tokens=80, stats=stats)))
+        except ReadAhead:
+            return fallback  # the turn was worked out ahead of Send: its request is all that was wanted
         except LLMError as exc:
             log.warning("interviewer reply fell back to the knowledge base: %s", exc)
             turn.notices.extend([*stats.notices, fallback_notice(str(exc))])
@@ -151,12 +156,15 @@ class Wording:
 
     # ---------- the model server's cache ----------
 
-    def prime(self, session_id: str, draft: str | None = None) -> None:
+    def prime(
+        self, session_id: str, draft: str | None = None, ahead: Callable[[], list[Message] | None] | None = None
+    ) -> None:
         """Have the model server read the start of the next turn's prompt in the background, while the candidate
         reads and types: the instructions and the step's conversation so far, and with a `draft`, the message as
-        typed so far, which is how the next request starts. The next turn then only evaluates what is new. Only
+        typed so far, which is how the next request starts. With `ahead` (the whole request the turn would make if
+        the draft were sent now), the server reads all of it. The next turn then only evaluates what is new. Only
         for a server that keeps the last prompt's state. While a warm-up runs, the newest request waits for it and
-        replaces any other waiting one."""
+        replaces any other waiting one; a turn that begins makes every waiting one stale."""
         if self.llm is None or not self.llm.capabilities.prefix_cache:
             return
         record = self.repo.get_session(session_id)
@@ -170,24 +178,43 @@ class Wording:
         if draft is not None:
             messages.append({"role": "user", "content": latest_message(draft)})
         with self._prime_lock:
+            job = Warmup(messages, ahead, self._turns)
             if self._primer is not None:
-                self._pending = messages
+                self._pending = job
                 return
-            self._primer = threading.Thread(target=self._run_prime, args=(messages,), name="prime-cache", daemon=True)
+            self._primer = threading.Thread(target=self._run_prime, args=(job,), name="prime-cache", daemon=True)
             self._primer.start()
 
-    def _run_prime(self, messages: list[dict[str, str]]) -> None:
-        assert self.llm is not None
+    def begin_turn(self) -> None:
+        """A turn starts: warm-ups asked for before it would read a conversation that is no longer the next one."""
+        with self._prime_lock:
+            self._turns += 1
+            self._pending = None
+
+    def _run_prime(self, job: Warmup) -> None:
         while True:
-            try:
-                self.llm.generate(messages, max_tokens=1)
-            except Exception as exc:  # only a head start: the turn itself reports real failures
-                log.info("model cache warm-up failed: %s", exc)
+            if job.turns == self._turns:  # else a turn began since: this is not the next conversation any more
+                self._warm(job)
             with self._prime_lock:
                 if self._pending is None:
                     self._primer = None
                     return
-                messages, self._pending = self._pending, None
+                job, self._pending = self._pending, None
+
+    def _warm(self, job: Warmup) -> None:
+        assert self.llm is not None
+        messages = job.messages
+        if job.ahead is not None:
+            try:
+                messages = job.ahead() or messages
+            except Exception as exc:  # only a head start: the turn itself does the work again
+                log.info("reading the next request ahead failed: %s", exc)
+        if job.turns != self._turns:
+            return  # a turn began while the request was worked out
+        try:
+            self.llm.generate(messages, max_tokens=1)
+        except Exception as exc:  # only a head start: the turn itself reports real failures
+            log.info("model cache warm-up failed: %s", exc)
 
     def wait_primed(self, timeout_s: float | None = None) -> float:
         """Wait for a warm-up in progress; returns the seconds waited."""
@@ -196,6 +223,15 @@ class Wording:
         if primer is not None:
             primer.join(timeout_s)
         return time.perf_counter() - started
+
+
+@dataclass(frozen=True)
+class Warmup:
+    """One warm-up of the model server's cache: the prompt's start, and what works out the whole next request."""
+
+    messages: list[Message]
+    ahead: Callable[[], list[Message] | None] | None
+    turns: int  # the turn count when it was asked for
 
 
 def latest_message(text: str) -> str:

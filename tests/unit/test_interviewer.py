@@ -1,6 +1,7 @@
 """The interview engine with a scripted chat model (fake LLM), the real rubric, embeddings and SQLite."""
 
 import random
+import threading
 
 import pytest
 
@@ -370,6 +371,63 @@ def test_the_server_reads_the_message_as_it_is_typed_so_only_the_notes_and_instr
     say(engine, session_id, message)
     turn = fake.calls[-1][0]
     assert turn[:-1] == drafts[-1][:-1] and turn[-1]["content"].startswith(drafts[-1][-1]["content"])
+
+
+def test_the_whole_request_is_read_ahead_so_a_message_sent_as_drafted_finds_it_all_in_the_cache(tmp_path):
+    fake = FakeChatModel(["x", "x", "Which recommended items would those users value most, and why?"])
+    caps = Capabilities("llama_cpp", "fake", "json_object_schema", prefix_cache=True)
+    repo = SessionRepository(f"sqlite:///{tmp_path / 's.sqlite3'}")
+    engine = Interviewer(KB, GRADER, None, ChatBackend(chat_model=fake, capabilities=caps), repo)
+    session_id, _ = engine.start("mock", scenario_id=SCENARIO.id)
+    engine.wait_primed(timeout_s=10)
+    before = (len(repo.turns(session_id)), repo.get_session(session_id).state)
+    message = "I would build a model that recommends items to users, and the goal is more watch time per day."
+    engine.draft(session_id, message)
+    engine.wait_primed(timeout_s=10)
+    assert (len(repo.turns(session_id)), repo.get_session(session_id).state) == before  # nothing was stored
+    read_ahead = fake.calls[-1][0]
+    assert "Your next question" in read_ahead[-1]["content"] or "A question from your notes" in read_ahead[-1]["content"]
+    say(engine, session_id, message)
+    assert fake.calls[-1][0] == read_ahead  # the turn's request is exactly the one the server has read
+
+
+def test_a_warm_up_asked_for_before_a_turn_began_is_dropped(tmp_path):
+    fake = FakeChatModel(["x"] * 5)
+    caps = Capabilities("llama_cpp", "fake", "json_object_schema", prefix_cache=True)
+    repo = SessionRepository(f"sqlite:///{tmp_path / 's.sqlite3'}")
+    engine = Interviewer(KB, GRADER, None, ChatBackend(chat_model=fake, capabilities=caps), repo)
+    session_id, _ = engine.start("mock", scenario_id=SCENARIO.id)
+    engine.wait_primed(timeout_s=10)
+    calls = len(fake.calls)
+    gate = threading.Event()
+    engine.wording.prime(session_id, ahead=lambda: gate.wait(10) and None)  # a slow read-ahead
+    engine.wording.prime(session_id)  # waits behind it
+    engine.wording.begin_turn()  # the candidate sends: both are stale now
+    gate.set()
+    engine.wait_primed(timeout_s=10)
+    assert len(fake.calls) == calls
+
+
+def test_a_draft_repository_sees_the_draft_as_the_last_message_and_drops_every_write(tmp_path):
+    from app.interview.read_ahead import DraftRepository
+
+    repo = SessionRepository(f"sqlite:///{tmp_path / 's.sqlite3'}")
+    session_id = repo.create_session(user="u", mode="mock", scenario_id=SCENARIO.id, state={"step": 1})
+    repo.add_turn(session_id, "interviewer", "What is the goal?")
+    dry = DraftRepository(repo, session_id, "More watch time.")
+    assert [(t.seq, t.role, t.content) for t in dry.turns(session_id)] == [
+        (1, "interviewer", "What is the goal?"),
+        (2, "candidate", "More watch time."),
+    ]
+    dry.add_turn(session_id, "interviewer", "And then?")
+    dry.save_state(session_id, {"step": 5}, status="ended")
+    dry.add_hint(session_id, 1, None, 1, "Hint")
+    dry.save_scorecard(session_id, 1, "{}")
+    assert len(repo.turns(session_id)) == 1 and repo.hints(session_id) == [] and repo.scorecards(session_id) == {}
+    record = repo.get_session(session_id)
+    assert record.state == {"step": 1} and record.status == "active"
+    with pytest.raises(RuntimeError):
+        dry.create_session(user="u", mode="mock", scenario_id=None, state={})
 
 
 def test_a_fallback_probe_on_an_unrelated_gap_first_notes_what_the_candidate_showed(setup):
