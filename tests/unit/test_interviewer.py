@@ -386,7 +386,8 @@ def test_the_whole_request_is_read_ahead_so_a_message_sent_as_drafted_finds_it_a
     engine.wait_primed(timeout_s=10)
     assert (len(repo.turns(session_id)), repo.get_session(session_id).state) == before  # nothing was stored
     read_ahead = fake.calls[-1][0]
-    assert "Your next question" in read_ahead[-1]["content"] or "A question from your notes" in read_ahead[-1]["content"]
+    request = read_ahead[-1]["content"]
+    assert "Your next question" in request or "A question from your notes" in request  # the turn's own instruction
     say(engine, session_id, message)
     assert fake.calls[-1][0] == read_ahead  # the turn's request is exactly the one the server has read
 
