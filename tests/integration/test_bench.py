@@ -25,6 +25,8 @@ def check_report(report: dict[str, Any], turns: int) -> None:
     for key in MILLISECONDS:
         assert isinstance(report[key], float) and report[key] >= 0, key
     assert report["turn_p50_s"] >= report["ttft_p50_s"]
+    # The same script sent the moment it is typed: the turn reads what the server has not read yet.
+    assert isinstance(report["ttft_send_at_once_p50_s"], float) and report["ttft_send_at_once_p50_s"] > 0
     assert isinstance(report["late_vs_early_turn_ratio"], float) and report["late_vs_early_turn_ratio"] > 0
     assert 0 < report["model_bound_fraction"] <= 1
     assert 500 < report["rss_peak_mb"] < 64_000  # the model alone is about 1 GB
