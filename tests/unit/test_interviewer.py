@@ -274,11 +274,16 @@ def test_a_reply_that_repeats_an_earlier_question_is_replaced_by_the_probe(setup
     assert second.endswith(next(i.probe for i in KB.rubric.step(1).checklist if i.id == item_id))
 
 
-def test_a_server_that_keeps_its_cache_reads_the_next_turns_start_while_the_candidate_types(tmp_path):
-    fake = FakeChatModel(["x", "Which recommended items would those users value most, and why?", "x"])
+def cached_engine(tmp_path, fake):
+    """An engine whose model server keeps its cache, as the embedded llama.cpp server does."""
     caps = Capabilities("llama_cpp", "fake", "json_object_schema", prefix_cache=True)
     repo = SessionRepository(f"sqlite:///{tmp_path / 's.sqlite3'}")
-    engine = Interviewer(KB, GRADER, None, ChatBackend(chat_model=fake, capabilities=caps), repo)
+    return Interviewer(KB, GRADER, None, ChatBackend(chat_model=fake, capabilities=caps), repo)
+
+
+def test_a_server_that_keeps_its_cache_reads_the_next_turns_start_while_the_candidate_types(tmp_path):
+    fake = FakeChatModel(["x", "Which recommended items would those users value most, and why?", "x"])
+    engine = cached_engine(tmp_path, fake)
     session_id, _ = engine.start("mock", scenario_id=SCENARIO.id)
     engine.wait_primed(timeout_s=10)
     assert len(fake.calls) == 1
@@ -357,9 +362,7 @@ def test_a_restart_notice_reaches_only_the_turn_that_saw_it(tmp_path):
 
 def test_the_server_reads_the_message_as_it_is_typed_so_only_the_notes_and_instruction_are_new(tmp_path):
     fake = FakeChatModel(["x", "x", "x", "Which recommended items would those users value most, and why?"])
-    caps = Capabilities("llama_cpp", "fake", "json_object_schema", prefix_cache=True)
-    repo = SessionRepository(f"sqlite:///{tmp_path / 's.sqlite3'}")
-    engine = Interviewer(KB, GRADER, None, ChatBackend(chat_model=fake, capabilities=caps), repo)
+    engine = cached_engine(tmp_path, fake)
     session_id, _ = engine.start("mock", scenario_id=SCENARIO.id)
     engine.wait_primed(timeout_s=10)
     message = "I would build a model that recommends items to users."
@@ -375,11 +378,10 @@ def test_the_server_reads_the_message_as_it_is_typed_so_only_the_notes_and_instr
 
 def test_the_whole_request_is_read_ahead_so_a_message_sent_as_drafted_finds_it_all_in_the_cache(tmp_path):
     fake = FakeChatModel(["x", "x", "Which recommended items would those users value most, and why?"])
-    caps = Capabilities("llama_cpp", "fake", "json_object_schema", prefix_cache=True)
-    repo = SessionRepository(f"sqlite:///{tmp_path / 's.sqlite3'}")
-    engine = Interviewer(KB, GRADER, None, ChatBackend(chat_model=fake, capabilities=caps), repo)
+    engine = cached_engine(tmp_path, fake)
     session_id, _ = engine.start("mock", scenario_id=SCENARIO.id)
     engine.wait_primed(timeout_s=10)
+    repo = engine.repo
     before = (len(repo.turns(session_id)), repo.get_session(session_id).state)
     message = "I would build a model that recommends items to users, and the goal is more watch time per day."
     engine.draft(session_id, message)
@@ -394,9 +396,7 @@ def test_the_whole_request_is_read_ahead_so_a_message_sent_as_drafted_finds_it_a
 
 def test_a_warm_up_asked_for_before_a_turn_began_is_dropped(tmp_path):
     fake = FakeChatModel(["x"] * 5)
-    caps = Capabilities("llama_cpp", "fake", "json_object_schema", prefix_cache=True)
-    repo = SessionRepository(f"sqlite:///{tmp_path / 's.sqlite3'}")
-    engine = Interviewer(KB, GRADER, None, ChatBackend(chat_model=fake, capabilities=caps), repo)
+    engine = cached_engine(tmp_path, fake)
     session_id, _ = engine.start("mock", scenario_id=SCENARIO.id)
     engine.wait_primed(timeout_s=10)
     calls = len(fake.calls)
