@@ -123,8 +123,10 @@ def test_the_evidence_pair_weights_are_the_ones_fitted_on_the_tune_half(tmp_path
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["features"] == list(PAIR_FEATURES)
-    assert report["weights"] == pytest.approx(list(PAIR_WEIGHTS), abs=0.05)
-    assert report["bias"] == pytest.approx(PAIR_BIAS, abs=0.05)
+    # Embeddings differ in their last digits from one CPU to another and the fit follows them a little:
+    # the weights must agree to within 2% of their size, not to the digit.
+    assert report["weights"] == pytest.approx(list(PAIR_WEIGHTS), rel=0.02, abs=0.05)
+    assert report["bias"] == pytest.approx(PAIR_BIAS, rel=0.02, abs=0.05)
     # The held-out half, at the product's threshold for "covered".
     test = report["halves"]["test"]["0.5"]
     assert test["item_precision"] >= 0.85 and test["item_recall"] >= 0.5
