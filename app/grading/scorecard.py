@@ -7,7 +7,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Literal
 
@@ -44,6 +44,9 @@ OWN_EXPECTATIONS_FLOOR = 0.08  # a full design (STRONG_EVIDENCE) meeting less th
 # 0.00 to 0.05, and a partial answer 0.10
 SPECIFIC_TERMS_FLOOR = 20  # a strong whole design adds at least this many specific words to the question. Chosen on
 # the tune half: its partial answers add 4 to 19, its concise strong answers (about 150 words) 22 to 48
+STRONG_OWN_SHARE = 0.2  # a strong answer to a design question meets at least one in five of its own expectations: a
+# fluent design of a neighbouring problem meets few of them. Chosen on the tune half: its strong answers to design
+# questions meet 0.26 or more, and the rule changes no tune grade for any floor from 0.17 to 0.26
 RIVAL_MARGIN = 0.1  # another question's expectations met by this much more (one in ten) fit that question better
 SAME_CONCEPT = 0.6  # a question this close to a concept question of the bank asks about that concept
 ON_POINT_FLOOR = 0.25  # a whole design answering a concept question with fewer than a quarter of its sentences on the
@@ -116,6 +119,7 @@ class Features:
     specific_terms: int | None = None  # specific words added to the question (None: one step, not judged)
     rival_share: float | None = None  # the best share of another bank question's expectations met
     on_point: float | None = None  # a concept question's: the share of the answer's sentences that speak to it
+    own_list: Literal["scenario", "concept"] | None = None  # the kind of bank question the expectations belong to
 
     @property
     def misses_own_expectations(self) -> bool:
@@ -135,6 +139,15 @@ class Features:
         if self.rival_share is None or self.expectation_share is None:
             return False
         return self.rival_share >= self.expectation_share + RIVAL_MARGIN
+
+    @property
+    def question_specific(self) -> bool:
+        """Meets enough of what the asked design question itself expects for a strong grade. A concept question's
+        list is its concept's three or four key points, too coarse for a share (one point in part is 0.125); the
+        share of its sentences on point judges an answer to it instead."""
+        if self.expectation_share is None or self.own_list != "scenario":
+            return True
+        return self.expectation_share >= STRONG_OWN_SHARE
 
     @property
     def specific(self) -> bool:
@@ -161,14 +174,21 @@ def step_ratio(items: list[ItemEvidence]) -> float:
 
 def decide_band(f: Features) -> Band:
     """Off topic: no design decisions, sentences about something else, or a different task solved. Strong: broad,
-    specific and sound. Partial: real design content with at most one wrong claim. Weak: everything else."""
+    specific, sound, and meeting a fair share of what the question itself expects. Partial: real design content with
+    at most one wrong claim. Weak: everything else."""
     if f.different_question:
         band: Band = "off_topic"
     elif f.red_flags == 0 and (
         f.relevance < RELEVANCE_FLOOR or f.design_evidence < DESIGN_EVIDENCE_FLOOR or f.elsewhere
     ):
         band = "off_topic"
-    elif f.evidence >= STRONG_EVIDENCE and f.covered_items >= STRONG_COVERED_ITEMS and f.red_flags <= 1 and f.specific:
+    elif (
+        f.evidence >= STRONG_EVIDENCE
+        and f.covered_items >= STRONG_COVERED_ITEMS
+        and f.red_flags <= 1
+        and f.specific
+        and f.question_specific
+    ):
         band = "strong"
     elif f.design_evidence >= DESIGN_EVIDENCE_FLOOR and f.red_flags <= 1 and f.evidence >= PARTIAL_EVIDENCE:
         band = "partial"
@@ -412,6 +432,13 @@ def ledger_feedback(card: Scorecard, kb: KnowledgeBase) -> str:
         )
     elif card.band == "off_topic":
         parts.append("The answer does not design a system for this question, so it earns little credit.")
+    if "few_own_expectations" in card.flags and card.expectations is not None:
+        met, total = card.expectations.met, len(card.expectations.items)
+        share = "none" if met == 0 else f"only {met}"
+        parts.append(
+            f"It walks through the design broadly but meets {share} of the {total} points on this question's own "
+            "checklist, so it is graded partial."
+        )
     if card.strengths:
         parts.append("Shown: " + "; ".join(card.strengths[:2]) + ".")
     for flag in card.red_flags[:2]:
@@ -524,6 +551,7 @@ class Grader:
             different_question=judge_question and fit.different_question,
             expectation_share=own_share(expectations) if judge_question else None,
             on_point=expectations.on_point if judge_question else None,
+            own_list=expectations.kind,
             # One step of an interview is not a whole design: it is not asked for specific content.
             specific_terms=None if steps and len(steps) < 7 else specific_terms(asked, usable, self.task_check.weights),
         )
@@ -544,6 +572,8 @@ class Grader:
             flags.append("different_task")
         if features.different_question or features.misses_own_expectations:
             flags.append("different_question")
+        if band == "partial" and decide_band(replace(features, expectation_share=None)) == "strong":
+            flags.append("few_own_expectations")  # strong by the generic checklist, not by the question's own list
         if hints_used:
             flags.append("hints_used")
         if translated:

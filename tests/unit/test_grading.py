@@ -68,6 +68,28 @@ STRONG = (
     "across regions."
 )
 
+# A broad, specific design of anti-money-laundering alert triage: a neighbouring problem of payment fraud.
+NEIGHBOUR_DESIGN = (
+    "I'd frame this as ranking customer accounts by money-laundering risk each night so that compliance investigators "
+    "review the riskiest first; the business cares about filing suspicious activity reports on time with fewer false "
+    "alerts, since today's rules raise thousands of alerts a week and almost all are benign. "
+    "Labels come from past investigations: alerts closed as filed are positives, alerts closed as benign are "
+    "negatives, and unreviewed accounts are unlabeled, which biases the data toward what the old rules caught. "
+    "Features per account over 30 and 90 days: count of cash deposits just under the reporting limit, number of "
+    "counterparties, share of transfers to high-risk jurisdictions, how fast money leaves after arriving, and graph "
+    "features from the transfer network such as links to accounts already filed. "
+    "Everything is computed as of the alert date so nothing from the investigation leaks into training. "
+    "I'd start with logistic regression as a baseline, then gradient boosted trees with class weights because "
+    "positives are under one percent, and calibrate the scores so investigators can set a capacity-based cutoff. "
+    "Offline I'd split by time and report precision at the team's weekly review capacity and recall of filed cases. "
+    "Online, the model would run beside the rules in shadow mode for a month, then rank the queue for half the "
+    "investigators, comparing reports filed per hour of review. "
+    "It runs as a nightly batch job; I'd monitor the alert volume, feature drift and the share of alerts closed as "
+    "benign, and retrain monthly with versioned models and a rollback to the rules. "
+    "The main tradeoff is investigator capacity versus missed laundering, and regulators need explanations, so I'd "
+    "keep reason codes for every score."
+)
+
 
 @pytest.fixture(scope="module")
 def grader():
@@ -543,6 +565,23 @@ def test_a_full_design_that_meets_none_of_the_questions_own_expectations_is_off_
     # A short answer is never judged by what it leaves out: it has not designed anything else either.
     short = Features(**{**base, "evidence": 8.0, "covered_items": 3}, expectation_share=0.0)
     assert not short.misses_own_expectations and decide_band(short) == "partial"
+
+
+def test_a_strong_grade_needs_a_fair_share_of_the_questions_own_expectations():
+    base = dict(evidence=30.0, design_evidence=20.0, covered_items=10, relevance=0.5, red_flags=0, injection=False)
+    # A broad, specific design of a neighbouring problem (money laundering asked about card fraud) meets 2 of 21.
+    neighbour = Features(**base, expectation_share=0.1, specific_terms=60, own_list="scenario")
+    assert not neighbour.misses_own_expectations and decide_band(neighbour) == "partial"
+    assert decide_band(Features(**base, expectation_share=0.2, specific_terms=60, own_list="scenario")) == "strong"
+    assert decide_band(Features(**base, expectation_share=None, specific_terms=60)) == "strong"  # no list: no verdict
+    # A concept question's three or four key points are too few for a share: its answers are judged by on_point.
+    assert decide_band(Features(**base, expectation_share=0.125, specific_terms=60, own_list="concept")) == "strong"
+
+
+def test_a_broad_design_meeting_few_of_the_questions_expectations_says_so(grader):
+    card = grader.grade("payment-fraud-detection", NEIGHBOUR_DESIGN)
+    assert card.band == "partial" and "few_own_expectations" in card.flags
+    assert card.expectations is not None and "of the 21 points on this question's own checklist" in card.narrative
 
 
 def test_a_whole_design_for_a_concept_question_is_judged_by_how_much_of_it_speaks_to_the_concept():
