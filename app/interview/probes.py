@@ -88,8 +88,34 @@ def pick_seed(
         question = best_probe(fresh, f"{text} {context}")
         if question is None:
             continue
-        return Seed(concept.id, concept.title, question, short_quote(sentence))
+        return Seed(concept.id, concept.title, as_supposition(question), short_quote(sentence))
     return None
+
+
+def as_supposition(probe: str) -> str:
+    """A probe that sets up a situation ("Validation loss starts rising after 400 rounds. What do you do?") asked
+    as a supposition, so that nobody reads it as a claim about the candidate's own system: "Suppose validation loss
+    starts rising after 400 rounds: what do you do?"."""
+    parts = [s.text for s in split_sentences(probe)]
+    if len(parts) != 2 or parts[0].endswith("?") or not parts[1].endswith("?"):
+        return probe
+    situation, question = parts[0].rstrip("."), parts[1]
+    return f"Suppose {lower_first(situation)}: {lower_first(question)}"
+
+
+def lower_first(text: str) -> str:
+    """The text with its first letter in lower case, unless the first word is an acronym ("INT8", "KS")."""
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        return text[0].lower() + text[1:]
+    return text
+
+
+SUPPOSING = re.compile(r"\b(?:suppose|supposing|imagine|if|say|hypothetically)\b", re.IGNORECASE)
+
+
+def keeps_supposition(reply: str, seed: str) -> bool:
+    """A reworded probe keeps the seed's supposition a supposition: it does not state it as a fact."""
+    return not seed.startswith("Suppose ") or bool(SUPPOSING.search(reply))
 
 
 def best_probe(probes: list[str], context: str, least: float = PROBE_FIT) -> str | None:

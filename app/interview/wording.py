@@ -14,6 +14,7 @@ from typing import Any
 
 from app.grading.evidence import split_sentences
 from app.interview.policy import clean_message, clean_reply, fallback_notice, reply_problems, secret_snippets
+from app.interview.probes import keeps_supposition
 from app.interview.read_ahead import ReadAhead
 from app.interview.results import MockTurn
 from app.interview.state import MockState, scenario_of
@@ -147,6 +148,8 @@ class Wording:
         problems = reply_problems(reply, forbidden, self.secrets, earlier=earlier)
         if anchor is not None and not keeps_point(reply, anchor):
             problems.append("lost the seed question's point")
+        if anchor is not None and not keeps_supposition(reply, anchor):
+            problems.append("states the seed's supposition as a fact")
         if builds_on is not None and not takes_up(reply, builds_on, f"{turn.scenario.prompt} {asked_about}"):
             problems.append("does not build on the candidate's words")
         if problems:

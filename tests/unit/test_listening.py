@@ -102,6 +102,18 @@ def test_the_model_words_the_depth_probe_when_it_keeps_the_seeds_point(tmp_path)
     assert turn.text.startswith("You log the slot") and "<candidate_answer>" in fake.calls[0].messages[-1]["content"]
 
 
+def test_a_rewording_that_states_the_probes_supposition_as_a_fact_falls_back_to_the_seed(tmp_path):
+    repo = SessionRepository(f"sqlite:///{tmp_path / 's.sqlite3'}")
+    fake = FakeLLM(["Position is a feature in your model, so what value does it get at serving time?"])
+    engine = Interviewer(KB, GRADER, OneConcept(PROBED), fake, repo, clock=Clock(), rng=random.Random(3))
+    session_id, _ = engine.start("mock", scenario_id=SCENARIO.id)
+    text = "Clicks are shaped by position bias, so I would add position as a feature when training the ranker."
+    turn = engine.respond(session_id, text)
+    assert turn.action == "depth_probe" and fake.calls
+    assert turn.text.startswith('You said "Clicks are shaped by position bias')
+    assert turn.text.endswith("Suppose you added position as a feature: what value does it get at serving time?")
+
+
 def test_openings_differ_across_sessions(engine):
     openings = {engine.start("mock", scenario_id=SCENARIO.id)[1] for _ in range(8)}
     assert len(openings) >= 2

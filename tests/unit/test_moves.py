@@ -1,7 +1,7 @@
 """Replies to messages that are not answers, and depth probes, as pure functions of the session's counters."""
 
 from app.interview import meta
-from app.interview.probes import best_sentence, pick_seed, short_quote
+from app.interview.probes import as_supposition, best_sentence, keeps_supposition, pick_seed, short_quote
 from app.interview.wording import keeps_point
 from app.knowledge.base import load_knowledge
 from app.settings import PROJECT_DIR
@@ -57,7 +57,8 @@ def test_a_depth_probe_is_seeded_from_a_concept_the_candidate_named_and_quotes_t
     assert seed.quote == "Clicks depend on position bias, so we log how often each slot is examined"
     assert pick_seed(text, [named], named.steps[0], [named.id], []) is None  # probed once already
     asked = pick_seed(text + " Position is a feature at serving time.", [named], named.steps[0], [], [named.probes[0]])
-    assert asked is not None and asked.question == named.probes[1]
+    assert asked is not None and asked.question == as_supposition(named.probes[1])
+    assert asked.question.startswith("Suppose you added position as a feature: what value")
 
 
 def test_a_concept_the_candidate_did_not_name_is_not_probed():
@@ -112,3 +113,16 @@ def test_the_probe_that_fits_the_conversation_is_chosen_and_one_set_elsewhere_is
     news = "We rank the news feed by time spent, and the results page of the feed shows good and bad posts."
     assert best_probe(probes[:1], news) is None  # its words fit, but it is set in a search product
     assert best_probe(probes[:1], "Our search product ranks results; time on the page is the metric.") == probes[0]
+
+
+def test_a_probe_that_sets_up_a_situation_is_asked_as_a_supposition():
+    probe = "Validation loss starts rising after 400 rounds. What is happening and what do you do?"
+    seed = as_supposition(probe)
+    assert seed == "Suppose validation loss starts rising after 400 rounds: what is happening and what do you do?"
+    assert as_supposition("KS p-values are below 0.001. What do you do?").startswith("Suppose KS p-values")  # acronym
+    plain = "How would you split a 200 ms latency budget across the stages?"
+    assert as_supposition(plain) == plain
+    # A rewording that states the supposition as a fact about the candidate's system is refused.
+    assert not keeps_supposition("Why does your validation loss start rising after 400 rounds?", seed)
+    assert keeps_supposition("If your validation loss started rising after 400 rounds, what would you do?", seed)
+    assert keeps_supposition("Which stage gets most of the 200 ms?", plain)
