@@ -21,6 +21,7 @@ MIN_WORDS = 12  # a message shorter than this has no claim worth probing in dept
 QUOTE_WORDS = 14
 SEARCH_K = 4
 PROBE_FIT = 0.15  # share of a probe's content words the conversation must have used
+SITUATION_FIT = 1 / 3  # share of the words of a situation a probe supposes that the conversation must have used
 
 
 @dataclass(frozen=True)
@@ -92,15 +93,30 @@ def pick_seed(
     return None
 
 
+def situation(probe: str) -> str:
+    """The situation a probe sets up before it asks ("Chargebacks arrive up to 90 days later."), or ""."""
+    parts = [s.text for s in split_sentences(probe)]
+    if len(parts) != 2 or parts[0].endswith("?") or not parts[1].endswith("?"):
+        return ""
+    return parts[0]
+
+
+def supposes_the_conversation(probe: str, said: set[str], least: float = SITUATION_FIT) -> bool:
+    """A probe's situation is supposed of this conversation's system only when at least a third of its words are the
+    conversation's: a situation from another product ("your credit model", "chargebacks") is not theirs to suppose."""
+    words = {t for t in tokenize(situation(probe)) if len(t) > 3}
+    return not words or len(words & said) / len(words) >= least
+
+
 def as_supposition(probe: str) -> str:
     """A probe that sets up a situation ("Validation loss starts rising after 400 rounds. What do you do?") asked
     as a supposition, so that nobody reads it as a claim about the candidate's own system: "Suppose validation loss
     starts rising after 400 rounds: what do you do?"."""
-    parts = [s.text for s in split_sentences(probe)]
-    if len(parts) != 2 or parts[0].endswith("?") or not parts[1].endswith("?"):
+    setup = situation(probe)
+    if not setup:
         return probe
-    situation, question = parts[0].rstrip("."), parts[1]
-    return f"Suppose {lower_first(situation)}: {lower_first(question)}"
+    question = probe[probe.index(setup) + len(setup) :].strip()
+    return f"Suppose {lower_first(setup.rstrip('.'))}: {lower_first(question)}"
 
 
 def lower_first(text: str) -> str:
@@ -129,6 +145,8 @@ def best_probe(probes: list[str], context: str, least: float = PROBE_FIT) -> str
         if setting and not {t for t in tokenize(setting.group(1)) if len(t) > 3 and not t.isdigit()} <= said:
             continue  # "For a search product, ..." asked in a news feed interview
 
+        if not supposes_the_conversation(probe, said):
+            continue  # "Your credit model only knows outcomes for people you approved." asked of a job recommender
         words = {t for t in tokenize(probe) if len(t) > 3}
         if words:
             scored.append((len(words & said) / len(words), -position, probe))

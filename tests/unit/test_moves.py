@@ -126,3 +126,16 @@ def test_a_probe_that_sets_up_a_situation_is_asked_as_a_supposition():
     assert not keeps_supposition("Why does your validation loss start rising after 400 rounds?", seed)
     assert keeps_supposition("If your validation loss started rising after 400 rounds, what would you do?", seed)
     assert keeps_supposition("Which stage gets most of the 200 ms?", plain)
+
+
+def test_a_situation_from_another_product_is_not_supposed_of_the_candidates_system():
+    from app.interview.probes import best_probe
+
+    credit = "Your credit model only knows outcomes for people you approved. How do you evaluate it on everyone?"
+    jobs = "We recommend jobs to members; applies and recruiter replies are the labels, and we evaluate offline first."
+    assert best_probe([credit], jobs) is None  # nothing of a credit model in a job recommender
+    lending = "Our credit model scores loan applicants; we only know outcomes for the people we approved."
+    assert best_probe([credit], lending) == credit
+    plain = "How would you evaluate it on everyone who applies?"
+    assert best_probe([plain], "We evaluate everyone who applies to a job.") == plain  # no situation: no such check
+    assert best_probe([credit], "") is None
