@@ -27,7 +27,7 @@ from app.interview.policy import (
     gap_to_revisit,
     next_open_step,
 )
-from app.interview.probes import common_naming_words, pick_seed, touched_concepts
+from app.interview.probes import common_naming_words, pick_seed, product_words, scenario_words, touched_concepts
 from app.interview.questions import Questions
 from app.interview.read_ahead import NOTHING_ENDED, DraftRepository, RequestRecorder
 from app.interview.results import MockTurn, SessionView, TurnResult
@@ -94,6 +94,7 @@ class MockFlow:
         self.steps = StepMoves(self.kb, self.grader, self.repo, self.clock, self.end_session, self.rng)
         self.questions = Questions(self.wording)
         self.common_names = common_naming_words(self.kb)
+        self.product_words = product_words(self.kb)
         self.item_words = {
             i.id: set(tokenize(" ".join([i.description, *i.examples, *i.key_terms]))) for _, i in self.kb.rubric.items()
         }
@@ -179,7 +180,10 @@ class MockFlow:
             concepts = self.touched(clean)
             touched = [c.id for c in concepts]
             earlier = [t.content for t in self.repo.turns(record.id) if t.role == "interviewer"]
-            seed = pick_seed(clean, concepts, state.step, state.probed, earlier, self.common_names, scenario.prompt)
+            foreign = self.product_words - scenario_words(scenario)
+            seed = pick_seed(
+                clean, concepts, state.step, state.probed, earlier, self.common_names, scenario.prompt, foreign
+            )
         step = self.kb.rubric.step(state.step)
         step_items = [i for i in items if i.step == step.step]
         said = set(tokenize(english)) - set(tokenize(scenario.prompt)) if intent == Intent.ANSWER else set()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.grading.evidence import split_sentences
-from app.knowledge.base import Concept, KnowledgeBase, concept_for
+from app.knowledge.base import Concept, KnowledgeBase, Scenario, concept_for
 from app.knowledge.retrieval import Searcher, SearchResult
 from app.knowledge.tokens import tokenize
 
@@ -36,6 +36,8 @@ class Seed:
 
 _SETTING = re.compile(r"^(?:for|in)\s+(?:a|an|the|your)\s+([^,?]{3,60}),", re.IGNORECASE)  # the probe's product
 COMMON_SHARE = 0.06  # a naming word used by more than this share of all concepts names none of them
+PRODUCT_SCENARIOS = 2  # a product's word is used by at most this many of the bank's scenarios...
+PRODUCT_CONCEPTS = 5  # ...and by at most this many concepts, so it is not the vocabulary of ML itself
 
 
 def concept_stems(concept: Concept) -> set[str]:
@@ -47,6 +49,31 @@ def common_naming_words(kb: KnowledgeBase) -> frozenset[str]:
     """Words in the names of so many concepts ("model", "data", "predict") that using them names none."""
     counts = Counter(s for c in kb.concepts.values() for s in concept_stems(c))
     return frozenset(s for s, n in counts.items() if n > COMMON_SHARE * max(len(kb.concepts), 1))
+
+
+def _long_words(text: str) -> set[str]:
+    return {t for t in tokenize(text) if len(t) > 3 and not t.isdigit()}
+
+
+def scenario_words(scenario: Scenario) -> set[str]:
+    """The words a scenario is written in: its title, domain, prompt, key terms and expectations."""
+    expected = [e for items in scenario.expectations.values() for e in items]
+    return _long_words(" ".join([scenario.title, scenario.domain, scenario.prompt, *scenario.key_terms, *expected]))
+
+
+def product_words(kb: KnowledgeBase) -> frozenset[str]:
+    """Words that belong to a product rather than to ML ("chargeback", "advertiser", "pedestrian"): used to pose one
+    or two of the bank's scenarios (title, domain, prompt, key terms) and by few concepts."""
+    framing = [_long_words(" ".join([s.title, s.domain, s.prompt, *s.key_terms])) for s in kb.questions.scenarios]
+    in_scenarios = Counter(w for words in framing for w in words)
+    in_concepts = Counter(
+        w
+        for c in kb.concepts.values()
+        for w in _long_words(" ".join([c.title, c.explanation, c.when_to_use, c.tradeoffs, *c.key_points, *c.aliases]))
+    )
+    return frozenset(
+        w for w, n in in_scenarios.items() if n <= PRODUCT_SCENARIOS and in_concepts[w] <= PRODUCT_CONCEPTS
+    )
 
 
 def best_sentence(text: str, concept: Concept, common: frozenset[str] = frozenset()) -> tuple[str, int]:
@@ -74,6 +101,7 @@ def pick_seed(
     said: list[str],
     common: frozenset[str] = frozenset(),
     context: str = "",
+    foreign: frozenset[str] = frozenset(),
 ) -> Seed | None:
     """The first touched concept that belongs to the step, has not been probed yet, and that one of the candidate's
     sentences names in words of its own; its first question the interviewer has not already asked."""
@@ -86,7 +114,7 @@ def pick_seed(
         if shared < min(2, len(concept_stems(concept) - common)) or shared == 0:
             continue  # retrieved from the message, but the candidate did not name it: probing would lead them
         fresh = [p for p in concept.probes if p.strip().lower() not in said_lower]
-        question = best_probe(fresh, f"{text} {context}")
+        question = best_probe(fresh, f"{text} {context}", foreign)
         if question is None:
             continue
         return Seed(concept.id, concept.title, as_supposition(question), short_quote(sentence))
@@ -101,10 +129,15 @@ def situation(probe: str) -> str:
     return parts[0]
 
 
-def supposes_the_conversation(probe: str, said: set[str], least: float = SITUATION_FIT) -> bool:
+def supposes_the_conversation(
+    probe: str, said: set[str], foreign: frozenset[str] = frozenset(), least: float = SITUATION_FIT
+) -> bool:
     """A probe's situation is supposed of this conversation's system only when at least a third of its words are the
-    conversation's: a situation from another product ("your credit model", "chargebacks") is not theirs to suppose."""
+    conversation's and it names no other product the conversation has not named (`foreign`: other products' words):
+    a situation from another product ("your credit model", "chargebacks") is not theirs to suppose."""
     words = {t for t in tokenize(situation(probe)) if len(t) > 3}
+    if words & foreign - said:
+        return False
     return not words or len(words & said) / len(words) >= least
 
 
@@ -134,7 +167,9 @@ def keeps_supposition(reply: str, seed: str) -> bool:
     return not seed.startswith("Suppose ") or bool(SUPPOSING.search(reply))
 
 
-def best_probe(probes: list[str], context: str, least: float = PROBE_FIT) -> str | None:
+def best_probe(
+    probes: list[str], context: str, foreign: frozenset[str] = frozenset(), least: float = PROBE_FIT
+) -> str | None:
     """The probe that fits the conversation best: the largest share of its content words that the candidate or the
     question used; None when none reaches `least`. A probe set in a product of its own ("For a search product,
     ...") is asked only where the conversation is about that product."""
@@ -145,7 +180,7 @@ def best_probe(probes: list[str], context: str, least: float = PROBE_FIT) -> str
         if setting and not {t for t in tokenize(setting.group(1)) if len(t) > 3 and not t.isdigit()} <= said:
             continue  # "For a search product, ..." asked in a news feed interview
 
-        if not supposes_the_conversation(probe, said):
+        if not supposes_the_conversation(probe, said, foreign):
             continue  # "Your credit model only knows outcomes for people you approved." asked of a job recommender
         words = {t for t in tokenize(probe) if len(t) > 3}
         if words:

@@ -139,3 +139,23 @@ def test_a_situation_from_another_product_is_not_supposed_of_the_candidates_syst
     plain = "How would you evaluate it on everyone who applies?"
     assert best_probe([plain], "We evaluate everyone who applies to a job.") == plain  # no situation: no such check
     assert best_probe([credit], "") is None
+
+
+def test_a_situation_naming_another_products_word_is_not_supposed_even_when_its_other_words_fit():
+    from app.interview.probes import best_probe, product_words, scenario_words
+
+    products = product_words(KB)
+    assert {"chargeback", "advertis", "pedestrian"} <= products  # words of one product each
+    assert not {"model", "data", "label", "later", "train", "week"} & products  # the vocabulary of ML itself
+    delayed = "Chargebacks arrive up to 90 days later. How would you train a model that must adapt weekly?"
+    hospital = (
+        "Is the readmission score needed at discharge time or can it come a day later? We retrain the model weekly."
+    )
+    eta = KB.scenario("ride-eta-prediction")  # a scenario that is not about payments
+    foreign = products - scenario_words(eta)
+    assert best_probe([delayed], hospital) == delayed  # half its situation's words are said...
+    assert best_probe([delayed], hospital, foreign) is None  # ...but chargebacks are another product's
+    fraud = KB.scenario("payment-fraud-detection")
+    assert best_probe([delayed], hospital, products - scenario_words(fraud)) == delayed  # the asked product's own word
+    said = f"{hospital} Chargebacks come late too."
+    assert best_probe([delayed], said, foreign) == delayed  # or the candidate named it
