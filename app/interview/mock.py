@@ -208,6 +208,7 @@ class MockFlow:
             depth_used=state.depth_used,
         )
         turn = MockTurn(record, state, scenario, step, decision, english, new_flags, intent=intent, seed=seed)
+        turn.written = text
         turn.concepts.extend(touched)
         if intent == Intent.ANSWER:
             turn.shown.extend(shown_sentences(message.items, scenario.prompt))

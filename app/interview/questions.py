@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from app.grading.evidence import split_sentences
 from app.interview.probes import short_quote
 from app.interview.results import MockTurn
-from app.interview.wording import Wording
+from app.interview.wording import Wording, plain
 from app.knowledge.tokens import tokenize
 from app.llm.prompts import fence_candidate
 
@@ -44,7 +44,11 @@ class Questions:
             "concept": seed.title,
             "seed": seed.question,
         }
-        fallback = f'You said "{seed.quote}". {seed.question}'
+        fallback = (
+            f'You said "{seed.quote}". {seed.question}'
+            if their_words(seed.quote, turn.written or turn.text)
+            else seed.question
+        )
         return self.wording.word(
             turn, "interviewer_probe", values, fallback=fallback, forbidden=[], anchor=seed.question
         )
@@ -63,11 +67,13 @@ class Questions:
             "forbidden": ", ".join(forbidden[:8]) or "none",
         }
         quote = bridge_quote(turn.text, " ".join([item.description, *item.examples, *item.key_terms]))
-        if quote:
+        noted = [short_quote(s) for s in turn.shown if not s.rstrip().endswith("?")]  # their questions aren't notes
+        noted = [q for q in noted if their_words(q, turn.written or turn.text)]
+        if quote and their_words(quote, turn.written or turn.text):
             fallback = f'You said "{quote}". {item.probe}'
-        elif turn.shown:  # nothing they said leads to the gap: take note of what they showed, then ask
+        elif noted:  # nothing they said leads to the gap: take note of what they showed, then ask
             opener = NOTED[state.bump("noted") % len(NOTED)]
-            fallback = f'{opener} "{short_quote(turn.shown[0])}". {item.probe}'
+            fallback = f'{opener} "{noted[0]}". {item.probe}'
         else:
             fallback = item.probe
         return self.wording.word(
@@ -83,6 +89,12 @@ class Questions:
 
 NOTED = ("Noted:", "Got it:", "Okay:")  # openers of a note on what the candidate showed, in turn
 BRIDGE_WORDS = 2  # words a quoted sentence must share with what the probe is about
+
+
+def their_words(quote: str, written: str) -> bool:
+    """Whether a quote is the candidate's own words, as `written`: a sentence of a translated message is the
+    model's wording, and quoting it back ("You said ...") would put words in their mouth."""
+    return plain(quote.removesuffix("...")) in plain(written)
 
 
 def bridge_quote(message: str, about: str) -> str:

@@ -74,5 +74,6 @@ class MockTurn:
     prompt: str | None = None  # the request the LLM worded the reply from
     concepts: list[str] = field(default_factory=list)
     shown: list[str] = field(default_factory=list)  # the message's sentences that covered a checklist item
+    written: str = ""  # the message as the candidate wrote it (`text` is its English, translated where needed)
     notices: list[str] = field(default_factory=list)
     calls: list[CallStats] = field(default_factory=list)

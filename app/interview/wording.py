@@ -150,6 +150,8 @@ class Wording:
             problems.append("lost the seed question's point")
         if anchor is not None and not keeps_supposition(reply, anchor):
             problems.append("states the seed's supposition as a fact")
+        if misquotes(reply, turn.written or turn.text):
+            problems.append("quotes words the candidate did not write")
         if builds_on is not None and not takes_up(reply, builds_on, f"{turn.scenario.prompt} {asked_about}"):
             problems.append("does not build on the candidate's words")
         if problems:
@@ -247,6 +249,26 @@ def keeps_point(reply: str, seed: str, share: float = 0.5) -> bool:
     seed_stems = {s for s in tokenize(seed) if len(s) > 3}
     needed = min(len(seed_stems), max(2, math.ceil(share * len(seed_stems))))
     return len(seed_stems & set(tokenize(reply))) >= needed
+
+
+QUOTED = re.compile(r'["“]([^"“”]+)["”]')
+QUOTE_MIN_WORDS = 4  # shorter quoted spans are names and terms, not the candidate's sentences
+
+
+def plain(text: str) -> str:
+    """Text reduced to its lowercase words, for comparing a quote with what was written."""
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+def misquotes(reply: str, written: str) -> bool:
+    """Whether a reply puts in quotation marks a phrase the candidate did not write (a paraphrase, or the wording of
+    a translation of their message)."""
+    theirs = plain(written)
+    for span in QUOTED.findall(reply):
+        words = plain(span.rstrip(" .…"))
+        if len(words.split()) >= QUOTE_MIN_WORDS and words not in theirs:
+            return True
+    return False
 
 
 def takes_up(reply: str, message: str, given: str) -> bool:

@@ -174,3 +174,14 @@ def test_only_sentences_about_the_asked_problem_are_noted_back():
     on = covered("Labels come from the images people download after a query.")
     off = covered("I'd require a cost-center label on every pod.")
     assert shown_sentences([on, off], question) == [on.quotes[0]]
+
+
+def test_a_rewording_that_quotes_words_the_candidate_did_not_write_falls_back_to_the_seed(tmp_path):
+    repo = SessionRepository(f"sqlite:///{tmp_path / 's.sqlite3'}")
+    fake = FakeLLM(['You said "clicks depend a lot on where the video sits". What value does position get at serving?'])
+    engine = Interviewer(KB, GRADER, OneConcept(PROBED), fake, repo, clock=Clock(), rng=random.Random(3))
+    session_id, _ = engine.start("mock", scenario_id=SCENARIO.id)
+    text = "Clicks are shaped by position bias, so I would add position as a feature when training the ranker."
+    turn = engine.respond(session_id, text)
+    assert turn.action == "depth_probe" and fake.calls
+    assert turn.text.startswith('You said "Clicks are shaped by position bias')  # their words, not the model's

@@ -159,3 +159,18 @@ def test_a_situation_naming_another_products_word_is_not_supposed_even_when_its_
     assert best_probe([delayed], hospital, products - scenario_words(fraud)) == delayed  # the asked product's own word
     said = f"{hospital} Chargebacks come late too."
     assert best_probe([delayed], said, foreign) == delayed  # or the candidate named it
+
+
+def test_only_the_candidates_own_words_are_quoted_back_to_them():
+    from app.interview.questions import their_words
+    from app.interview.wording import misquotes
+
+    written = "Model: pehle ek simple baseline. Data ko time se split karenge, last 2 weeks test ke liye, random nahi."
+    translation = "Split data by time; use last 2 weeks for testing, no randomization"
+    assert not their_words(translation, written)  # the model's translation is not what they said
+    assert their_words("Data ko time se split karenge, last 2 weeks test...", written)
+    assert their_words("Labels come from completed views", "Labels come from completed views. I'd train a ranker.")
+    assert misquotes(f'You said "{translation}". Why that model?', written)
+    assert misquotes("You said “the label is a completed view”: why?", "Labels come from completed views.")
+    assert not misquotes('You said "last 2 weeks test ke liye": why?', written)
+    assert not misquotes('What does "random nahi" protect against?', written)  # a short term, not a sentence
