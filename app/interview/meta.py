@@ -28,9 +28,27 @@ _EXTRACTION = [
     "That stays with me. Let's get back to the design.",
     "I'll keep my notes to myself. Back to the question.",
 ]
+_ASSUME = [
+    "Good question, and it's yours to settle: state the assumption you'd make.",
+    "Make a reasonable assumption there and say it out loud.",
+    "Assume what seems realistic and tell me what you assumed.",
+]
 _QUESTION_LEADS = ["Our question is:", "We're working on this:", "Back to the question:"]
 _NUDGE = ["Take your time.", "No rush.", "Whenever you're ready."]
 _SCAFFOLD_LEADS = ["Let's come at it from another side.", "Let's make it smaller.", "Here's a more concrete way in."]
+
+
+def asks_back(text: str) -> bool:
+    """Whether a message is mostly the candidate's own questions about the problem and ends in one ("How many
+    discharges a day?"), rather than a rhetorical question they answer themselves ("Why trees? They're fast.")."""
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?？。])\s*", text.strip()) if s.strip()]
+    questions = [s for s in sentences if s.endswith(("?", "？"))]
+    return bool(questions) and sentences[-1] == questions[-1] and 2 * len(questions) >= len(sentences)
+
+
+def assumption_lead(count: int) -> str:
+    """What an interviewer says to a candidate's clarifying questions: the call is theirs, so they assume and say."""
+    return pick(_ASSUME, count)
 
 
 def pick(options: list[str], count: int) -> str:

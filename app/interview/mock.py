@@ -45,6 +45,7 @@ ON_TOPIC_SIM = 0.2
 OFF_TOPIC_MIN_WORDS = 8  # shorter messages ("ok", "yes, go on") are not judged off topic by distance
 OFF_TOPIC_QUESTION_SIM = 0.2
 OFF_TOPIC_CONCEPT_SIM = 0.35
+ASKING = ("followup", "depth_probe", "challenge")  # moves that end in a question of the interviewer's
 KEPT_LEDGERS = 64  # sessions whose conversation ledger is kept between messages
 
 
@@ -213,6 +214,8 @@ class MockFlow:
         if intent == Intent.ANSWER:
             turn.shown.extend(shown_sentences(message.items, scenario.prompt))
         reply = self._act(turn)
+        if intent == Intent.ANSWER and decision.action in ASKING and meta.asks_back(text):
+            reply = f"{meta.assumption_lead(state.bump('assume'))} {reply}"  # their questions get an answer first
         if decision.action not in ("advance", "end"):
             self.repo.save_state(record.id, state.stored())
         return self._result(turn, reply)

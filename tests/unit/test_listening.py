@@ -185,3 +185,12 @@ def test_a_rewording_that_quotes_words_the_candidate_did_not_write_falls_back_to
     turn = engine.respond(session_id, text)
     assert turn.action == "depth_probe" and fake.calls
     assert turn.text.startswith('You said "Clicks are shaped by position bias')  # their words, not the model's
+
+
+def test_clarifying_questions_get_an_answer_before_the_next_question(engine):
+    session_id, _ = engine.start("mock", scenario_id=SCENARIO.id)
+    turn = engine.respond(session_id, "How many daily users are there? Is the feed ranked in real time or in batch?")
+    assert turn.action in ("followup", "depth_probe", "challenge")
+    assert turn.text.startswith("Good question, and it's yours to settle") and turn.text.count("?") == 1
+    second = engine.respond(session_id, "Do we care more about watch time or about daily retention?")
+    assert second.text.startswith("Make a reasonable assumption")

@@ -174,3 +174,13 @@ def test_only_the_candidates_own_words_are_quoted_back_to_them():
     assert misquotes("You said “the label is a completed view”: why?", "Labels come from completed views.")
     assert not misquotes('You said "last 2 weeks test ke liye": why?', written)
     assert not misquotes('What does "random nahi" protect against?', written)  # a short term, not a sentence
+
+
+def test_a_candidates_clarifying_questions_are_told_to_assume_and_say_so():
+    assert meta.asks_back("Before I start: how many discharges a day? Is the score needed at discharge time?")
+    assert meta.asks_back("Primero quiero entender el objetivo. Is it RevPAR that we maximize, or occupancy?")
+    assert not meta.asks_back("Why gradient boosted trees? They are fast and handle missing values.")  # rhetorical
+    assert not meta.asks_back("I'll assume EHR data. The label is a readmission. Can we see other hospitals?")
+    assert not meta.asks_back("I would use gradient boosted trees.")
+    leads = [meta.assumption_lead(n) for n in range(3)]
+    assert len(set(leads)) == 3 and all("?" not in lead for lead in leads)
