@@ -27,7 +27,14 @@ from app.interview.policy import (
     gap_to_revisit,
     next_open_step,
 )
-from app.interview.probes import common_naming_words, pick_seed, product_words, scenario_words, touched_concepts
+from app.interview.probes import (
+    common_naming_words,
+    common_prompt_words,
+    pick_seed,
+    product_words,
+    scenario_words,
+    touched_concepts,
+)
 from app.interview.questions import Questions
 from app.interview.read_ahead import NOTHING_ENDED, DraftRepository, RequestRecorder
 from app.interview.results import MockTurn, SessionView, TurnResult
@@ -96,6 +103,7 @@ class MockFlow:
         self.questions = Questions(self.wording)
         self.common_names = common_naming_words(self.kb)
         self.product_words = product_words(self.kb)
+        self.prompt_words = common_prompt_words(self.kb)
         self.item_words = {
             i.id: set(tokenize(" ".join([i.description, *i.examples, *i.key_terms]))) for _, i in self.kb.rubric.items()
         }
@@ -214,7 +222,7 @@ class MockFlow:
         if intent == Intent.ANSWER:
             turn.shown.extend(shown_sentences(message.items, scenario.prompt))
         reply = self._act(turn)
-        if intent == Intent.ANSWER and decision.action in ASKING and meta.asks_back(text):
+        if intent == Intent.ANSWER and decision.action in ASKING and self.clarifies(english, scenario):
             reply = f"{meta.assumption_lead(state.bump('assume'))} {reply}"  # their questions get an answer first
         if decision.action not in ("advance", "end"):
             self.repo.save_state(record.id, state.stored())
@@ -293,6 +301,13 @@ class MockFlow:
             calls=turn.calls,
         )
         return result, meta_record
+
+    def clarifies(self, text: str, scenario: Scenario) -> bool:
+        """Whether a message is the candidate's questions about the problem itself: mostly questions, in words of
+        the question they were asked that few questions use (a question about their own cluster's bill is not one,
+        nor is one that shares only "every" or "users" with it)."""
+        asked = {t for t in tokenize(scenario.prompt) if len(t) > 3} - self.prompt_words
+        return meta.asks_back(text) and bool(asked & set(tokenize(text)))
 
     def on_topic(self, text: str, scenario: Scenario, step: Step) -> bool:
         """Whether a message is about the interview. Off topic: far from both the question and every concept of

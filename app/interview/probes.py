@@ -76,6 +76,16 @@ def product_words(kb: KnowledgeBase) -> frozenset[str]:
     )
 
 
+PROMPT_SHARE = 0.1  # a word used by more than this share of the bank's questions ("design", "users") names none
+
+
+def common_prompt_words(kb: KnowledgeBase) -> frozenset[str]:
+    """Words that so many of the bank's questions use that sharing them says nothing about which one is meant."""
+    prompts = kb.questions.scenarios
+    counts = Counter(w for s in prompts for w in {t for t in tokenize(s.prompt) if len(t) > 3})
+    return frozenset(w for w, n in counts.items() if n > PROMPT_SHARE * len(prompts))
+
+
 def best_sentence(text: str, concept: Concept, common: frozenset[str] = frozenset()) -> tuple[str, int]:
     """The candidate's sentence that names the concept most, with how many of its naming words it uses."""
     names = concept_stems(concept) - common

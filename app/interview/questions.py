@@ -44,11 +44,8 @@ class Questions:
             "concept": seed.title,
             "seed": seed.question,
         }
-        fallback = (
-            f'You said "{seed.quote}". {seed.question}'
-            if their_words(seed.quote, turn.written or turn.text)
-            else seed.question
-        )
+        quote = own_quote(seed.quote, turn)
+        fallback = f'You said "{quote}". {seed.question}' if quote else seed.question
         return self.wording.word(
             turn, "interviewer_probe", values, fallback=fallback, forbidden=[], anchor=seed.question
         )
@@ -66,10 +63,10 @@ class Questions:
             "target": item.description,
             "forbidden": ", ".join(forbidden[:8]) or "none",
         }
-        quote = bridge_quote(turn.text, " ".join([item.description, *item.examples, *item.key_terms]))
+        quote = own_quote(bridge_quote(turn.text, " ".join([item.description, *item.examples, *item.key_terms])), turn)
         noted = [short_quote(s) for s in turn.shown if not s.rstrip().endswith("?")]  # their questions aren't notes
-        noted = [q for q in noted if their_words(q, turn.written or turn.text)]
-        if quote and their_words(quote, turn.written or turn.text):
+        noted = [q for q in (own_quote(n, turn) for n in noted) if q]
+        if quote:
             fallback = f'You said "{quote}". {item.probe}'
         elif noted:  # nothing they said leads to the gap: take note of what they showed, then ask
             opener = NOTED[state.bump("noted") % len(NOTED)]
@@ -95,6 +92,25 @@ def their_words(quote: str, written: str) -> bool:
     """Whether a quote is the candidate's own words, as `written`: a sentence of a translated message is the
     model's wording, and quoting it back ("You said ...") would put words in their mouth."""
     return plain(quote.removesuffix("...")) in plain(written)
+
+
+def own_quote(quote: str, turn: MockTurn) -> str:
+    """A quote from the English of the candidate's message, in their own words."""
+    return in_their_words(quote, turn.text, turn.written or turn.text)
+
+
+def in_their_words(quote: str, english: str, written: str) -> str:
+    """A quote from `english` (the candidate's message, translated where needed) as they `written` it: itself when
+    they wrote it; when the message was translated sentence for sentence, their sentence in the same place; else ""
+    (nothing to quote)."""
+    if not quote or their_words(quote, written):
+        return quote
+    mine = [s.text for s in split_sentences(english)]
+    theirs = [s.text for s in split_sentences(written)]
+    core = plain(quote.removesuffix("..."))
+    if len(mine) != len(theirs) or not core:
+        return ""
+    return next((short_quote(t) for e, t in zip(mine, theirs, strict=True) if plain(e).startswith(core)), "")
 
 
 def bridge_quote(message: str, about: str) -> str:

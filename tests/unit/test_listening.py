@@ -192,5 +192,9 @@ def test_clarifying_questions_get_an_answer_before_the_next_question(engine):
     turn = engine.respond(session_id, "How many daily users are there? Is the feed ranked in real time or in batch?")
     assert turn.action in ("followup", "depth_probe", "challenge")
     assert turn.text.startswith("Good question, and it's yours to settle") and turn.text.count("?") == 1
-    second = engine.respond(session_id, "Do we care more about watch time or about daily retention?")
+    second = engine.respond(session_id, "Should the feed favour videos from the last minute, or older videos?")
     assert second.text.startswith("Make a reasonable assumption")
+    aside = engine.respond(
+        session_id, "I'd put a cost-center label on every pod. Is a Kyverno admission policy overkill?"
+    )
+    assert not aside.text.startswith(("Good question", "Make a reasonable", "Assume what"))  # not about the problem

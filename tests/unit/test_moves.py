@@ -184,3 +184,21 @@ def test_a_candidates_clarifying_questions_are_told_to_assume_and_say_so():
     assert not meta.asks_back("I would use gradient boosted trees.")
     leads = [meta.assumption_lead(n) for n in range(3)]
     assert len(set(leads)) == 3 and all("?" not in lead for lead in leads)
+
+
+def test_a_quote_from_a_translated_message_is_given_in_the_candidates_own_sentence():
+    from app.interview.questions import in_their_words
+
+    written = "Model: pehle ek simple baseline. Data ko time se split karenge, last 2 weeks test ke liye, random nahi."
+    english = "Model: first a simple baseline. Split data by time; use last 2 weeks for testing, no randomization."
+    quote = short_quote("Split data by time; use last 2 weeks for testing, no randomization")
+    assert (
+        in_their_words(quote, english, written)
+        == "Data ko time se split karenge, last 2 weeks test ke liye, random nahi"
+    )
+    assert in_their_words("Model: first a simple baseline", english, written) == "Model: pehle ek simple baseline"
+    english_merged = "Model: a baseline first, then split data by time with the last 2 weeks for testing."
+    assert in_their_words("then split data by time", english_merged, written) == ""  # sentences not one for one
+    assert in_their_words("Labels come from views", "Labels come from views.", "Labels come from views.") == (
+        "Labels come from views"
+    )
