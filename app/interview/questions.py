@@ -3,6 +3,7 @@ own claim, and a coverage probe on the most important gap; each falls back to th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from app.grading.evidence import split_sentences
@@ -64,7 +65,7 @@ class Questions:
             "forbidden": ", ".join(forbidden[:8]) or "none",
         }
         quote = own_quote(bridge_quote(turn.text, " ".join([item.description, *item.examples, *item.key_terms])), turn)
-        noted = [short_quote(s) for s in turn.shown if not s.rstrip().endswith("?")]  # their questions aren't notes
+        noted = [short_quote(s) for s in turn.shown if not is_question(s)]  # their questions aren't notes
         noted = [q for q in (own_quote(n, turn) for n in noted) if q]
         if quote:
             fallback = f'You said "{quote}". {item.probe}'
@@ -94,6 +95,21 @@ def their_words(quote: str, written: str) -> bool:
     return plain(quote.removesuffix("...")) in plain(written)
 
 
+_ASKING_WORD = re.compile(
+    r"^(?:(?:and|so|but|or|also|then|ok|okay|well|um|hmm)\b[,\s]*)*"
+    r"(?:what|how|why|when|where|which|who|whose|should|shall|do|does|did|is|are|was|were|can|could|would|will|"
+    r"have|has|had|may|might|must|am)\b",
+    re.IGNORECASE,
+)
+
+
+def is_question(sentence: str) -> bool:
+    """Whether a sentence asks something ("Should we worry about fairness?"), as opposed to a point made with a
+    hesitant question mark ("I guess we'd need invoices someone already typed in?")."""
+    text = sentence.strip()
+    return text.endswith("?") and bool(_ASKING_WORD.match(text))
+
+
 def own_quote(quote: str, turn: MockTurn) -> str:
     """A quote from the English of the candidate's message, in their own words."""
     return in_their_words(quote, turn.text, turn.written or turn.text)
@@ -117,7 +133,7 @@ def bridge_quote(message: str, about: str) -> str:
     """The candidate's sentence a coverage probe can start from: the one that shares most words with what the probe
     is about, quoted short; empty when none shares two words with it. Their own questions are never quoted."""
     wanted = set(tokenize(about))
-    claims = [s.text for s in split_sentences(message) if not s.text.rstrip().endswith("?")]  # their questions aren't
+    claims = [s.text for s in split_sentences(message) if not is_question(s.text)]  # their questions aren't
     scored = [(len(wanted & set(tokenize(text))), text) for text in claims]
     best = max(scored, default=(0, ""), key=lambda pair: pair[0])
     return short_quote(best[1]) if best[0] >= BRIDGE_WORDS else ""

@@ -202,3 +202,16 @@ def test_a_quote_from_a_translated_message_is_given_in_the_candidates_own_senten
     assert in_their_words("Labels come from views", "Labels come from views.", "Labels come from views.") == (
         "Labels come from views"
     )
+
+
+def test_a_hesitant_point_is_not_mistaken_for_a_question():
+    from app.interview.questions import bridge_quote, is_question
+
+    assert is_question("And should we worry about fairness across insurance types?")
+    assert is_question("How many discharges a day?") and is_question("Okay, do we have EHR data?")
+    assert not is_question("I guess we'd need invoices where someone already typed in the correct fields?")
+    assert not is_question("Like OCR?") and not is_question("We log the slot.")
+    hesitant = "I guess we'd label invoices with the fields someone already typed in? Sorry, I'm new to this."
+    assert bridge_quote(hesitant, "labels from fields typed in by people") == (
+        "I guess we'd label invoices with the fields someone already typed in"
+    )
