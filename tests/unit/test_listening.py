@@ -102,14 +102,22 @@ def test_the_model_words_the_depth_probe_when_it_keeps_the_seeds_point(tmp_path)
     assert turn.text.startswith("You log the slot") and "<candidate_answer>" in fake.calls[0].messages[-1]["content"]
 
 
-def test_a_rewording_that_states_the_probes_supposition_as_a_fact_falls_back_to_the_seed(tmp_path):
+POSITION_CLAIM = "Clicks are shaped by position bias, so I would add position as a feature when training the ranker."
+
+
+def probe_with_reply(tmp_path, model_reply: str) -> TurnResult:
+    """A depth probe on the position-bias claim, with the model rewording it as `model_reply`."""
     repo = SessionRepository(f"sqlite:///{tmp_path / 's.sqlite3'}")
-    fake = FakeLLM(["Position is a feature in your model, so what value does it get at serving time?"])
+    fake = FakeLLM([model_reply])
     engine = Interviewer(KB, GRADER, OneConcept(PROBED), fake, repo, clock=Clock(), rng=random.Random(3))
     session_id, _ = engine.start("mock", scenario_id=SCENARIO.id)
-    text = "Clicks are shaped by position bias, so I would add position as a feature when training the ranker."
-    turn = engine.respond(session_id, text)
+    turn = engine.respond(session_id, POSITION_CLAIM)
     assert turn.action == "depth_probe" and fake.calls
+    return turn
+
+
+def test_a_rewording_that_states_the_probes_supposition_as_a_fact_falls_back_to_the_seed(tmp_path):
+    turn = probe_with_reply(tmp_path, "Position is a feature in your model, so what value does it get at serving time?")
     assert turn.text.startswith('You said "Clicks are shaped by position bias')
     assert turn.text.endswith("Suppose you added position as a feature: what value does it get at serving time?")
 
@@ -177,13 +185,7 @@ def test_only_sentences_about_the_asked_problem_are_noted_back():
 
 
 def test_a_rewording_that_quotes_words_the_candidate_did_not_write_falls_back_to_the_seed(tmp_path):
-    repo = SessionRepository(f"sqlite:///{tmp_path / 's.sqlite3'}")
-    fake = FakeLLM(['You said "clicks depend a lot on where the video sits". What value does position get at serving?'])
-    engine = Interviewer(KB, GRADER, OneConcept(PROBED), fake, repo, clock=Clock(), rng=random.Random(3))
-    session_id, _ = engine.start("mock", scenario_id=SCENARIO.id)
-    text = "Clicks are shaped by position bias, so I would add position as a feature when training the ranker."
-    turn = engine.respond(session_id, text)
-    assert turn.action == "depth_probe" and fake.calls
+    turn = probe_with_reply(tmp_path, 'You said "clicks depend a lot on where the video sits". Where does it go?')
     assert turn.text.startswith('You said "Clicks are shaped by position bias')  # their words, not the model's
 
 
