@@ -43,9 +43,11 @@ def test_sigterm_exits_with_the_conventional_status():
 
 
 def test_the_watcher_stops_servers_and_a_second_signal_kills_them(monkeypatch):
-    lifecycle = Lifecycle(deadline_s=30)
+    lifecycle = Lifecycle(deadline_s=2)
     server = FakeServer()
     lifecycle.register(server)
+    exits = []  # the watcher ends the process at its deadline: park it there, or it ends the test run later
+    monkeypatch.setattr(os, "_exit", lambda code: exits.append(code) or threading.Event().wait())
     read_fd, write_fd = os.pipe()
     monkeypatch.setattr(lifecycle, "_pipe", (read_fd, write_fd))
     threading.Thread(target=lifecycle._watch, args=(read_fd,), daemon=True).start()
@@ -56,6 +58,10 @@ def test_the_watcher_stops_servers_and_a_second_signal_kills_them(monkeypatch):
     lifecycle._on_signal(signal.SIGINT, None)
     assert server.killed.wait(timeout=5)  # hurried: killed instead of waited for
     assert server.stopped.wait(timeout=5)
+    deadline = time.monotonic() + 5
+    while not exits and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert exits == [130]  # parked at the deadline, not left to end a later test
 
 
 def test_past_the_deadline_the_process_is_ended(monkeypatch):
