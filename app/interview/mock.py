@@ -99,6 +99,7 @@ class MockFlow:
 
     def __post_init__(self) -> None:
         self._ledgers: dict[str, tuple[str, list[ItemEvidence]]] = {}  # per session: its text and its ledger
+        self._foreign: dict[tuple[str, str], frozenset[str]] = {}  # per scenario: other products' words
         self.steps = StepMoves(self.kb, self.grader, self.repo, self.clock, self.end_session, self.rng)
         self.questions = Questions(self.wording)
         self.common_names = common_naming_words(self.kb)
@@ -189,7 +190,7 @@ class MockFlow:
             concepts = self.touched(clean)
             touched = [c.id for c in concepts]
             earlier = [t.content for t in self.repo.turns(record.id) if t.role == "interviewer"]
-            foreign = self.product_words - scenario_words(scenario)
+            foreign = self.foreign_words(scenario)
             seed = pick_seed(
                 clean, concepts, state.step, state.probed, earlier, self.common_names, scenario.prompt, foreign
             )
@@ -227,6 +228,15 @@ class MockFlow:
         if decision.action not in ("advance", "end"):
             self.repo.save_state(record.id, state.stored())
         return self._result(turn, reply)
+
+    def foreign_words(self, scenario: Scenario) -> frozenset[str]:
+        """Words of other products than this scenario's, which a probe's situation must not suppose."""
+        key = (scenario.id, scenario.prompt)
+        if key not in self._foreign:
+            if len(self._foreign) >= KEPT_LEDGERS:
+                self._foreign.pop(next(iter(self._foreign)))
+            self._foreign[key] = self.product_words - scenario_words(scenario)
+        return self._foreign[key]
 
     def read_ahead(self, text: str) -> None:
         """Embed a message as typed so far, whole and sentence by sentence (the relevance check's and the ledger's

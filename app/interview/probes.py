@@ -82,7 +82,7 @@ PROMPT_SHARE = 0.1  # a word used by more than this share of the bank's question
 def common_prompt_words(kb: KnowledgeBase) -> frozenset[str]:
     """Words that so many of the bank's questions use that sharing them says nothing about which one is meant."""
     prompts = kb.questions.scenarios
-    counts = Counter(w for s in prompts for w in {t for t in tokenize(s.prompt) if len(t) > 3})
+    counts = Counter(w for s in prompts for w in _long_words(s.prompt))
     return frozenset(w for w, n in counts.items() if n > PROMPT_SHARE * len(prompts))
 
 

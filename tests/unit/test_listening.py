@@ -200,3 +200,15 @@ def test_clarifying_questions_get_an_answer_before_the_next_question(engine):
         session_id, "I'd put a cost-center label on every pod. Is a Kyverno admission policy overkill?"
     )
     assert not aside.text.startswith(("Good question", "Make a reasonable", "Assume what"))  # not about the problem
+
+
+def test_the_words_of_other_products_are_worked_out_once_per_question(engine):
+    flow = engine.mock
+    fraud = KB.scenario("payment-fraud-detection")
+    assert SCENARIO.id != fraud.id
+    foreign = flow.foreign_words(SCENARIO)
+    assert "chargeback" in foreign  # another product's word
+    assert "chargeback" not in flow.foreign_words(fraud)  # the asked product's own word
+    assert flow.foreign_words(SCENARIO) is foreign  # kept, not recomputed for every message
+    custom = engine.custom_scenario("Design a model that predicts which invoices a company will pay late.")
+    assert flow.foreign_words(custom) is not foreign
