@@ -232,11 +232,13 @@ class MockFlow:
     def foreign_words(self, scenario: Scenario) -> frozenset[str]:
         """Words of other products than this scenario's, which a probe's situation must not suppose."""
         key = (scenario.id, scenario.prompt)
-        if key not in self._foreign:
-            if len(self._foreign) >= KEPT_LEDGERS:
-                self._foreign.pop(next(iter(self._foreign)))
-            self._foreign[key] = self.product_words - scenario_words(scenario)
-        return self._foreign[key]
+        words = self._foreign.get(key)
+        if words is None:
+            words = self.product_words - scenario_words(scenario)
+            self._foreign[key] = words
+            while len(self._foreign) > KEPT_LEDGERS:
+                self._foreign.pop(next(iter(self._foreign)), None)
+        return words
 
     def read_ahead(self, text: str) -> None:
         """Embed a message as typed so far, whole and sentence by sentence (the relevance check's and the ledger's
