@@ -36,6 +36,10 @@ DESIGN_EVIDENCE_FLOOR = 2.0  # below this, no data, feature, model, evaluation o
 PARTIAL_EVIDENCE = 4.0
 STRONG_EVIDENCE = 12.0
 STRONG_COVERED_ITEMS = 5
+RED_FLAG_COST = 3.0  # a wrong claim cancels a key item's worth (weight 3) of evidence for the partial band: a thin
+# answer with one mistake is weak. On the tune half any cost from 2.5 to 6 gives the same bands
+THIN_OFF_TOPIC_SCORE = 1.1  # an answer that stays on the asked problem but decides nothing ranks above one that answers
+# another question (1.0)
 STEP_COVERED_RATIO = 0.1  # share of a step's weighted checklist shown for the step to count as covered
 INJECTION_SCORE = 1.0  # an attempt to instruct the grader is an integrity failure: the lowest score
 OWN_EXPECTATIONS_FLOOR = 0.08  # a full design (STRONG_EVIDENCE) meeting less than this share of the question's own
@@ -175,7 +179,7 @@ def step_ratio(items: list[ItemEvidence]) -> float:
 def decide_band(f: Features) -> Band:
     """Off topic: no design decisions, sentences about something else, or a different task solved. Strong: broad,
     specific, sound, and meeting a fair share of what the question itself expects. Partial: real design content with
-    at most one wrong claim. Weak: everything else."""
+    at most one wrong claim, which costs evidence. Weak: everything else."""
     if f.different_question:
         band: Band = "off_topic"
     elif f.red_flags == 0 and (
@@ -190,7 +194,11 @@ def decide_band(f: Features) -> Band:
         and f.question_specific
     ):
         band = "strong"
-    elif f.design_evidence >= DESIGN_EVIDENCE_FLOOR and f.red_flags <= 1 and f.evidence >= PARTIAL_EVIDENCE:
+    elif (
+        f.design_evidence >= DESIGN_EVIDENCE_FLOOR
+        and f.red_flags <= 1
+        and f.evidence - RED_FLAG_COST * f.red_flags >= PARTIAL_EVIDENCE
+    ):
         band = "partial"
     else:
         band = "weak"
@@ -208,7 +216,7 @@ def overall_score(band: Band, f: Features) -> float:
     if band == "off_topic" and (f.different_question or f.elsewhere):
         score = 1.0  # evidence for another question earns nothing for this one
     elif band == "off_topic":
-        score = 1.0 + 0.4 * frac(f.evidence / 12)
+        score = THIN_OFF_TOPIC_SCORE + (1.4 - THIN_OFF_TOPIC_SCORE) * frac(f.evidence / 12)
     elif band == "weak":
         score = 1.5 + 0.9 * frac(f.evidence / 15) - 0.1 * min(f.red_flags, 3)
         score = max(1.5, score)

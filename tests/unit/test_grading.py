@@ -273,6 +273,21 @@ def test_band_policy():
     assert covered_steps_of("weak", {1: 0.9}) == [] and covered_steps_of("partial", {1: 0.3, 2: 0.05}) == [1]
 
 
+def test_a_wrong_claim_costs_a_thin_answer_its_partial_grade():
+    base = dict(evidence=6.0, design_evidence=4.0, covered_items=2, relevance=0.6, red_flags=0, injection=False)
+    assert decide_band(Features(**base)) == "partial"
+    assert decide_band(Features(**{**base, "red_flags": 1})) == "weak"  # 6 - 3 falls under the partial evidence
+    assert decide_band(Features(**{**base, "red_flags": 1, "evidence": 9.0})) == "partial"
+
+
+def test_a_thin_answer_on_the_asked_problem_ranks_above_an_answer_to_another():
+    thin = Features(evidence=0.0, design_evidence=0.0, covered_items=0, relevance=0.5, red_flags=0, injection=False)
+    elsewhere = Features(**{**thin.__dict__, "evidence": 20.0, "different_task": True})
+    assert decide_band(thin) == decide_band(elsewhere) == "off_topic"
+    assert overall_score("off_topic", thin) > overall_score("off_topic", elsewhere) == 1.0
+    assert overall_score("off_topic", Features(**{**thin.__dict__, "evidence": 12.0})) == 1.4
+
+
 def test_llm_claims_need_a_real_quote_and_move_one_level(grader):
     card = grader.grade(QUESTION, STRONG)
     missing = next(i for s in card.steps for i in s.items if i.verdict == "missing")
