@@ -43,6 +43,11 @@ def test_the_blind_sets_load_and_split_by_question_or_query():
     assert not {c.question for c in tune} & {c.question for c in test}  # no question in both halves
     assert len({c.question for c in tune} | {c.question for c in test}) >= 20
     assert {"concise_strong", "long_weak", "non_english", "off_topic_neighbour"} <= {c.kind for c in test}
+    holdout = eval_grading.load_cases(cases / "grading_holdout.jsonl")
+    halves = [eval_grading.load_cases(cases / "grading_holdout.jsonl", s) for s in ("tune", "test")]
+    assert len(holdout) == sum(map(len, halves)) >= 80 and len({c.question for c in holdout}) >= 10
+    assert not {c.question for c in halves[0]} & {c.question for c in halves[1]}
+    assert not {c.question for c in holdout} & ({c.question for c in tune} | {c.question for c in test})
     queries = eval_retrieval.load_cases(cases / "retrieval_blind.jsonl")
     halves = [eval_retrieval.load_cases(cases / "retrieval_blind.jsonl", s) for s in ("tune", "test")]
     assert len(queries) >= 120 and sum(map(len, halves)) == len(queries) and all(any(c.hard for c in h) for h in halves)

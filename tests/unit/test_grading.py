@@ -139,6 +139,14 @@ def test_repeating_text_does_not_buy_a_score(grader):
         ("We check the A/B test daily and stop as soon as the p-value is below 0.05.", "peeking_at_ab_test"),
         ("Calibration isn't needed once the classes are balanced.", "safeguard_not_needed"),
         ("Subgroup analysis by region isn't needed, the physics is the same everywhere.", "safeguard_not_needed"),
+        ("For validation I'd run random 10-fold cross-validation over past orders.", "random_split_on_time_data"),
+        ("The metric would be accuracy.", "accuracy_on_imbalanced"),
+        ("I'd pick the threshold that maximizes accuracy on the training data.", "accuracy_on_imbalanced"),
+        ("Once AUC is above 0.9 offline, an A/B test becomes optional.", "ship_on_offline_metrics_only"),
+        ("Calibration is secondary; only the ranking matters.", "safeguard_not_needed"),
+        ("Fairness reviews would only slow things down.", "safeguard_not_needed"),
+        ("There's no point monitoring input distributions without labels.", "safeguard_not_needed"),
+        ("I wouldn't worry much about monitoring, behaviour is stable.", "no_monitoring_after_deploy"),
     ],
 )
 def test_each_red_flag_is_raised_with_its_explanation(grader, sentence, flag):
@@ -163,6 +171,10 @@ def test_one_wrong_sentence_raises_one_red_flag(grader):
         # Weighing a cost is not dismissing a check: no safeguard is declared unnecessary here.
         "We don't need real-time scoring; a daily batch is fine for the weekly campaign.",
         "We monitor drift daily, so there is no need for a real-time pipeline.",
+        "For the image classifier I'd use stratified 5-fold cross-validation grouped by patient.",
+        "The main metric would be recall at a fixed precision, not accuracy.",
+        "Calibration matters here because the scores feed the auction directly.",
+        "A/B tests are the final check before any launch.",
     ],
 )
 def test_correct_statements_raise_no_red_flag(grader, sentence):
