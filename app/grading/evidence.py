@@ -337,9 +337,11 @@ def build_ledger(
 
     flags: list[FlagEvidence] = []
     flagged_rows: set[int] = set()  # a wrong claim is not evidence of coverage
+    restated: set[int] = set()  # the same wrong claim stated again
     for target in index.flags:
         flag = target.ref
         assert isinstance(flag, RedFlag)
+        raised = False
         for row, stems in enumerate(sentence_stems):
             if row in flagged_rows:
                 continue  # one wrong sentence is one red flag, the first (most specific) that names it
@@ -354,6 +356,10 @@ def build_ledger(
                     continue  # "accuracy would be misleading here" is the opposite of the wrong claim
             if rejects(usable[row].text) and not any(rejects(e) for e in flag.examples):
                 continue  # the claim's own words, named to be turned down: "never random", "tells you little"
+            if raised:
+                restated.add(row)  # one flag per wrong claim, but no sentence stating it counts as coverage
+                continue
+            raised = True
             flagged_rows.add(row)
             flags.append(
                 FlagEvidence(
@@ -367,7 +373,6 @@ def build_ledger(
                     challenge=flag.challenge,
                 )
             )
-            break
     similarity = index.item_similarities(sims)
     terms = np.zeros_like(similarity)
     matched_terms: list[list[str]] = []
@@ -381,7 +386,7 @@ def build_ledger(
     probability = pair_probability(
         pair_features(similarity, terms, index.lexicon.similarities([s.text for s in usable]))
     )
-    for row in flagged_rows:
+    for row in flagged_rows | restated:
         probability[row, :] = 0.0
     items: list[ItemEvidence] = []
     for column, target in enumerate(index.items):

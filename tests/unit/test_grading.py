@@ -147,6 +147,8 @@ def test_repeating_text_does_not_buy_a_score(grader):
         ("Fairness reviews would only slow things down.", "safeguard_not_needed"),
         ("There's no point monitoring input distributions without labels.", "safeguard_not_needed"),
         ("I wouldn't worry much about monitoring, behaviour is stable.", "no_monitoring_after_deploy"),
+        ("I'd try several thresholds on the test set and keep the best one.", "tuning_on_the_test_set"),
+        ("I'd tune the hyperparameters on the same folds we report.", "tuning_on_the_test_set"),
     ],
 )
 def test_each_red_flag_is_raised_with_its_explanation(grader, sentence, flag):
@@ -154,6 +156,15 @@ def test_each_red_flag_is_raised_with_its_explanation(grader, sentence, flag):
     raised = {f.id: f for f in card.red_flags}
     assert flag in raised, [f.id for f in card.red_flags]
     assert raised[flag].quote == sentence and raised[flag].why and raised[flag].section
+
+
+def test_a_wrong_claim_stated_twice_is_one_red_flag_and_neither_sentence_counts_as_coverage(grader):
+    once = "Fairness reviews would only slow things down."
+    twice = "Calibration is secondary for this model. " + once
+    card = grader.grade(QUESTION, twice)
+    assert [f.id for f in card.red_flags] == ["safeguard_not_needed"]
+    quoted = {quote for step in card.steps for item in step.items for quote in item.evidence}
+    assert quoted.isdisjoint({once, "Calibration is secondary for this model."})
 
 
 def test_one_wrong_sentence_raises_one_red_flag(grader):
@@ -175,6 +186,8 @@ def test_one_wrong_sentence_raises_one_red_flag(grader):
         "The main metric would be recall at a fixed precision, not accuracy.",
         "Calibration matters here because the scores feed the auction directly.",
         "A/B tests are the final check before any launch.",
+        "We tune on the validation split and report the test set once, at the end.",
+        "I'd choose the model by validation loss, then confirm it on the test set.",
     ],
 )
 def test_correct_statements_raise_no_red_flag(grader, sentence):
