@@ -180,11 +180,10 @@ def decide_band(f: Features) -> Band:
     """Off topic: no design decisions, sentences about something else, or a different task solved. Strong: broad,
     specific, sound, and meeting a fair share of what the question itself expects. Partial: real design content with
     at most one wrong claim, which costs evidence. Weak: everything else."""
+    astray = f.relevance < RELEVANCE_FLOOR or f.design_evidence < DESIGN_EVIDENCE_FLOOR or f.elsewhere
     if f.different_question:
         band: Band = "off_topic"
-    elif f.red_flags == 0 and (
-        f.relevance < RELEVANCE_FLOOR or f.design_evidence < DESIGN_EVIDENCE_FLOOR or f.elsewhere
-    ):
+    elif f.red_flags == 0 and astray:
         band = "off_topic"
     elif (
         f.evidence >= STRONG_EVIDENCE
@@ -202,8 +201,8 @@ def decide_band(f: Features) -> Band:
         band = "partial"
     else:
         band = "weak"
-    if (f.injection or f.elsewhere) and BAND_RANK[band] > BAND_RANK["weak"]:
-        band = "weak"
+    if (f.injection or astray) and BAND_RANK[band] > BAND_RANK["weak"]:
+        band = "weak"  # a wrong claim keeps an answer about something else from off topic, not from weak
     return band
 
 

@@ -188,6 +188,7 @@ def test_one_wrong_sentence_raises_one_red_flag(grader):
         "A/B tests are the final check before any launch.",
         "We tune on the validation split and report the test set once, at the end.",
         "I'd choose the model by validation loss, then confirm it on the test set.",
+        "Tuning hyperparameters on the test set slowly overfits it, so keep a final untouched test set.",
     ],
 )
 def test_correct_statements_raise_no_red_flag(grader, sentence):
@@ -303,6 +304,12 @@ def test_a_wrong_claim_costs_a_thin_answer_its_partial_grade():
     assert decide_band(Features(**base)) == "partial"
     assert decide_band(Features(**{**base, "red_flags": 1})) == "weak"  # 6 - 3 falls under the partial evidence
     assert decide_band(Features(**{**base, "red_flags": 1, "evidence": 9.0})) == "partial"
+
+
+def test_an_answer_about_something_else_with_a_wrong_claim_is_weak_at_most():
+    astray = Features(evidence=11.0, design_evidence=11.0, covered_items=4, relevance=0.2, red_flags=1, injection=False)
+    assert decide_band(astray) == "weak"
+    assert decide_band(Features(**{**astray.__dict__, "relevance": 0.6})) == "partial"
 
 
 def test_a_thin_answer_on_the_asked_problem_ranks_above_an_answer_to_another():
