@@ -7,7 +7,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
 
@@ -42,15 +42,14 @@ THIN_OFF_TOPIC_SCORE = 1.1  # an answer that stays on the asked problem but deci
 # another question (1.0)
 STEP_COVERED_RATIO = 0.1  # share of a step's weighted checklist shown for the step to count as covered
 INJECTION_SCORE = 1.0  # an attempt to instruct the grader is an integrity failure: the lowest score
-OWN_EXPECTATIONS_FLOOR = 0.08  # a full design (STRONG_EVIDENCE) meeting less than this share of the question's own
-# expectations is a design for another problem. Chosen on the tune half: the on-topic strong answers' lowest share is
-# 0.29 (0.62 for a concept question's four key points); designs for a neighbouring problem in the same product meet
-# 0.00 to 0.05, and a partial answer 0.10
+OWN_EXPECTATIONS_FLOOR = 0.2  # a full design (STRONG_EVIDENCE) meeting less than this share of a design question's own
+# expectations is a design for another problem. Chosen on the two tune halves (grading_blind.jsonl and
+# grading_holdout.jsonl): designs for a neighbouring problem of the same product meet 0.00 to 0.14, the on-topic strong
+# answers 0.25 or more; any floor from 0.15 to 0.22 gives the same tune bands
+CONCEPT_POINTS_FLOOR = 0.08  # the same for a concept question's three or four key points, where one point half met is
+# 0.125: its on-topic answers are judged by the share of their sentences on point instead (ON_POINT_FLOOR)
 SPECIFIC_TERMS_FLOOR = 20  # a strong whole design adds at least this many specific words to the question. Chosen on
 # the tune half: its partial answers add 4 to 19, its concise strong answers (about 150 words) 22 to 48
-STRONG_OWN_SHARE = 0.2  # a strong answer to a design question meets at least one in five of its own expectations: a
-# fluent design of a neighbouring problem meets few of them. Chosen on the tune half: its strong answers to design
-# questions meet 0.26 or more, and the rule changes no tune grade for any floor from 0.17 to 0.26
 RIVAL_MARGIN = 0.1  # another question's expectations met by this much more (one in ten) fit that question better
 SAME_CONCEPT = 0.6  # a question this close to a concept question of the bank asks about that concept
 ON_POINT_FLOOR = 0.25  # a whole design answering a concept question with fewer than a quarter of its sentences on the
@@ -127,14 +126,18 @@ class Features:
 
     @property
     def misses_own_expectations(self) -> bool:
-        """A full, specific design by the generic checklist that says next to nothing the asked question itself
+        """A full, specific design by the generic checklist that meets few of the points the asked question itself
         expects (the contrast between the two checklists shows it designs something else), or, asked about one
         concept, spends next to none of its sentences on it."""
         if self.expectation_share is None or self.evidence < STRONG_EVIDENCE:
             return False
         if self.on_point is not None and self.on_point < ON_POINT_FLOOR:
             return True
-        return self.expectation_share < OWN_EXPECTATIONS_FLOOR and (self.specific or self.fits_rival_better)
+        return self.expectation_share < self.own_floor and (self.specific or self.fits_rival_better)
+
+    @property
+    def own_floor(self) -> float:
+        return OWN_EXPECTATIONS_FLOOR if self.own_list == "scenario" else CONCEPT_POINTS_FLOOR
 
     @property
     def fits_rival_better(self) -> bool:
@@ -143,15 +146,6 @@ class Features:
         if self.rival_share is None or self.expectation_share is None:
             return False
         return self.rival_share >= self.expectation_share + RIVAL_MARGIN
-
-    @property
-    def question_specific(self) -> bool:
-        """Meets enough of what the asked design question itself expects for a strong grade. A concept question's
-        list is its concept's three or four key points, too coarse for a share (one point in part is 0.125); the
-        share of its sentences on point judges an answer to it instead."""
-        if self.expectation_share is None or self.own_list != "scenario":
-            return True
-        return self.expectation_share >= STRONG_OWN_SHARE
 
     @property
     def specific(self) -> bool:
@@ -177,21 +171,15 @@ def step_ratio(items: list[ItemEvidence]) -> float:
 
 
 def decide_band(f: Features) -> Band:
-    """Off topic: no design decisions, sentences about something else, or a different task solved. Strong: broad,
-    specific, sound, and meeting a fair share of what the question itself expects. Partial: real design content with
-    at most one wrong claim, which costs evidence. Weak: everything else."""
+    """Off topic: no design decisions, sentences about something else, a different task solved, or a full design that
+    meets few of the points the question itself expects. Strong: broad, specific and sound. Partial: real design
+    content with at most one wrong claim, which costs evidence. Weak: everything else."""
     astray = f.relevance < RELEVANCE_FLOOR or f.design_evidence < DESIGN_EVIDENCE_FLOOR or f.elsewhere
     if f.different_question:
         band: Band = "off_topic"
     elif f.red_flags == 0 and astray:
         band = "off_topic"
-    elif (
-        f.evidence >= STRONG_EVIDENCE
-        and f.covered_items >= STRONG_COVERED_ITEMS
-        and f.red_flags <= 1
-        and f.specific
-        and f.question_specific
-    ):
+    elif f.evidence >= STRONG_EVIDENCE and f.covered_items >= STRONG_COVERED_ITEMS and f.red_flags <= 1 and f.specific:
         band = "strong"
     elif (
         f.design_evidence >= DESIGN_EVIDENCE_FLOOR
@@ -439,13 +427,6 @@ def ledger_feedback(card: Scorecard, kb: KnowledgeBase) -> str:
         )
     elif card.band == "off_topic":
         parts.append("The answer does not design a system for this question, so it earns little credit.")
-    if "few_own_expectations" in card.flags and card.expectations is not None:
-        met, total = card.expectations.met, len(card.expectations.items)
-        share = "none" if met == 0 else f"only {met}"
-        parts.append(
-            f"It walks through the design broadly but meets {share} of the {total} points on this question's own "
-            "checklist, so it is graded partial."
-        )
     if card.strengths:
         parts.append("Shown: " + "; ".join(card.strengths[:2]) + ".")
     for flag in card.red_flags[:2]:
@@ -563,7 +544,7 @@ class Grader:
             specific_terms=None if steps and len(steps) < 7 else specific_terms(asked, usable, self.task_check.weights),
         )
         share = features.expectation_share
-        if share is not None and share < OWN_EXPECTATIONS_FLOOR and not features.specific:
+        if share is not None and share < features.own_floor and not features.specific:
             features.rival_share = self.expectations.best_rival_share(question, scenario, usable, vectors)
         if steps and len(steps) < 7:
             # One step of an interview: judge the step's own coverage rather than a whole design.
@@ -577,10 +558,8 @@ class Grader:
             flags.append("off_topic")
         if task.mismatch:
             flags.append("different_task")
-        if features.different_question or features.misses_own_expectations:
-            flags.append("different_question")
-        if band == "partial" and decide_band(replace(features, expectation_share=None)) == "strong":
-            flags.append("few_own_expectations")  # strong by the generic checklist, not by the question's own list
+        if features.different_question or (features.misses_own_expectations and band == "off_topic"):
+            flags.append("different_question")  # kept at weak by a wrong claim, its red flags say why
         if hints_used:
             flags.append("hints_used")
         if translated:

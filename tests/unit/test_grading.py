@@ -614,21 +614,36 @@ def test_a_full_design_that_meets_none_of_the_questions_own_expectations_is_off_
     assert not short.misses_own_expectations and decide_band(short) == "partial"
 
 
-def test_a_strong_grade_needs_a_fair_share_of_the_questions_own_expectations():
+def test_a_full_design_meeting_few_of_a_design_questions_own_expectations_answers_another_problem():
     base = dict(evidence=30.0, design_evidence=20.0, covered_items=10, relevance=0.5, red_flags=0, injection=False)
     # A broad, specific design of a neighbouring problem (money laundering asked about card fraud) meets 2 of 21.
     neighbour = Features(**base, expectation_share=0.1, specific_terms=60, own_list="scenario")
-    assert not neighbour.misses_own_expectations and decide_band(neighbour) == "partial"
+    assert neighbour.misses_own_expectations and decide_band(neighbour) == "off_topic"
+    assert overall_score("off_topic", neighbour) == 1.0
     assert decide_band(Features(**base, expectation_share=0.2, specific_terms=60, own_list="scenario")) == "strong"
     assert decide_band(Features(**base, expectation_share=None, specific_terms=60)) == "strong"  # no list: no verdict
+    # A generic walk through the steps is not a design of anything else: partial, whatever its share.
+    generic = Features(**base, expectation_share=0.1, specific_terms=10, own_list="scenario")
+    assert not generic.misses_own_expectations and decide_band(generic) == "partial"
     # A concept question's three or four key points are too few for a share: its answers are judged by on_point.
     assert decide_band(Features(**base, expectation_share=0.125, specific_terms=60, own_list="concept")) == "strong"
 
 
-def test_a_broad_design_meeting_few_of_the_questions_expectations_says_so(grader):
+def test_a_broad_design_of_a_neighbouring_problem_is_told_what_it_answers(grader):
     card = grader.grade("payment-fraud-detection", NEIGHBOUR_DESIGN)
-    assert card.band == "partial" and "few_own_expectations" in card.flags
-    assert card.expectations is not None and "of the 21 points on this question's own checklist" in card.narrative
+    assert card.band == "off_topic" and card.overall == 1.0 and "different_question" in card.flags
+    assert card.answers_instead and "different question" in card.narrative
+
+
+def test_a_design_with_a_wrong_claim_is_weak_and_not_told_it_answers_another_question(grader):
+    """A wrong claim keeps a design that misses the question's own expectations at weak: its red flags say why."""
+    base = dict(evidence=30.0, design_evidence=20.0, covered_items=10, relevance=0.5, injection=False)
+    flawed = Features(**base, red_flags=2, expectation_share=0.1, specific_terms=60, own_list="scenario")
+    assert flawed.misses_own_expectations and decide_band(flawed) == "weak"
+    wrong = " I would tune the alert thresholds on the test set until the numbers look good."
+    card = grader.grade("payment-fraud-detection", NEIGHBOUR_DESIGN + wrong)
+    assert card.band == "weak" and card.red_flags
+    assert "different_question" not in card.flags and card.answers_instead == ""
 
 
 def test_a_whole_design_for_a_concept_question_is_judged_by_how_much_of_it_speaks_to_the_concept():
