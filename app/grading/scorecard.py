@@ -386,8 +386,10 @@ def own_share(expectations: Expectations) -> float | None:
 
 
 def answers_instead(fit: QuestionFit) -> str:
-    """What an answer to another question addresses: the bank question it fits better, else its own subject."""
-    if fit.rival is not None:
+    """What an answer to another question addresses: the bank question it fits, else its own subject. A bank question
+    that is merely closer than the asked one, when the answer fits neither (a design of a problem the bank does not
+    have), would misname it."""
+    if fit.rival is not None and fit.different_question:
         first = re.split(r"(?<=[.?!])\s", fit.rival.text.strip(), maxsplit=1)[0]
         return first if len(first) <= 160 else first[:157].rsplit(" ", 1)[0] + "..."
     return "a problem about " + ", ".join(fit.subject[:4])

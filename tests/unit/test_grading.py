@@ -149,6 +149,11 @@ def test_repeating_text_does_not_buy_a_score(grader):
         ("I wouldn't worry much about monitoring, behaviour is stable.", "no_monitoring_after_deploy"),
         ("I'd try several thresholds on the test set and keep the best one.", "tuning_on_the_test_set"),
         ("I'd tune the hyperparameters on the same folds we report.", "tuning_on_the_test_set"),
+        ("The strongest features are the post-purchase signals, like returns and reviews.", "leaky_future_features"),
+        (
+            "We downsample the legitimate payments to 50/50 and use the raw output directly as the fraud probability.",
+            "rebalanced_scores_as_probabilities",
+        ),
     ],
 )
 def test_each_red_flag_is_raised_with_its_explanation(grader, sentence, flag):
@@ -189,6 +194,8 @@ def test_one_wrong_sentence_raises_one_red_flag(grader):
         "We tune on the validation split and report the test set once, at the end.",
         "I'd choose the model by validation loss, then confirm it on the test set.",
         "Tuning hyperparameters on the test set slowly overfits it, so keep a final untouched test set.",
+        "Post-purchase signals such as returns arrive weeks later, so they are labels, never features.",
+        "After downsampling negatives, I'd correct the scores for the sampling rate before using them.",
     ],
 )
 def test_correct_statements_raise_no_red_flag(grader, sentence):

@@ -44,3 +44,21 @@ def test_a_rival_that_names_the_asked_questions_subject_is_not_a_rival():
     matrix = np.array([[0.3, 0.95], [0.2, 0.6]])
     fit_value, index = best_rival(rivals, matrix, question, answer, [True, False])
     assert index == 1 and fit_value == 0.6
+
+
+def test_the_feedback_names_a_bank_question_only_when_the_answer_fits_it():
+    from app.grading.scorecard import answers_instead
+
+    rival = Rival("concept", "multi-objective", "How would you rank a feed that balances clicks and watch time? More.")
+    subject = ("seed", "lookalike", "audience", "campaign", "advertiser")
+    # Closer to a bank question than to the asked one, yet far from both: a problem the bank does not have.
+    near = QuestionFit(
+        asked=0.42, scenario_margin=0.05, concept_margin=0.1, echo=0.3, aboutness=0.26, rival=rival, subject=subject
+    )
+    assert not near.different_question
+    assert answers_instead(near) == "a problem about seed, lookalike, audience, campaign"
+    fits = QuestionFit(
+        asked=0.2, scenario_margin=0.3, concept_margin=0.3, echo=0.05, aboutness=0.0, rival=rival, subject=subject
+    )
+    assert fits.different_question
+    assert answers_instead(fits) == "How would you rank a feed that balances clicks and watch time?"
