@@ -154,6 +154,8 @@ def test_repeating_text_does_not_buy_a_score(grader):
             "We downsample the legitimate payments to 50/50 and use the raw output directly as the fraud probability.",
             "rebalanced_scores_as_probabilities",
         ),
+        ("For evaluation we'd rely on accuracy.", "accuracy_on_imbalanced"),
+        ("With enough GPUs the latency budget won't be a problem at any traffic.", "scaling_means_bigger_gpu"),
     ],
 )
 def test_each_red_flag_is_raised_with_its_explanation(grader, sentence, flag):
@@ -196,6 +198,8 @@ def test_one_wrong_sentence_raises_one_red_flag(grader):
         "Tuning hyperparameters on the test set slowly overfits it, so keep a final untouched test set.",
         "Post-purchase signals such as returns arrive weeks later, so they are labels, never features.",
         "After downsampling negatives, I'd correct the scores for the sampling rate before using them.",
+        "Latency is not a concern for the nightly batch; throughput and cost are.",
+        "We wouldn't rely on accuracy here; PR-AUC is the main metric.",
     ],
 )
 def test_correct_statements_raise_no_red_flag(grader, sentence):
