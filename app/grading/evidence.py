@@ -41,7 +41,6 @@ PAIR_WEIGHTS = (1.7, 0.47, 1.37, 6.01, 2.49, 12.63, 11.48, 15.54)
 PAIR_BIAS = -2.31
 P_COVERED = 0.5  # probability at which the sentence shows the item
 P_PARTIAL = 0.3  # ... shows some of it
-FLAG_SIM = 0.80  # a red flag stated almost word for word
 FLAG_SIM_WITH_TERM = 0.45  # a red flag phrased differently but using its telltale wording
 
 # A sentence ends at . ! or ? before a space, except after an abbreviation that does not end one ("4 a.m. run",
@@ -99,12 +98,18 @@ class Term:
         return cls(name, phrase, frozenset(stem(w) for w in words(name) if w not in STOPWORDS), frozenset(phrase))
 
 
-def term_in(term: Term, sentence_stems: list[str], sentence_set: set[str]) -> bool:
-    """The phrase occurs contiguously, or (for phrases of two or more content words) all its content words occur."""
+# Function words that carry a claim: a restriction, a quantity or a negation.
+_TELLING = frozenset(stem(w) for w in ("only", "all", "no", "not", "nor", "just", "more", "most", "few", "too", "very"))
+
+
+def term_in(term: Term, sentence_stems: list[str], sentence_set: set[str], *, exact: bool = False) -> bool:
+    """The phrase occurs contiguously, or (for phrases of two or more content words) all its content words occur.
+    With `exact`, the phrase's restricting words must occur too: a red flag's telltale wording is often in them
+    ("only on ROC AUC", "no need for an experiment"), and its content words alone name the topic."""
     n = len(term.phrase)
     if n == 0:
         return False
-    if len(term.content) >= 2 and term.content <= sentence_set:
+    if len(term.content) >= 2 and term.content <= sentence_set and (not exact or term.every & _TELLING <= sentence_set):
         return True
     if n == 1:
         return term.phrase[0] in sentence_set
@@ -115,7 +120,7 @@ def term_in(term: Term, sentence_stems: list[str], sentence_set: set[str]) -> bo
 
 _REJECTION = re.compile(
     r"\b(never|instead of|rather than|tells? (you |us )?(very )?little|misleading|useless|avoid|is a trap|"
-    r"would be wrong|is wrong|hides?|overstates?|inflated?)\b",
+    r"would be wrong|is wrong|hides?|overstates?|inflated?|meaningless)\b",
     re.IGNORECASE,
 )
 
@@ -349,8 +354,8 @@ def build_ledger(
             best = int(block.argmax()) if block.size else 0
             sim = float(block[best]) if block.size else 0.0
             if not cue_match(target.cues, usable[row].text):
-                has_term = any(term_in(t, stems, sentence_sets[row]) for t in target.terms)
-                if not (sim >= FLAG_SIM or (has_term and sim >= FLAG_SIM_WITH_TERM)):
+                has_term = any(term_in(t, stems, sentence_sets[row], exact=True) for t in target.terms)
+                if not (has_term and sim >= FLAG_SIM_WITH_TERM):
                     continue
                 if sim < 0.7 and negated(usable[row].text) != target.example_negated[best]:
                     continue  # "accuracy would be misleading here" is the opposite of the wrong claim

@@ -8,16 +8,18 @@ the score still comes from the generic rubric, so the two lists can be read agai
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, Field
 
+from app.grading.evidence import negated
 from app.grading.relevance import content_words
 from app.knowledge.base import KnowledgeBase, Scenario
 from app.knowledge.embeddings import Embedder
-from app.knowledge.tokens import stem
+from app.knowledge.tokens import STOPWORDS, stem, words
 
 Met = Literal["met", "partial", "not_met"]
 
@@ -91,9 +93,15 @@ class ExpectationIndex:
         return best, float(sims[best])
 
     def check(
-        self, question: str, scenario: Scenario | None, sentences: list[str], vectors: np.ndarray
+        self,
+        question: str,
+        scenario: Scenario | None,
+        sentences: list[str],
+        vectors: np.ndarray,
+        wrong: frozenset[str] = frozenset(),
     ) -> Expectations:
-        """The expectations of the asked question (or the closest bank question), each with its closest sentence."""
+        """The expectations of the asked question (or the closest bank question), each with its closest sentence.
+        A sentence stating a wrong claim (`wrong`, the red flags' quotes) meets none of them."""
         sim = 1.0
         if scenario is not None:
             position = next(i for i, e in enumerate(self.entries) if e.kind == "scenario" and e.id == scenario.id)
@@ -109,6 +117,7 @@ class ExpectationIndex:
         start = self.offsets[position]
         block = self.vectors[start : start + len(entry.points)]
         sims = vectors @ block.T if len(sentences) else np.zeros((0, len(entry.points)), dtype=np.float32)
+        sims = np.where(np.array([s in wrong for s in sentences], dtype=bool)[:, None], -1.0, sims) if wrong else sims
         echoes = stems_of(scenario.prompt if scenario is not None else question)
         items = [
             expectation_result(step, text, sims[:, k], sentences, echoes) for k, (step, text) in enumerate(entry.points)
@@ -171,11 +180,33 @@ def shows(sentence: str, expectation: str, echoes: set[str]) -> bool:
     return bool((stems_of(sentence) & stems_of(expectation)) - echoes)
 
 
+# "Random baseline equals the positive prevalence, not 0.5": what the expectation turns down. A qualified denial
+# ("not just clicks") turns down nothing on its own.
+_DENIAL = re.compile(
+    r"(?:[,;]|\bbut)\s+not\s+(?!just\b|only\b|merely\b|alone\b|purely\b|pure\b|simply\b)([^,;]+?)\.?$", re.IGNORECASE
+)
+
+
+def asserts_denied(sentence: str, expectation: str) -> bool:
+    """The sentence states, without a negation, what the expectation turns down ("both have a random baseline of
+    0.5" against "... not 0.5"): it says the opposite of the expectation, however close its words are."""
+    match = _DENIAL.search(expectation.strip())
+    if match is None:
+        return False
+    denied = {stem(w) for w in words(match.group(1)) if w not in STOPWORDS}
+    return bool(denied) and denied <= {stem(w) for w in words(sentence)} and not negated(sentence)
+
+
 def expectation_result(
     step: int, text: str, sims: np.ndarray, sentences: list[str], echoes: set[str] | None = None
 ) -> ExpectationResult:
     """Met when the closest sentence is a paraphrase of the expectation and shares one of its own words, partial
-    when it is a looser paraphrase, or a close one that only repeats the question's words."""
+    when it is a looser paraphrase, or a close one that only repeats the question's words. A sentence stating what
+    the expectation turns down does not count."""
+    if sims.size:
+        contrary = [asserts_denied(s, text) for s in sentences]
+        if any(contrary):
+            sims = np.where(np.array(contrary, dtype=bool), -1.0, sims)
     if sims.size == 0:
         return ExpectationResult(step=step, text=text, verdict="not_met", evidence="")
     row = int(np.argmax(sims))

@@ -529,7 +529,9 @@ class Grader:
         vectors = self.embedder.encode(usable)
         fit = question_fit(asked, usable, vectors, self.rivals, self.task_check)
         graded_steps = sorted({i.step for i in ledger.items})
-        expectations = self.expectations.check(question, scenario, usable, vectors)
+        expectations = self.expectations.check(
+            question, scenario, usable, vectors, frozenset(f.quote for f in ledger.flags)
+        )
         features = Features(
             evidence=weighted_evidence(ledger.items),
             design_evidence=weighted_evidence(ledger.items, range(2, 7)),

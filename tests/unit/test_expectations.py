@@ -4,7 +4,7 @@ unrelated one, and nothing met by an answer to another question."""
 import numpy as np
 import pytest
 
-from app.grading.expectations import expectation_result, stems_of
+from app.grading.expectations import asserts_denied, expectation_result, stems_of
 from app.grading.scorecard import Grader
 from app.knowledge.base import load_knowledge
 from app.settings import PROJECT_DIR
@@ -92,3 +92,40 @@ def test_a_close_sentence_that_only_repeats_the_questions_words_meets_an_expecta
     assert expectation_result(1, "Search ranking under a latency limit", loose, said, question_words).verdict == (
         "partial"
     )
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expectation", "contrary"),
+    [
+        (
+            "Both have a random baseline of 0.5, so they mean the same.",
+            "Random baseline equals the prevalence, not 0.5",
+            True,
+        ),
+        ("Its baseline is the prevalence, not 0.5.", "Random baseline equals the prevalence, not 0.5", False),
+        (
+            "Shuffle all frames and split randomly by frame.",
+            "Focal loss for imbalance; split by drive, not frame",
+            True,
+        ),
+        ("We'd split by drive rather than by frame.", "Focal loss for imbalance; split by drive, not frame", False),
+        (
+            "Clicks on recommendations matter most.",
+            "Goal is revenue per visitor, not just clicks on recommendations",
+            False,
+        ),
+    ],
+)
+def test_a_sentence_stating_what_an_expectation_turns_down_does_not_meet_it(sentence, expectation, contrary):
+    assert asserts_denied(sentence, expectation) is contrary
+    verdict = expectation_result(4, expectation, np.array([0.7]), [sentence]).verdict
+    assert (verdict == "not_met") is contrary
+
+
+def test_a_wrong_claim_meets_no_expectation(grader):
+    answer = "Splitting: shuffle all frames and take a random 10% for testing. A one-stage detector keeps it fast."
+    card = grader.grade("Design an object detector for dashcam video of a self-driving car", answer)
+    quotes = {f.quote for f in card.red_flags}
+    assert quotes, "the random split is a red flag"
+    assert card.expectations is not None
+    assert not quotes & {e.evidence for e in card.expectations.items}

@@ -156,6 +156,9 @@ def test_repeating_text_does_not_buy_a_score(grader):
         ),
         ("For evaluation we'd rely on accuracy.", "accuracy_on_imbalanced"),
         ("With enough GPUs the latency budget won't be a problem at any traffic.", "scaling_means_bigger_gpu"),
+        ("For ten times the traffic you just buy a GPU that's ten times bigger.", "scaling_means_bigger_gpu"),
+        ("I'll compare the two spam models only on ROC AUC.", "roc_auc_only_on_extreme_imbalance"),
+        ("We would judge the fraud model only on ROC AUC, as fraud is rare.", "roc_auc_only_on_extreme_imbalance"),
     ],
 )
 def test_each_red_flag_is_raised_with_its_explanation(grader, sentence, flag):
@@ -200,6 +203,11 @@ def test_one_wrong_sentence_raises_one_red_flag(grader):
         "After downsampling negatives, I'd correct the scores for the sampling rate before using them.",
         "Latency is not a concern for the nightly batch; throughput and cost are.",
         "We wouldn't rely on accuracy here; PR-AUC is the main metric.",
+        # The topic of a red flag is not the flag: its telltale words ("only", "all we need") are missing.
+        "PR-AUC is better on imbalanced data, while ROC-AUC can look good just because there are so many negatives.",
+        "For balanced datasets ROC-AUC is fine.",
+        "Accuracy is meaningless at that base rate, so I'd use PR-AUC and recall at a fixed review capacity.",
+        "Then a proper A/B test with a power calculation, running full weeks and not stopping early.",
     ],
 )
 def test_correct_statements_raise_no_red_flag(grader, sentence):
