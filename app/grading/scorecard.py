@@ -54,6 +54,8 @@ ON_THE_QUESTION = 0.15  # a thin answer the question-fit model gives less than t
 # question is about the asked one: weak (too thin), not off topic. On both tune halves the thin answers to the asked
 # question are at 0.07 or below, thin designs of a neighbouring problem at 0.21 or above; 0.08 to 0.2 give the same
 # bands
+DECLARED_WORDS = 2  # a deliverable declared in two or more specific words ("automated blade inspection") names a
+# problem; that problem fitting another bank question better than the asked one is another task
 RIVAL_MARGIN = 0.1  # another question's expectations met by this much more (one in ten) fit that question better
 SAME_CONCEPT = 0.6  # a question this close to a concept question of the bank asks about that concept
 ON_POINT_FLOOR = 0.25  # a whole design answering a concept question with fewer than a quarter of its sentences on the
@@ -403,6 +405,13 @@ def own_share(expectations: Expectations) -> float | None:
     return share_of(expectations.items)
 
 
+def task_framing(task: TaskCheck, fit: QuestionFit) -> str:
+    """The answer's own words for the task it works on instead of the asked one."""
+    if task.mismatch and task.foreign_framing:
+        return task.foreign_framing.phrase
+    return fit.declared_elsewhere
+
+
 def answers_instead(fit: QuestionFit) -> str:
     """What an answer to another question addresses: the bank question it fits, else its own subject. A bank question
     that is merely closer than the asked one, when the answer fits neither (a design of a problem the bank does not
@@ -545,7 +554,9 @@ class Grader:
         task: TaskCheck = self.task_check.check(question, scenario, usable)
         asked = scenario.prompt if scenario is not None and question.strip() == scenario.id else question
         vectors = self.embedder.encode(usable)
-        fit = question_fit(asked, usable, vectors, self.rivals, self.task_check)
+        declared = tuple(f.phrase for f in task.framings if f.declared and len(f.specific) >= DECLARED_WORDS)
+        fit = question_fit(asked, usable, vectors, self.rivals, self.task_check, declared)
+        different_task = task.mismatch or bool(fit.declared_elsewhere)
         graded_steps = sorted({i.step for i in ledger.items})
         expectations = self.expectations.check(
             question, scenario, usable, vectors, frozenset(f.quote for f in ledger.flags)
@@ -557,7 +568,7 @@ class Grader:
             relevance=relevance(question, scenario, usable, vectors, self.embedder),
             red_flags=len(ledger.flags),
             injection=bool(injections),
-            different_task=task.mismatch,
+            different_task=different_task,
             different_question=judge_question and fit.different_question,
             other_question=round(fit.probability, 3) if judge_question else None,
             expectation_share=own_share(expectations) if judge_question else None,
@@ -579,7 +590,7 @@ class Grader:
             flags.append("prompt_injection_suspected")
         if band == "off_topic":
             flags.append("off_topic")
-        if task.mismatch:
+        if different_task:
             flags.append("different_task")
         if features.different_question or (features.misses_own_expectations and band == "off_topic"):
             flags.append("different_question")  # kept at weak by a wrong claim, its red flags say why
@@ -619,7 +630,7 @@ class Grader:
             flags=flags,
             relevance=features.relevance,
             evidence_total=round(features.evidence, 2),
-            task_framing=task.foreign_framing.phrase if task.mismatch and task.foreign_framing else "",
+            task_framing=task_framing(task, fit),
             hints_used=hints_used,
             graded_text=text if translated else "",
             answers_instead=answers_instead(fit) if "different_question" in flags else "",

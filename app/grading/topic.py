@@ -60,6 +60,7 @@ class QuestionFit:
     aboutness: float
     rival: Rival | None  # the rival the answer fits best, when it fits it better than the asked question
     subject: tuple[str, ...]  # the answer's most distinctive words
+    declared_elsewhere: str = ""  # what the answer says it builds, when that fits another bank question better
 
     @property
     def probability(self) -> float:
@@ -149,9 +150,15 @@ def aboutness(subject: dict[str, tuple[str, float]], question_words: list[str], 
 
 
 def question_fit(
-    question: str, sentences: list[str], vectors: np.ndarray, pool: RivalPool, task: TaskRelevance
+    question: str,
+    sentences: list[str],
+    vectors: np.ndarray,
+    pool: RivalPool,
+    task: TaskRelevance,
+    declared: tuple[str, ...] = (),
 ) -> QuestionFit:
-    """The contrasts between the asked question and the bank's other questions, for an answer's sentences."""
+    """The contrasts between the asked question and the bank's other questions, for an answer's sentences, and for
+    the deliverables the answer declares in its opening ("I'd build the host pricing assistant")."""
     embedder = task.embedder
     q = embedder.encode_one(question)
     centroid = vectors.mean(axis=0) if len(vectors) else np.zeros_like(q)
@@ -175,4 +182,21 @@ def question_fit(
         aboutness=aboutness(subject, question_words, task),
         rival=rival,
         subject=tuple(word for word, _ in subject.values()),
+        declared_elsewhere=next(
+            (
+                phrase
+                for phrase in declared
+                if fits_a_rival_better(embedder.encode_one(phrase), q, pool, shared_s, shared_c)
+            ),
+            "",
+        ),
     )
+
+
+def fits_a_rival_better(
+    phrase: np.ndarray, question: np.ndarray, pool: RivalPool, shared_s: list[bool], shared_c: list[bool]
+) -> bool:
+    """A declared deliverable closer to another bank question (about another problem) than to the asked one."""
+    s_fit, _ = best_rival(pool.scenarios, pool.scenario_matrix, question, phrase, shared_s)
+    c_fit, _ = best_rival(pool.concepts, pool.concept_matrix, question, phrase, shared_c)
+    return max(s_fit, c_fit) > float(phrase @ question)

@@ -492,6 +492,35 @@ def test_an_answer_opening_with_a_neighbouring_deliverable_is_off_topic_and_earn
     assert {"different_task", "different_question"} & set(card.flags)
 
 
+TURBINES = (
+    "An energy company runs 4,000 wind turbines whose SCADA systems report about 100 sensor readings every 10 "
+    "minutes. Design a system that predicts gearbox failures at least two weeks before they happen."
+)
+
+
+def test_a_declared_deliverable_closer_to_another_bank_question_is_another_task(grader):
+    answer = (
+        "I'll design automated blade inspection from drone imagery, the other big maintenance cost of a wind fleet. "
+        "Engineers annotate erosion, cracks and lightning damage with boxes and a severity grade. A detector "
+        "pretrained on general images is fine-tuned on the damage classes, with augmentation for lighting and blur, "
+        "and evaluated on recall for the severe grades by turbine. Flagged regions go to an engineer for review."
+    )
+    card = grader.grade(TURBINES, answer)
+    assert card.band == "off_topic" and "different_task" in card.flags
+    assert card.task_framing == "automated blade inspection"
+    assert "automated blade inspection" in card.narrative
+
+
+def test_a_declared_deliverable_that_is_the_asked_problem_stays_on_task(grader):
+    answer = (
+        "I'd build a gearbox failure prediction model. For each turbine and day, predict whether the gearbox fails "
+        "in the next 14 to 30 days from SCADA oil temperature, bearing temperature residuals and vibration trends, "
+        "with labels from the maintenance logs and a split by time and by turbine."
+    )
+    card = grader.grade(TURBINES, answer)
+    assert "different_task" not in card.flags and card.band != "off_topic"
+
+
 def test_coverage_weights_the_question_terms_the_answer_echoes(grader):
     checker = grader.task_check
     terms = content_words("Detect fraudulent card payments")
