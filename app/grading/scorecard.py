@@ -50,10 +50,6 @@ CONCEPT_POINTS_FLOOR = 0.08  # the same for a concept question's three or four k
 # 0.125: its on-topic answers are judged by the share of their sentences on point instead (ON_POINT_FLOOR)
 SPECIFIC_TERMS_FLOOR = 20  # a strong whole design adds at least this many specific words to the question. Chosen on
 # the tune half: its partial answers add 4 to 19, its concise strong answers (about 150 words) 22 to 48
-ON_THE_QUESTION = 0.15  # a thin answer the question-fit model gives less than this chance of answering another
-# question is about the asked one: weak (too thin), not off topic. On both tune halves the thin answers to the asked
-# question are at 0.07 or below, thin designs of a neighbouring problem at 0.21 or above; 0.08 to 0.2 give the same
-# bands
 DECLARED_WORDS = 2  # a deliverable declared in two or more specific words ("automated blade inspection") names a
 # problem; that problem fitting another bank question better than the asked one is another task
 RIVAL_MARGIN = 0.1  # another question's expectations met by this much more (one in ten) fit that question better
@@ -124,7 +120,6 @@ class Features:
     injection: bool
     different_task: bool = False  # the answer names and works on a task other than the one asked
     different_question: bool = False  # the answer fits another question better than the one asked
-    other_question: float | None = None  # the question-fit model's probability that it answers another question
     expectation_share: float | None = None  # share of the question's own expectations met (None: it has none)
     specific_terms: int | None = None  # specific words added to the question (None: one step, not judged)
     rival_share: float | None = None  # the best share of another bank question's expectations met
@@ -160,17 +155,6 @@ class Features:
         return self.specific_terms is None or self.specific_terms >= SPECIFIC_TERMS_FLOOR
 
     @property
-    def thin_on_the_question(self) -> bool:
-        """Decides next to nothing, but is plainly about the asked question: too thin, not off topic."""
-        return (
-            self.design_evidence < DESIGN_EVIDENCE_FLOOR
-            and self.other_question is not None
-            and self.other_question < ON_THE_QUESTION
-            and self.relevance >= RELEVANCE_FLOOR
-            and not self.elsewhere
-        )
-
-    @property
     def elsewhere(self) -> bool:
         """Works on another problem than the one asked, by what it names or by what it leaves out."""
         return self.different_task or self.misses_own_expectations
@@ -189,12 +173,10 @@ def step_ratio(items: list[ItemEvidence]) -> float:
 
 
 def decide_band(f: Features) -> Band:
-    """Off topic: no design decisions (unless plainly about the asked question: then weak), sentences about something
-    else, a different task solved, or a full design that meets few of the points the question itself expects.
-    Strong: broad, specific and sound. Partial: real design content with at most one wrong claim, which costs
-    evidence. Weak: everything else."""
-    thin = f.design_evidence < DESIGN_EVIDENCE_FLOOR and not f.thin_on_the_question
-    astray = f.relevance < RELEVANCE_FLOOR or thin or f.elsewhere
+    """Off topic: no design decisions, sentences about something else, a different task solved, or a full design that
+    meets few of the points the question itself expects. Strong: broad, specific and sound. Partial: real design
+    content with at most one wrong claim, which costs evidence. Weak: everything else."""
+    astray = f.relevance < RELEVANCE_FLOOR or f.design_evidence < DESIGN_EVIDENCE_FLOOR or f.elsewhere
     if f.different_question:
         band: Band = "off_topic"
     elif f.red_flags == 0 and astray:
@@ -570,7 +552,6 @@ class Grader:
             injection=bool(injections),
             different_task=different_task,
             different_question=judge_question and fit.different_question,
-            other_question=round(fit.probability, 3) if judge_question else None,
             expectation_share=own_share(expectations) if judge_question else None,
             on_point=expectations.on_point if judge_question else None,
             own_list=expectations.kind,

@@ -339,19 +339,6 @@ def test_a_thin_answer_on_the_asked_problem_ranks_above_an_answer_to_another():
     assert overall_score("off_topic", Features(**{**thin.__dict__, "evidence": 12.0})) == 1.4
 
 
-def test_a_thin_answer_plainly_about_the_asked_question_is_weak_not_off_topic():
-    base = dict(evidence=2.0, design_evidence=0.0, covered_items=1, relevance=0.57, red_flags=0, injection=False)
-    on_question = Features(**base, other_question=0.02)
-    assert decide_band(on_question) == "weak"
-    wrong = Features(**{**base, "red_flags": 1}, other_question=0.02)
-    assert overall_score("weak", on_question) > overall_score("weak", wrong)
-    # Unsure which question it answers, not judged (a step of an interview), or about something else: off topic.
-    for other in (0.25, None):
-        assert decide_band(Features(**base, other_question=other)) == "off_topic"
-    assert decide_band(Features(**base, other_question=0.02, different_task=True)) == "off_topic"
-    assert decide_band(Features(**{**base, "relevance": 0.2}, other_question=0.02)) == "off_topic"
-
-
 def test_llm_claims_need_a_real_quote_and_move_one_level(grader):
     card = grader.grade(QUESTION, STRONG)
     missing = next(i for s in card.steps for i in s.items if i.verdict == "missing")
