@@ -502,7 +502,9 @@ def test_a_declared_deliverable_that_is_the_asked_problem_stays_on_task(grader):
     answer = (
         "I'd build a gearbox failure prediction model. For each turbine and day, predict whether the gearbox fails "
         "in the next 14 to 30 days from SCADA oil temperature, bearing temperature residuals and vibration trends, "
-        "with labels from the maintenance logs and a split by time and by turbine."
+        "with labels from the maintenance logs and a split by time and by turbine. Gradient boosted trees on those "
+        "features, judged by recall at a fixed number of false alarms per turbine per month, with scores written "
+        "by a daily batch job."
     )
     card = grader.grade(TURBINES, answer)
     assert "different_task" not in card.flags and card.band != "off_topic"
