@@ -31,6 +31,9 @@ from app.knowledge.tokens import STOPWORDS, stem, words
 FOREIGN_SHARE = 0.5  # at least this share of a named task's specific words is foreign to the question
 WORD_MATCH = 0.45  # cosine at which a word counts as the same idea as a question word ("fraud" ~ "fake")
 PHRASE_MATCH = 0.5  # a named task this close to the question as a whole is the asked task, worded differently
+SENTENCE_MATCH = 0.6  # ... and so is one this close to one sentence of the question (its ask, without the setting:
+# "gearbox failure early-warning model" against "Design a system that predicts gearbox failures ..."). Every task
+# named foreign in the case files is at 0.42 or less; a neighbouring problem of the same ask sits near 0.55
 COVERAGE_FLOOR = 0.35  # an answer that uses more of the question's weighted terms is on task whatever it names
 DECLARED_COVERAGE_FLOOR = 0.5  # ... and more than this when it opens with "I'd build <a foreign deliverable>"
 DECLARED_UNRELATED = 0.25  # a declared deliverable (of two or more specific words) this far from the question is
@@ -104,6 +107,7 @@ class Framing:
     foreign: tuple[str, ...]
     similarity: float  # cosine of the phrase with the question
     declared: bool = False  # what the answer says, in its opening, it will build ("I'd build X")
+    ask_similarity: float = 0.0  # the highest cosine of the phrase with one sentence of the question
 
 
 @dataclass(frozen=True)
@@ -191,12 +195,17 @@ def method_vocabulary(kb: KnowledgeBase) -> frozenset[str]:
     return frozenset(stem(w) for text in texts for w in content_words(text.replace("-", " ")))
 
 
+def question_sentences(question: str) -> list[str]:
+    """The question's sentences: its setting and its ask apart."""
+    return [part.strip() for part in re.split(r"(?<=[.?!])\s+", question) if part.strip()]
+
+
 def framing_is_foreign(framing: Framing) -> bool:
     """A named task is foreign when most of its specific words are, and it is not a paraphrase of the question."""
     if not framing.specific:
         return False
     share = len(framing.foreign) / len(framing.specific)
-    return share >= FOREIGN_SHARE and framing.similarity < PHRASE_MATCH
+    return share >= FOREIGN_SHARE and framing.similarity < PHRASE_MATCH and framing.ask_similarity < SENTENCE_MATCH
 
 
 def task_mismatch(framings: list[Framing] | tuple[Framing, ...], coverage: float) -> bool:
@@ -310,6 +319,7 @@ class TaskRelevance:
             allowed += content_words(f"{scenario.ml_task} {' '.join(scenario.key_terms)}")
         allowed = list(dict.fromkeys(allowed))
         target = self.embedder.encode_one(asked)
+        clauses = self.embedder.encode(question_sentences(asked))
         framings: list[Framing] = []
         for position, sentence in enumerate(sentences):
             declared = framing_phrases(sentence, [_DELIVERABLE]) if position < OPENING_SENTENCES else []
@@ -317,14 +327,16 @@ class TaskRelevance:
                 specific = [w for w in specific_words(phrase) if stem(w) not in self.method_stems]
                 if phrase in declared and len(specific) == 1 and not self.weights.unknown(stem(specific[0])):
                     specific = []  # one common word ("the lead time first") says too little to name a task
+                vector = self.embedder.encode_one(phrase)
                 framings.append(
                     Framing(
                         sentence=sentence,
                         phrase=phrase,
                         specific=tuple(specific),
                         foreign=tuple(self.foreign_words(specific, allowed)),
-                        similarity=round(float(self.embedder.encode_one(phrase) @ target), 3),
+                        similarity=round(float(vector @ target), 3),
                         declared=phrase in declared,
+                        ask_similarity=round(float((clauses @ vector).max()), 3) if len(clauses) else 0.0,
                     )
                 )
         if not any(framing_is_foreign(f) for f in framings):

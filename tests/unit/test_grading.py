@@ -417,6 +417,9 @@ def test_mismatch_policy_needs_a_foreign_named_task_and_little_echo_of_the_quest
     assert task_mismatch([generic, foreign], coverage=0.1)
     assert not task_mismatch([foreign], coverage=0.6)  # it names another task but works on the asked one
     assert not task_mismatch([generic, paraphrase], coverage=0.1)
+    # Far from the whole question (its setting dilutes it) but a paraphrase of its ask: the asked task.
+    ask = Framing("s", "gearbox failure early-warning model", ("gearbox", "warning"), ("warning",), 0.41)
+    assert framing_is_foreign(ask) and not framing_is_foreign(Framing(**{**ask.__dict__, "ask_similarity": 0.65}))
 
 
 def test_a_declared_deliverable_needs_more_of_the_question_to_stay_on_task():
@@ -498,9 +501,17 @@ def test_a_declared_deliverable_closer_to_another_bank_question_is_another_task(
     assert "automated blade inspection" in card.narrative
 
 
-def test_a_declared_deliverable_that_is_the_asked_problem_stays_on_task(grader):
-    answer = (
-        "I'd build a gearbox failure prediction model. For each turbine and day, predict whether the gearbox fails "
+@pytest.mark.parametrize(
+    "opening",
+    [
+        "I'd build a gearbox failure prediction model.",
+        "I'd build a gearbox failure early-warning model.",
+        "The task is a gearbox health early-warning classifier.",
+    ],
+)
+def test_a_declared_deliverable_that_is_the_asked_problem_stays_on_task(grader, opening):
+    answer = opening + (
+        " For each turbine and day, predict whether the gearbox fails "
         "in the next 14 to 30 days from SCADA oil temperature, bearing temperature residuals and vibration trends, "
         "with labels from the maintenance logs and a split by time and by turbine. Gradient boosted trees on those "
         "features, judged by recall at a fixed number of false alarms per turbine per month, with scores written "
