@@ -263,6 +263,20 @@ def coverage(echoes: dict[str, float], weights: TermWeights) -> float:
     return round(sum(weights.weight(s) * echo for s, echo in echoes.items()) / total, 3)
 
 
+def framework_vocabulary(kb: KnowledgeBase) -> frozenset[str]:
+    """Names of the interview's own parts: the steps and the checklist's key terms ("use case", "business goal",
+    "latency"). "Let's discuss the use case" announces a step of the answer, not a thing it will build."""
+    names = [step.name for step in kb.rubric.steps] + [t for _, item in kb.rubric.items() for t in item.key_terms]
+    topics = [bare_phrase(c.title) for c in kb.concepts.values()]  # a concept can be a question of its own
+    return frozenset(n for n in map(bare_phrase, names) if not any(n in t for t in topics))
+
+
+def bare_phrase(phrase: str) -> str:
+    """Lower case, without a leading article or possessive, single-spaced."""
+    text = " ".join(phrase.lower().replace("-", " ").split())
+    return re.sub(r"^(?:the|a|an|our|my|its|their)\s+", "", text)
+
+
 class TaskRelevance:
     """Checks answers against their question's task; word vectors are memoised per process."""
 
@@ -270,8 +284,14 @@ class TaskRelevance:
         self.embedder = embedder
         self.weights = TermWeights(kb)
         self.method_stems = method_vocabulary(kb)
+        self.framework = framework_vocabulary(kb)
         self._vectors: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
+
+    def framework_words(self, phrase: str) -> set[str]:
+        """Stems of the words of the phrase that name a part of the interview ("use case", "business objective")."""
+        text = f" {bare_phrase(phrase)} "
+        return {stem(w) for term in self.framework if f" {term} " in text for w in term.split()}
 
     def word_vectors(self, items: list[str]) -> np.ndarray:
         with self._lock:
@@ -325,6 +345,10 @@ class TaskRelevance:
             declared = framing_phrases(sentence, [_DELIVERABLE]) if position < OPENING_SENTENCES else []
             for phrase in [*framing_phrases(sentence), *declared]:
                 specific = [w for w in specific_words(phrase) if stem(w) not in self.method_stems]
+                if phrase in declared:
+                    # A part of the interview ("let's discuss the use case") is not a deliverable.
+                    parts = self.framework_words(phrase)
+                    specific = [w for w in specific if stem(w) not in parts]
                 if phrase in declared and len(specific) == 1 and not self.weights.unknown(stem(specific[0])):
                     specific = []  # one common word ("the lead time first") says too little to name a task
                 vector = self.embedder.encode_one(phrase)

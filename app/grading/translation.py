@@ -16,6 +16,12 @@ log = logging.getLogger(__name__)
 
 MAX_PARAGRAPH_CHARS = 1800  # longer paragraphs are translated in pieces, sentence-aligned
 _PARAGRAPHS = re.compile(r"\n\s*\n")
+# The model sometimes announces its output ("Here is the translation of the text into plain English:").
+_PREAMBLE = re.compile(
+    r"^\s*(?:(?:here\s+is|here's|below\s+is)\s+(?:the|an?|my)?\s*(?:[\w\s-]{0,40}?)\btranslation\b[^\n:]{0,80}:"
+    r"|(?:english\s+)?translation\s*:)\s*",
+    re.IGNORECASE,
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
 
 
@@ -54,6 +60,11 @@ def pieces(text: str) -> list[str]:
     return [p for p in out if p.strip()]
 
 
+def without_preamble(translation: str) -> str:
+    """The translation without a line announcing it."""
+    return _PREAMBLE.sub("", translation, count=1).strip()
+
+
 def usable_translation(source: str, translation: str) -> bool:
     """English, not empty, and of a length a translation can have (not a summary, not a runaway)."""
     text = translation.strip()
@@ -81,7 +92,7 @@ class Translator:
         key = self.key(text)
         cached = self.cache.get(key)
         if cached is not None:
-            return cached
+            return "\n\n".join(p for p in (without_preamble(p) for p in cached.split("\n\n")) if p)
         translated: list[str] = []
         for piece in pieces(text):
             prompt = self.prompts.render("grading_translate", answer=fence_candidate(piece))
@@ -92,7 +103,7 @@ class Translator:
             except LLMError as exc:
                 log.warning("translation failed: %s", exc)
                 return None
-            out = out.strip().removeprefix("```").removesuffix("```").strip()
+            out = without_preamble(out.strip().removeprefix("```").removesuffix("```").strip())
             if not usable_translation(piece, out):
                 log.warning("translation rejected for a piece of %d characters", len(piece))
                 return None

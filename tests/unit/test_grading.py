@@ -501,6 +501,18 @@ def test_a_declared_deliverable_closer_to_another_bank_question_is_another_task(
     assert "automated blade inspection" in card.narrative
 
 
+def test_announcing_a_part_of_the_interview_is_not_declaring_a_deliverable(grader):
+    sentences = [
+        "First, let's discuss the use case: when a seller creates a listing, the system suggests a category.",
+        "Let me look at the business objective next.",
+    ]
+    check = grader.task_check.check(TURBINES, None, sentences)
+    assert [f.specific for f in check.framings if f.declared] == [(), ()]
+    # The words that do name a problem are kept.
+    named = grader.task_check.check(TURBINES, None, ["Let me discuss the drone blade inspection use case."])
+    assert [f.specific for f in named.framings if f.declared] == [("drone", "blade", "inspection")]
+
+
 @pytest.mark.parametrize(
     "opening",
     [

@@ -1,7 +1,7 @@
 """Which answers are translated before grading, and how translations are made, checked and cached."""
 
 from app.grading.language import check_language, check_language_words
-from app.grading.translation import TranslationCache, Translator, pieces, usable_translation
+from app.grading.translation import TranslationCache, Translator, pieces, usable_translation, without_preamble
 from app.llm.backend import LLMTimeout
 from app.llm.prompts import Prompts
 from app.settings import PROJECT_DIR
@@ -98,3 +98,17 @@ def test_paragraphs_to_translate_are_the_whole_answer_or_only_its_foreign_paragr
     mixed = ENGLISH + "\n\n" + SPANISH + "\n\n" + ENGLISH
     assert paragraphs_to_translate(mixed) == [2]
     assert "".join(split_paragraphs(mixed)) == mixed
+
+
+def test_a_line_announcing_the_translation_is_not_part_of_the_graded_text(tmp_path):
+    english = (
+        "First I would clarify which time we want to predict. There are two: the time until the driver arrives and "
+        "the trip duration, and for both I would use past trips with the hour of the day."
+    )
+    announced = f"Here is the translation of the given text into plain English:\n\n{english}"
+    translator = Translator(FakeLLM(replies=[announced]), Prompts(PROJECT_DIR / "prompts"), TranslationCache(tmp_path))
+    assert translator(SPANISH) == english
+    assert without_preamble("Here's the English translation:\nWe log every impression.") == "We log every impression."
+    # A sentence that merely speaks of translation is kept.
+    kept = "The translation layer matters: we keep the source text."
+    assert without_preamble(kept) == kept
