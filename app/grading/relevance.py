@@ -264,11 +264,12 @@ def coverage(echoes: dict[str, float], weights: TermWeights) -> float:
 
 
 def framework_vocabulary(kb: KnowledgeBase) -> frozenset[str]:
-    """Names of the interview's own parts: the steps and the checklist's key terms ("use case", "business goal",
-    "latency"). "Let's discuss the use case" announces a step of the answer, not a thing it will build."""
+    """Names of the interview's own parts: the steps and the checklist's key terms of two words or more ("use case",
+    "business goal"). "Let's discuss the use case" announces a step of the answer, not a thing it will build."""
     names = [step.name for step in kb.rubric.steps] + [t for _, item in kb.rubric.items() for t in item.key_terms]
     topics = [bare_phrase(c.title) for c in kb.concepts.values()]  # a concept can be a question of its own
-    return frozenset(n for n in map(bare_phrase, names) if not any(n in t for t in topics))
+    # Single key terms are often a domain's entities ("merchant", "driver"), which do name a problem.
+    return frozenset(n for n in map(bare_phrase, names) if " " in n and not any(n in t for t in topics))
 
 
 def bare_phrase(phrase: str) -> str:

@@ -511,6 +511,8 @@ def test_announcing_a_part_of_the_interview_is_not_declaring_a_deliverable(grade
     # The words that do name a problem are kept.
     named = grader.task_check.check(TURBINES, None, ["Let me discuss the drone blade inspection use case."])
     assert [f.specific for f in named.framings if f.declared] == [("drone", "blade", "inspection")]
+    entity = grader.task_check.check(TURBINES, None, ["Let me focus on the merchant side."])
+    assert [f.specific for f in entity.framings if f.declared] == [("merchant", "side")]
 
 
 @pytest.mark.parametrize(
