@@ -1,4 +1,5 @@
 import os
+from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -6,6 +7,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 import pytest
 
+from app.settings import load_settings
 from tests.postgres_server import PostgresServer, PostgresUnavailable, start_postgres
 
 
@@ -26,3 +28,12 @@ def postgres_server():
 def postgres_url(postgres_server: PostgresServer) -> str:
     """The URL of a new, empty PostgreSQL database."""
     return postgres_server.database()
+
+
+@pytest.fixture(scope="session")
+def assembled_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled model file, assembled (1 GB written and checked) once for the run, not once per data folder."""
+    from app.llm.model_files import resolve_model
+
+    settings = load_settings(data_dir=tmp_path_factory.mktemp("model"))
+    return resolve_model(settings.model_variant, None, settings.models_dir)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 
 from app.grading.scorecard import Grader
 from app.knowledge.base import KnowledgeBase
@@ -23,3 +27,11 @@ def real_grader(kb: KnowledgeBase) -> Grader:
     if id(kb) not in _graders:
         _graders[id(kb)] = (kb, Grader(kb, real_embedder()))  # the kb is kept alive, so its id is never reused
     return _graders[id(kb)][1]
+
+
+def one_model_file(assembled_model: Path) -> Iterator[None]:
+    """Tests that start the model in a fresh data folder serve the one file assembled for the run (a package fixture
+    of the integration and end-to-end tests)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MOCKINTERVIEW_MODEL_PATH", str(assembled_model))
+        yield

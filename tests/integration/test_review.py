@@ -1,6 +1,7 @@
 """Review end to end: the real grader, the real bundled model for the narrative, and the CLI."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -53,6 +54,7 @@ def run_cli(*args, env_dir):
             "HOME": str(env_dir),
             "MOCKINTERVIEW_DATA_DIR": str(env_dir / "data"),
             "HF_HUB_OFFLINE": "1",
+            **{k: v for k, v in os.environ.items() if k == "MOCKINTERVIEW_MODEL_PATH"},
         },
         timeout=600,
     )
