@@ -62,12 +62,19 @@ class Served:
             raise RuntimeError("the app did not start:\n" + "".join(self.log[-30:]))
         self.ready_s = time.monotonic() - started
         # Keep reading the output so that a full pipe never blocks the app's logging.
-        threading.Thread(target=self._drain, daemon=True).start()
+        self._drainer = threading.Thread(target=self._drain, daemon=True)
+        self._drainer.start()
 
     def _drain(self) -> None:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
             self.log.append(line)
+
+    def output(self) -> str:
+        """Everything the app printed, read to the end once it has exited."""
+        if self.proc.poll() is not None:
+            self._drainer.join(timeout=10)
+        return "".join(self.log)
 
     def kill(self) -> None:
         """SIGKILL the whole process group at once: the app and its model server die without cleaning up."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from app.cli.logs import configure_logging
 from app.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
@@ -54,9 +54,7 @@ def settings_or_exit() -> Settings:
     except SettingsError as exc:
         err.print(f"error: {exc}", markup=False)
         raise typer.Exit(2) from None
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    for noisy in ("chromadb", "httpx", "httpx2", "openai", "sentence_transformers", "urllib3", "bm25s", "transformers"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    configure_logging(settings.log_level)
     return settings
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -518,6 +519,13 @@ def _api(room: Room, model_group: dict[str, Any]) -> None:
     gr.api(end, api_name="end", **model_group)
 
 
+def not_a_cancelled_task(record: logging.LogRecord) -> bool:
+    """False for the web server's report of a task cancelled while the app stops (a normal stop, not an error)."""
+    text = record.getMessage().rstrip()
+    cancelled = isinstance(record.exc_info, tuple) and isinstance(record.exc_info[1], asyncio.CancelledError)
+    return not (cancelled or text.endswith("CancelledError"))
+
+
 def launch(
     room: Room,
     *,
@@ -528,6 +536,8 @@ def launch(
     announce: Callable[[str], Any] = print,
 ) -> None:
     """Serve the app until interrupted; announces the address to open once the page is ready."""
+    # The web server's tasks are cancelled on the way out; it would log that as an error with a traceback.
+    logging.getLogger("uvicorn.error").addFilter(not_a_cancelled_task)
     demo = build_ui(room, model_concurrency=model_concurrency)
     demo.queue(default_concurrency_limit=4, max_size=64)
     _, local_url, _ = demo.launch(

@@ -1,5 +1,6 @@
-"""SIGINT or SIGTERM at 20 random moments of a real interview (start-up, ingest, idle, mid-reply, a model server
-restart, the final feedback, the web app) ends the app within 10 s and leaves no model server behind."""
+"""SIGINT or SIGTERM at a random moment of each phase of a real interview (start-up, ready, idle, mid-reply, a model
+server restart, the final feedback), of a fresh ingest and of the web app, once or twice, ends the app within 10 s
+and leaves no model server behind."""
 
 from __future__ import annotations
 
@@ -134,6 +135,8 @@ def run_served(trial: Trial, data: Path, model: Path) -> tuple[float, str]:
         client.submit(session_id, "The goal is longer watch time per user, measured weekly.", api_name="/say")
     time.sleep(trial.delay_s)
     took = signal_and_time(app.proc, trial)
+    # A normal stop prints no traceback (the web server's cancelled tasks included).
+    assert "Traceback" not in app.output(), f"the app printed a traceback when stopped ({trial}):\n{app.output()}"
     return took, "".join(app.log[-15:])
 
 
