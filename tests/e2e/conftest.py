@@ -33,7 +33,7 @@ def e2e_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("e2e-data")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def served(e2e_data_dir: Path) -> Iterator[Served]:
     app = Served(e2e_data_dir)
     ARTIFACTS.mkdir(exist_ok=True)

@@ -11,6 +11,7 @@ import pytest
 from app.container import Container
 from app.llm.factory import build_llm
 from app.settings import PROJECT_DIR, load_settings
+from tests.support import real_embedder
 
 pytestmark = pytest.mark.integration
 
@@ -37,6 +38,10 @@ CHILD = textwrap.dedent(
 def test_killed_between_turns_and_resumed_without_losing_a_turn(tmp_path):
     settings = load_settings(data_dir=tmp_path / "data", max_tokens=48, temperature=0.0)
     scenario = "video-recommendation-feed"
+    # The knowledge base is embedded here, by the run's shared embedder; the child finds it unchanged.
+    ingesting = Container(settings, embedder=real_embedder())
+    ingesting.ensure_knowledge()
+    ingesting.close()
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(settings.data_dir), scenario],
         cwd=PROJECT_DIR,
@@ -51,7 +56,7 @@ def test_killed_between_turns_and_resumed_without_losing_a_turn(tmp_path):
     os.killpg(child.pid, signal.SIGKILL)  # the app and its model server die at once
     child.wait(timeout=30)
 
-    container = Container(settings, llm=build_llm(settings))
+    container = Container(settings, llm=build_llm(settings), embedder=real_embedder())
     try:
         container.ensure_knowledge()
         engine = container.interviewer()

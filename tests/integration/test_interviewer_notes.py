@@ -4,6 +4,7 @@ import pytest
 
 from app.container import Container
 from app.diagnostics.bench import SCRIPT
+from tests.support import real_embedder
 
 pytestmark = pytest.mark.integration
 
@@ -18,7 +19,7 @@ def on_target(engine, item, results) -> float:
 
 
 def test_notes_are_about_the_item_asked_for_and_the_query_reuses_the_ledgers_vectors(settings):
-    container = Container(settings)
+    container = Container(settings, embedder=real_embedder())
     container.ensure_knowledge()
     engine = container.interviewer()
     embedder = engine.grader.embedder
