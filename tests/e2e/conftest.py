@@ -33,8 +33,9 @@ def e2e_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("e2e-data")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def served(e2e_data_dir: Path) -> Iterator[Served]:
+    """One app for every end-to-end module, stopped when they are done (not left running beside later tests)."""
     app = Served(e2e_data_dir)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "cold-start.txt").write_text(f"process start to ready page: {app.ready_s:.1f} s\n")
