@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 
 OWN = "app"
 FORMAT = "%(levelname)s %(name)s: %(message)s"
@@ -24,14 +23,6 @@ class OwnRecordsOrWarnings(logging.Filter):
         return record.levelno >= (self.level if own else max(self.level, logging.WARNING))
 
 
-class ConsoleHandler(logging.StreamHandler):
-    """Writes to the standard error of the moment (a caller that runs the CLI in-process may swap and close it)."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.stream = sys.stderr
-        super().emit(record)
-
-
 def configure_logging(level_name: str) -> None:
     """One console handler on the root logger, filtered as above (idempotent: a second call changes the level)."""
     level = logging.getLevelName(level_name.upper())
@@ -40,7 +31,7 @@ def configure_logging(level_name: str) -> None:
     root = logging.getLogger()
     handler = next((h for h in root.handlers if getattr(h, "mockinterview", False)), None)
     if handler is None:
-        handler = ConsoleHandler()
+        handler = logging.StreamHandler()
         handler.mockinterview = True  # type: ignore[attr-defined]
         handler.setFormatter(logging.Formatter(FORMAT))
         root.addHandler(handler)

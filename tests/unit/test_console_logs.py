@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import sys
 
 import pytest
 
@@ -37,6 +38,7 @@ def test_a_library_that_sets_its_logger_to_debug_stays_quiet(capsys: pytest.Capt
         configure_logging("info")  # a second call keeps one handler
         ours = [h for h in root.handlers if getattr(h, "mockinterview", False)]
         assert len(ours) == 1
+        ours[0].stream = sys.stderr  # the stream pytest captures now
         chatty = logging.getLogger("chatty_library")
         chatty.setLevel(logging.DEBUG)
         chatty.debug("Building index from tokens")
