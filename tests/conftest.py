@@ -9,6 +9,27 @@ import pytest
 
 from app.settings import load_settings
 from tests.postgres_server import PostgresServer, PostgresUnavailable, start_postgres
+from tests.processes import kill, left_since, model_servers
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_model_server_left_by_the_run():
+    """A model server that outlives the run is an error (it is killed, then reported)."""
+    before = model_servers()
+    yield
+    left = left_since(before)
+    kill(left)
+    assert not left, f"model servers left running after the tests: {left}"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_model_server_left_by_the_module():
+    """A model server this process started in a module and did not stop is an error, reported on that module."""
+    before = model_servers()
+    yield
+    left = left_since(before, parent=os.getpid())
+    kill(left)
+    assert not left, f"model servers left running by this module: {left}"
 
 
 @pytest.fixture(scope="session")

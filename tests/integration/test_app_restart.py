@@ -1,4 +1,4 @@
-"""The served app with the bundled model is killed (SIGKILL) after three turns; started again, it resumes them all."""
+"""The served app with the bundled model is killed (SIGKILL) after two turns; started again, it resumes them all."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ SCENARIO = "video-recommendation-feed"
 ANSWERS = [
     "The goal is to keep viewers watching longer, measured by weekly watch time per user.",
     "Inputs are the user's watch history and fresh candidate videos; the output is a ranked feed within 200 ms.",
-    "About 150 million daily users, so candidate generation must be cheap; ranking runs on a few hundred items.",
 ]
 AFTER_RESTART = "Offline I would track recall at 50 for retrieval and NDCG at 10 for the ranker."
 
@@ -42,7 +41,7 @@ def test_a_killed_app_resumes_every_turn_and_the_interview_goes_on(served_data_d
     second = Served(served_data_dir)
     try:
         client = client_for(second)
-        assert client.predict(session_id, api_name="/turns") == expected  # opening + 3 x 2 turns, word for word
+        assert client.predict(session_id, api_name="/turns") == expected  # opening + 2 x 2 turns, word for word
         reply = client.predict(session_id, AFTER_RESTART, api_name="/say")
         stored = client.predict(session_id, api_name="/turns")
     finally:

@@ -1,7 +1,7 @@
 """Concurrent candidates against the served app over loopback: no errors, no crossed replies, every turn stored.
 
 Two runs, each with a fixed number of candidates and turns: 20 candidates against a fast fake OpenAI-compatible
-server (so that the app's own overhead is what is measured), and 4 candidates against the bundled model. Each
+server (so that the app's own overhead is what is measured), and 2 candidates against the bundled model. Each
 candidate starts a session, sends its own numbered messages through the queue, and checks its transcript.
 
 Latency and queue wait (p50/p95) are printed (`pytest -s`) and written to test-artifacts/load.json; queue wait is the
@@ -213,5 +213,5 @@ def test_twenty_candidates_against_a_fast_fake_model(served_data_dir: Path) -> N
         assert len(fake.chat_requests()) >= 20 * 3  # every turn really went through the model endpoint
 
 
-def test_four_candidates_against_the_bundled_model(served_data_dir: Path) -> None:
-    load_run(served_data_dir, "bundled-model-4x2", 4, 2, timeout_s=1800)
+def test_two_candidates_against_the_bundled_model(served_data_dir: Path) -> None:
+    load_run(served_data_dir, "bundled-model-2x2", 2, 2, timeout_s=1800)
