@@ -157,3 +157,18 @@ def test_review_shows_the_scorecard_or_one_sentence():
     assert card == "**Overall 3.0/5**" and row["visible"] and picker["value"] == "batch-inference"
     card, row, picker = h.on_review("Q?", "", ANA)
     assert card == "**Paste an answer to review.**" and not row["visible"]
+
+
+def test_the_queue_waits_longer_between_checks_when_idle():
+    import gradio as gr
+
+    from app.web.ui import QUEUE_IDLE_POLL_S, QUEUE_PROGRESS_POLL_S, calm_queue
+
+    with gr.Blocks() as demo:
+        gr.Textbox()
+    demo.queue()
+    assert demo._queue.sleep_when_free < QUEUE_IDLE_POLL_S  # Gradio's own: 1 ms
+    calm_queue(demo)
+    assert demo._queue.sleep_when_free == QUEUE_IDLE_POLL_S
+    assert demo._queue.progress_update_sleep_when_free == QUEUE_PROGRESS_POLL_S
+    calm_queue(gr.Blocks())  # no queue yet: nothing to change, no error
