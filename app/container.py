@@ -19,7 +19,7 @@ from app.interview.engine import Interviewer
 from app.knowledge.aliases import AliasTable
 from app.knowledge.base import KnowledgeBase, load_knowledge
 from app.knowledge.embeddings import Embedder
-from app.knowledge.ingest import IngestReport, collect_files, ingest
+from app.knowledge.ingest import IngestReport, IngestStopped, collect_files, ingest
 from app.knowledge.retrieval import FederatedRetriever, HybridRetriever, Searcher, TranslatingSearcher
 from app.knowledge.store import KnowledgeStore, StoreError, open_client, remove_store
 from app.lifecycle import Lifecycle
@@ -122,14 +122,24 @@ class Container:
         return Translator(self.llm, self.prompts, cache)(text)
 
     def ingest(
-        self, paths: list[Path] | None = None, collection: str | None = None, progress: bool = False
+        self,
+        paths: list[Path] | None = None,
+        collection: str | None = None,
+        progress: bool = False,
+        should_stop: Callable[[], bool] = lambda: False,
     ) -> IngestReport:
         """Ingest markdown files or folders (default: the bundled knowledge base) into a collection."""
         s = self.settings
         files = collect_files(paths) if paths else collect_files([s.knowledge_dir], exclude=KNOWLEDGE_EXCLUDE)
         store = self.store(collection)
         report = ingest(
-            files, store, self.embedder, min_tokens=s.chunk_min_tokens, max_tokens=s.chunk_max_tokens, progress=progress
+            files,
+            store,
+            self.embedder,
+            min_tokens=s.chunk_min_tokens,
+            max_tokens=s.chunk_max_tokens,
+            progress=progress,
+            should_stop=should_stop,
         )
         retriever = self._retrievers.get(store.name)
         if retriever is not None and (report.embedded or report.deleted):
@@ -145,23 +155,30 @@ class Container:
             self.__dict__.pop("chroma", None)
             remove_store(self.settings.chroma_dir)
 
-    def ensure_knowledge(self, progress: bool = False) -> IngestReport:
+    def ensure_knowledge(self, progress: bool = False, should_stop: Callable[[], bool] = lambda: False) -> IngestReport:
         """Ingest the bundled knowledge base when the store is empty or stale (a no-op when current)."""
-        report = self.ingest(progress=progress)
+        report = self.ingest(progress=progress, should_stop=should_stop)
         if report.embedded or report.deleted:
             log.info("knowledge base updated: %d chunks embedded, %d removed", report.embedded, report.deleted)
         return report
 
-    def prepare_knowledge(self, progress: bool = False) -> None:
+    def prepare_knowledge(self, progress: bool = False, stop: threading.Event | None = None) -> None:
         """Everything on the knowledge side that a first turn needs: the store up to date, the embedding model with
-        the rubric's vectors, and the BM25 index."""
+        the rubric's vectors, and the BM25 index. Once `stop` is set, it stops at the next step or batch."""
+        stopped = stop.is_set if stop is not None else (lambda: False)
         _ = self.knowledge
-        self.ensure_knowledge(progress=progress)
-        _ = self.grader.index
-        _ = self.grader.rivals  # the bank's questions an answer is compared with, embedded before a first review
-        _ = self.grader.expectations  # and their own expectations
-        _ = self.grader.concept_vectors  # and the concepts, to pick what a scorecard suggests to study
-        self.searcher().warm()
+        self.ensure_knowledge(progress=progress, should_stop=stopped)
+        steps: list[Callable[[], object]] = [
+            lambda: self.grader.index,
+            lambda: self.grader.rivals,  # the bank's questions an answer is compared with, embedded before a review
+            lambda: self.grader.expectations,  # and their own expectations
+            lambda: self.grader.concept_vectors,  # and the concepts, to pick what a scorecard suggests to study
+            lambda: self.searcher().warm(),
+        ]
+        for step in steps:
+            if stopped():
+                raise IngestStopped("start-up was abandoned before the knowledge side was ready")
+            step()
 
     # ---------- sessions and the engine ----------
 
@@ -192,18 +209,20 @@ class Container:
     def start(self, start_llm: Callable[[], LLM], progress: bool = False) -> Interviewer:
         """The engine and its model, ready for a first turn. The knowledge side is prepared in a thread while the
         model starts, so start-up takes about the longer of the two rather than their sum."""
-        done = threading.Event()
+        done, abandoned = threading.Event(), threading.Event()
         failures: list[BaseException] = []
 
         def prepare() -> None:
             try:
-                self.prepare_knowledge(progress)
+                self.prepare_knowledge(progress, stop=abandoned)
             except BaseException as exc:  # handed to the starting thread
                 failures.append(exc)
             finally:
                 done.set()
 
-        # A daemon thread: a Ctrl-C during start-up does not wait for the indexing to finish.
+        # A daemon thread: a Ctrl-C during start-up does not wait for the indexing to finish. When the model fails
+        # to start, the thread is told to stop too (at its next batch), so a process that goes on after the failure
+        # (a test, a caller that retries) does not keep embedding the knowledge base in the background.
         threading.Thread(target=prepare, name="prepare-knowledge", daemon=True).start()
         try:
             self.llm = start_llm()
@@ -211,6 +230,7 @@ class Container:
             if failures:
                 raise failures[0]
         except BaseException:
+            abandoned.set()
             self.close()
             raise
         return self.interviewer()

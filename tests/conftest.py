@@ -4,20 +4,22 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ["TESTS_RUN_ID"] = str(os.getpid())  # tells this run's processes from another run's on the same machine
 
 import pytest
 
 from app.settings import load_settings
 from tests.postgres_server import PostgresServer, PostgresUnavailable, start_postgres
-from tests.processes import kill, left_since, model_servers
+from tests.processes import RUN_TAG, kill, left_since, model_servers
 
 
 @pytest.fixture(scope="session", autouse=True)
 def no_model_server_left_by_the_run():
-    """A model server that outlives the run is an error (it is killed, then reported)."""
-    before = model_servers()
+    """A model server that this run started and that outlives it is an error (it is killed, then reported)."""
+    run = os.environ[RUN_TAG]
+    before = model_servers(run)
     yield
-    left = left_since(before)
+    left = left_since(before, run=run)
     kill(left)
     assert not left, f"model servers left running after the tests: {left}"
 

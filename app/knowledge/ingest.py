@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,6 +102,10 @@ def plan_ingest(chunked: dict[str, list[Chunk]], existing: dict[str, set[str]], 
     return plan
 
 
+class IngestStopped(RuntimeError):
+    """The caller no longer wants the ingest (the app is closing); what was stored stays, the next ingest goes on."""
+
+
 def ingest(
     files: list[SourceFile],
     store: KnowledgeStore,
@@ -110,8 +114,10 @@ def ingest(
     min_tokens: int = 120,
     max_tokens: int = 350,
     progress: bool = False,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> IngestReport:
-    """Make the collection mirror the given files: add new chunks, drop stale ones."""
+    """Make the collection mirror the given files: add new chunks, drop stale ones. `should_stop` is asked before
+    each batch is embedded; when it says so, `IngestStopped` is raised and the batches already stored are kept."""
     started = time.perf_counter()
     report = IngestReport(files=len(files))
     chunked: dict[str, list[Chunk]] = {}
@@ -135,6 +141,9 @@ def ingest(
         batch = 64
         bar = tqdm(total=len(plan.to_add), desc="embedding", unit="chunk", disable=not progress)
         for start in range(0, len(plan.to_add), batch):
+            if should_stop():
+                bar.close()
+                raise IngestStopped(f"ingest stopped with {start} of {len(plan.to_add)} new chunks stored")
             part = plan.to_add[start : start + batch]
             vectors = embedder.encode([c.document for _, c in part])
             store.add(

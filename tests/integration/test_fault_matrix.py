@@ -13,6 +13,8 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -208,7 +210,19 @@ def one_line_error(result: Any) -> str:
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
     assert "Traceback" not in result.output
+    assert not knowledge_still_prepared(), "a failed start-up left the knowledge base being embedded in the background"
     return str(lines[0])
+
+
+def knowledge_still_prepared(timeout_s: float = 60) -> bool:
+    """Whether the start-up's knowledge thread still runs `timeout_s` after the command failed (it stops at its next
+    batch of 64 chunks once the model has failed)."""
+    deadline = time.monotonic() + timeout_s
+    while any(t.name == "prepare-knowledge" for t in threading.enumerate()):
+        if time.monotonic() > deadline:
+            return True
+        time.sleep(0.2)
+    return False
 
 
 @pytest.mark.parametrize(

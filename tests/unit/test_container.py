@@ -23,8 +23,8 @@ class Probe(Container):
         super().__init__(settings)
         self._prepare = prepare
 
-    def prepare_knowledge(self, progress=False):
-        self._prepare()
+    def prepare_knowledge(self, progress=False, stop=None):
+        self._prepare(stop)
 
     def interviewer(self):
         return ("engine", self.llm)
@@ -33,7 +33,7 @@ class Probe(Container):
 def test_knowledge_is_prepared_while_the_model_starts(tmp_path):
     model_starting = threading.Event()
     seen = []
-    container = Probe(load_settings(data_dir=tmp_path), lambda: seen.append(model_starting.wait(timeout=10)))
+    container = Probe(load_settings(data_dir=tmp_path), lambda stop: seen.append(model_starting.wait(timeout=10)))
     model = Model()
 
     def start_model():
@@ -48,7 +48,7 @@ def test_knowledge_is_prepared_while_the_model_starts(tmp_path):
 
 
 def test_a_knowledge_failure_stops_the_started_model(tmp_path):
-    def prepare():
+    def prepare(stop):
         raise ValueError("rubric.yaml: steps must be a list")
 
     container = Probe(load_settings(data_dir=tmp_path), prepare)
@@ -56,6 +56,22 @@ def test_a_knowledge_failure_stops_the_started_model(tmp_path):
     with pytest.raises(ValueError, match=r"rubric\.yaml"):
         container.start(lambda: model)
     assert model.closed
+
+
+def test_a_model_that_fails_to_start_stops_the_knowledge_side_too(tmp_path):
+    told = threading.Event()
+
+    def prepare(stop):  # embedding a large knowledge base: it checks the stop flag between batches
+        if stop.wait(timeout=10):
+            told.set()
+
+    def failing_model():
+        raise RuntimeError("The model server could not load the model")
+
+    container = Probe(load_settings(data_dir=tmp_path), prepare)
+    with pytest.raises(RuntimeError, match="could not load"):
+        container.start(failing_model)
+    assert told.wait(timeout=10)  # the preparing thread was told to stop rather than embedding on in the background
 
 
 def test_each_container_owns_its_knowledge_and_grader(tmp_path):

@@ -65,3 +65,54 @@ def test_read_markdown_refuses_binary(tmp_path: Path):
     latin = tmp_path / "y.md"
     latin.write_bytes("caf\u00e9".encode("cp1252"))
     assert read_markdown(latin) == "caf\u00e9"
+
+
+class ListStore:
+    """The part of the store that ingest uses, in memory."""
+
+    def __init__(self):
+        self.rows: dict[str, dict] = {}
+
+    def ids_by_source(self):
+        by_source: dict[str, set[str]] = {}
+        for chunk_id_, meta in self.rows.items():
+            by_source.setdefault(meta["source"], set()).add(chunk_id_)
+        return by_source
+
+    def delete(self, ids):
+        for i in ids:
+            self.rows.pop(i, None)
+
+    def add(self, ids, documents, vectors, metadatas):
+        self.rows.update(zip(ids, metadatas, strict=True))
+
+
+class CountingEmbedder:
+    def __init__(self):
+        self.batches = 0
+
+    def encode(self, texts):
+        self.batches += 1
+        return [[0.0, 1.0] for _ in texts]
+
+
+def test_an_ingest_told_to_stop_keeps_what_it_stored_and_the_next_one_finishes(tmp_path: Path):
+    from app.knowledge.ingest import IngestStopped, ingest
+
+    note = "## Topic {n}\n\nServing note number {n} about feature {n} and its latency."
+    sections = "\n\n".join(note.format(n=n) for n in range(150))
+    (tmp_path / "notes.md").write_text(f"# Notes\n\n{sections}\n", encoding="utf-8")
+    files = collect_files([tmp_path])
+    store, embedder = ListStore(), CountingEmbedder()
+    asked = []
+
+    def stop_after_one_batch() -> bool:
+        asked.append(True)
+        return len(asked) > 1
+
+    with pytest.raises(IngestStopped, match="64 of"):
+        ingest(files, store, embedder, min_tokens=1, max_tokens=20, should_stop=stop_after_one_batch)
+    assert embedder.batches == 1 and len(store.rows) == 64
+    report = ingest(files, store, embedder, min_tokens=1, max_tokens=20)
+    assert report.unchanged == 64 and report.embedded == report.chunks - 64 > 64
+    assert len(store.rows) == report.chunks
