@@ -140,27 +140,30 @@ class LlamaServer:
     def start(self) -> LlamaServer:
         """Start the process and wait until it answers, or raise a clear error."""
         with self._lock:
-            if self.alive():
-                return self
-            if self.lifecycle.stopping:
-                raise ServerError("The app is shutting down; the model server is not started again.")
-            if not self.model.is_file():
-                raise ServerError(f"Model file not found: {self.model}")
-            self.port = self.port or free_port()
-            handle, name = tempfile.mkstemp(prefix="llama-server-", suffix=".log")
-            os.close(handle)
-            self._log_file = Path(name)
-            started = time.perf_counter()
-            self.process = self._spawner.submit(self._spawn, self._log_file).result()
-            self.lifecycle.register(self)
-            try:
-                self._wait_healthy()
-            except ServerError:
-                self._terminate()
-                raise
-            self.started_in_s = time.perf_counter() - started
-            log.info("model server ready on port %d in %.1fs (pid %d)", self.port, self.started_in_s, self.pid)
+            return self._start_locked()
+
+    def _start_locked(self) -> LlamaServer:
+        if self.alive():
             return self
+        if self.lifecycle.stopping:
+            raise ServerError("The app is shutting down; the model server is not started again.")
+        if not self.model.is_file():
+            raise ServerError(f"Model file not found: {self.model}")
+        self.port = self.port or free_port()
+        handle, name = tempfile.mkstemp(prefix="llama-server-", suffix=".log")
+        os.close(handle)
+        self._log_file = Path(name)
+        started = time.perf_counter()
+        self.process = self._spawner.submit(self._spawn, self._log_file).result()
+        self.lifecycle.register(self)
+        try:
+            self._wait_healthy()
+        except ServerError:
+            self._terminate()
+            raise
+        self.started_in_s = time.perf_counter() - started
+        log.info("model server ready on port %d in %.1fs (pid %d)", self.port, self.started_in_s, self.pid)
+        return self
 
     def _spawn(self, log_file: Path) -> subprocess.Popen[bytes]:
         with log_file.open("wb") as log_handle:
@@ -211,13 +214,18 @@ class LlamaServer:
         )
 
     def restart(self) -> None:
-        """Start a fresh process on the same port after a failure (never once shutdown has begun)."""
+        """Start a fresh process on the same port after a failure (never once shutdown has begun). Two threads that
+        both saw the server die restart it once: the second finds it alive (checked under the lock, so neither can
+        forget a process the other has just started and leave it running)."""
         if self.lifecycle.stopping:
             raise ServerError("The app is shutting down; the model server is not restarted.")
-        self._terminate()
-        self.restarts += 1
-        log.warning("model server stopped; restarting it (restart %d)", self.restarts)
-        self.start()
+        with self._lock:
+            if self.alive():
+                return
+            self._terminate()
+            self.restarts += 1
+            log.warning("model server stopped; restarting it (restart %d)", self.restarts)
+            self._start_locked()
 
     def _terminate(self, grace_s: float = STOP_GRACE_S) -> None:
         process = self.process

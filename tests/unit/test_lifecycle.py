@@ -98,3 +98,53 @@ def test_no_model_server_starts_or_restarts_once_shutdown_began(tmp_path: Path):
     with pytest.raises(ServerError, match="shutting down"):
         server.restart()
     assert server.process is None
+
+
+class FakeProcess:
+    """A child process that runs until terminated or killed."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.returncode = pid, None
+
+    def poll(self):
+        return self.returncode
+
+    def terminate(self) -> None:
+        self.returncode = -15
+
+    kill = terminate
+
+    def wait(self, timeout=None):
+        return self.returncode
+
+
+class SlowStartingServer(LlamaServer):
+    """A LlamaServer whose process is fake and takes a while to answer, as a model does while it loads."""
+
+    def __init__(self, model: Path) -> None:
+        super().__init__(model, port=5555)
+        self.spawned: list[FakeProcess] = []
+
+    def _spawn(self, log_file):
+        self.spawned.append(FakeProcess(1000 + len(self.spawned)))
+        return self.spawned[-1]
+
+    def _wait_healthy(self) -> None:
+        time.sleep(0.3)
+
+
+def test_two_threads_that_saw_the_server_die_restart_it_once_and_leave_no_process_behind(tmp_path):
+    model = tmp_path / "model.gguf"
+    model.write_bytes(b"GGUF")
+    server = SlowStartingServer(model).start()
+    server.process.terminate()  # the server dies; two callers notice at once
+    threads = [threading.Thread(target=server.restart) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    running = [p for p in server.spawned if p.poll() is None]
+    assert server.restarts == 1 and len(server.spawned) == 2
+    assert running == [server.process]  # the one running process is the one the server will stop
+    server.stop()
+    assert all(p.poll() is not None for p in server.spawned)
