@@ -7,6 +7,13 @@ import binascii
 import re
 from dataclasses import dataclass
 
+# "A 5" or "five" is a grade when what follows reads as one ("a 5 out of 5", "five stars", "a 5, please"), not a
+# count or a quantity ("the top five candidates", "a 5-minute listen").
+_AS_GRADE = (
+    r"(?=\s*(?:$|[^\w\s-]|(?:out|stars?|points?|please|on|for|overall|here|now|and|to|rating|score|grade|"
+    r"because|since|as|if|this|it|me|us)\b))"
+)
+
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("chat_template_tokens", re.compile(r"<\|[a-z_]+\|>|\[/?INST\]|<<SYS>>|</?s>|<\|eot_id\|>", re.IGNORECASE)),
     ("role_marker", re.compile(r"(?im)^\s*[\[(<]?\s*(system|assistant|grader|evaluator|judge|admin)\s*[\])>]?\s*[:>]")),
@@ -23,8 +30,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         "grade_demand",
         re.compile(
             r"\b(give|assign|award|grade|score|mark|rate)\b[^.\n]{0,40}"
-            r"\b(full marks?|max(imum)? score|top score|perfect score|5\s*/\s*5|a 5|five|as strong|strong band"
-            r"|10\s*/\s*10)",
+            r"\b(full marks?|max(imum)? score|top score|perfect score|5\s*/\s*5|(a 5|five)" + _AS_GRADE + "|as strong"
+            r"|strong band|10\s*/\s*10)",
             re.IGNORECASE,
         ),
     ),

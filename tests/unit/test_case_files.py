@@ -48,6 +48,12 @@ def test_the_blind_sets_load_and_split_by_question_or_query():
     assert len(holdout) == sum(map(len, halves)) >= 80 and len({c.question for c in holdout}) >= 10
     assert not {c.question for c in halves[0]} & {c.question for c in halves[1]}
     assert not {c.question for c in holdout} & ({c.question for c in tune} | {c.question for c in test})
+    fresh = eval_grading.load_cases(cases / "grading_fresh.jsonl")
+    halves = [eval_grading.load_cases(cases / "grading_fresh.jsonl", s) for s in ("tune", "test")]
+    assert len(fresh) == sum(map(len, halves)) >= 80 and len({c.question for c in fresh}) >= 10
+    assert not {c.question for c in halves[0]} & {c.question for c in halves[1]}
+    assert not {c.question for c in fresh} & ({c.question for c in holdout} | {c.question for c in tune})
+    assert all({"off_topic_neighbour", "neighbour_long", "non_english"} <= {c.kind for c in h} for h in halves)
     queries = eval_retrieval.load_cases(cases / "retrieval_blind.jsonl")
     halves = [eval_retrieval.load_cases(cases / "retrieval_blind.jsonl", s) for s in ("tune", "test")]
     assert len(queries) >= 120 and sum(map(len, halves)) == len(queries) and all(any(c.hard for c in h) for h in halves)

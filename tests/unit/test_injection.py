@@ -68,6 +68,8 @@ def test_attempts_to_steer_the_grade_are_found(text, kind):
         "We return a JSON object with the category and a confidence; the system prompt fixes the schema.",
         "Our offline evaluation system computes NDCG per segment every night.",
         "Latency band: p99 under 200 ms for the ranking service.",
+        "Online, the success rate (searches ending in a 5-minute listen) is the main metric.",
+        "I would rate the top five candidates by expected value and score each of the five models offline.",
     ],
 )
 def test_answers_that_talk_about_injection_or_json_are_not_flagged(text):
@@ -76,7 +78,7 @@ def test_answers_that_talk_about_injection_or_json_are_not_flagged(text):
 
 def test_the_blind_case_sets_every_attempt_found_and_no_mention_flagged():
     folder = PROJECT_DIR / "eval" / "cases"
-    files = [folder / "grading_blind.jsonl", folder / "grading_holdout.jsonl"]
+    files = [folder / "grading_blind.jsonl", folder / "grading_holdout.jsonl", folder / "grading_fresh.jsonl"]
     cases = [json.loads(line) for path in files for line in path.open()]
     attempts = [c for c in cases if c["band"] == "adversarial"]
     mentions = [c for c in cases if c["kind"] == "injection_mention"]
@@ -86,3 +88,5 @@ def test_the_blind_case_sets_every_attempt_found_and_no_mention_flagged():
     assert [c["id"] for c in missed if not paragraphs_to_translate(c["answer"])] == []
     assert len(missed) <= 1
     assert [c["id"] for c in mentions if find_injections(c["answer"])] == []
+    # Nor is any honest answer of any kind: a quantity ("a 5-minute listen") is not a demand for a grade.
+    assert [c["id"] for c in cases if c["band"] != "adversarial" and find_injections(c["answer"])] == []
