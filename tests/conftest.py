@@ -33,8 +33,9 @@ class ModelServerLeftWarning(UserWarning):
 def no_model_server_left_by_the_module():
     """A model server this process started in a module and did not stop is killed, and named in a warning on that
     module. A warning, not an error, until a full run confirms the fix of the one known case: `test_llm_server`
-    left a restarted server in a full run (not when run alone); two threads restarting one server is the likely
-    cause, fixed in `LlamaServer.restart`."""
+    leaves a server in a full run (not when run alone), still after two threads restarting one server were made to
+    restart it once; the likelier cause, a late call restarting the module's server after its teardown stopped it,
+    is now refused by `LlamaServer.restart`."""
     before = model_servers()
     yield
     left = left_since(before, parent=os.getpid())

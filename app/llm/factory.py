@@ -65,10 +65,10 @@ def start_local_server(
 
 def local_backend(settings: Settings, server: LlamaServer) -> ChatBackend:
     """A backend over an already running embedded server; restarts it once when it dies, unless the app is
-    shutting down."""
+    shutting down or the server was stopped on purpose."""
 
     def recover() -> bool:
-        if server.alive() or server.lifecycle.stopping:
+        if server.alive() or server.lifecycle.stopping or server.stopped:
             return False
         server.restart()
         return True

@@ -118,6 +118,7 @@ class LlamaServer:
         self.port = port or 0
         self.process: subprocess.Popen[bytes] | None = None
         self.restarts = 0
+        self.stopped = False  # stopped on purpose: a late caller that finds it down does not bring it back
         self.started_in_s: float | None = None
         self._log_file: Path | None = None
         self._lock = threading.Lock()
@@ -140,6 +141,7 @@ class LlamaServer:
     def start(self) -> LlamaServer:
         """Start the process and wait until it answers, or raise a clear error."""
         with self._lock:
+            self.stopped = False
             return self._start_locked()
 
     def _start_locked(self) -> LlamaServer:
@@ -214,14 +216,18 @@ class LlamaServer:
         )
 
     def restart(self) -> None:
-        """Start a fresh process on the same port after a failure (never once shutdown has begun). Two threads that
-        both saw the server die restart it once: the second finds it alive (checked under the lock, so neither can
-        forget a process the other has just started and leave it running)."""
+        """Start a fresh process on the same port after a failure (never once shutdown has begun, nor once the server
+        was stopped on purpose: a call that comes late, from a thread still running after its owner closed the model,
+        must not bring back a server nobody will stop). Two threads that both saw the server die restart it once: the
+        second finds it alive (checked under the lock, so neither can forget a process the other has just started and
+        leave it running)."""
         if self.lifecycle.stopping:
             raise ServerError("The app is shutting down; the model server is not restarted.")
         with self._lock:
             if self.alive():
                 return
+            if self.stopped:
+                raise ServerError("The model server was stopped; it is not started again.")
             self._terminate()
             self.restarts += 1
             log.warning("model server stopped; restarting it (restart %d)", self.restarts)
@@ -254,6 +260,7 @@ class LlamaServer:
         if hurry:
             self.kill()
         with self._lock:
+            self.stopped = True
             self._terminate(0.0 if hurry else STOP_GRACE_S)
             self.lifecycle.unregister(self)
             if self._log_file is not None:

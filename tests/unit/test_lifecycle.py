@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from app.lifecycle import Lifecycle
+from app.llm.factory import local_backend
 from app.llm.llama_server import LlamaServer, ServerError
+from app.settings import load_settings
 
 
 class FakeServer:
@@ -148,3 +150,18 @@ def test_two_threads_that_saw_the_server_die_restart_it_once_and_leave_no_proces
     assert running == [server.process]  # the one running process is the one the server will stop
     server.stop()
     assert all(p.poll() is not None for p in server.spawned)
+
+
+def test_a_server_stopped_on_purpose_is_not_brought_back_by_a_late_caller(tmp_path):
+    model = tmp_path / "model.gguf"
+    model.write_bytes(b"GGUF")
+    server = SlowStartingServer(model).start()
+    backend = local_backend(load_settings(data_dir=tmp_path), server)
+    server.stop()  # its owner closed the model; a thread still running calls it afterwards
+    assert backend.recover is not None and backend.recover() is False
+    with pytest.raises(ServerError, match="stopped"):
+        server.restart()
+    assert len(server.spawned) == 1 and server.restarts == 0  # no process started after the stop
+    server.start()  # an explicit start is still a start
+    assert server.alive() and len(server.spawned) == 2
+    server.stop()
