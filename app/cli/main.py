@@ -340,6 +340,44 @@ def eval_evidence(
         out.print(f"{name:>20}: {figures}", highlight=False)
 
 
+@eval_app.command("red-flags")
+def eval_red_flags(
+    cases: Annotated[Path, typer.Option(help="JSONL file of {id, flag_id, sentence, label: claims|warns|neutral}.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    split: Annotated[str | None, typer.Option(help="Only this half of a split case file: tune or test.")] = None,
+    translate: Annotated[
+        bool, typer.Option(help="Translate sentences in other languages with the model before matching.")
+    ] = True,
+) -> None:
+    """How many stated wrong claims are found, and how many warnings against them are wrongly flagged."""
+    settings = settings_or_exit()
+    with clean_errors():
+        from app.container import Container
+        from app.evaluation.red_flags import evaluate, load_cases
+        from app.grading.language import paragraphs_to_translate
+
+        loaded = load_cases(cases, split)
+        if not loaded:
+            raise SettingsError(f"{cases} has no cases in the {split!r} half.")
+        container = Container(settings)
+        if translate and any(paragraphs_to_translate(c.sentence) for c in loaded):
+            container.llm = container.build_llm(show_progress=sys.stderr.isatty())
+        try:
+            grader = container.grader
+            report = evaluate(loaded, lambda text: [f.flag_id for f in grader.wrong_claims(text)])
+        finally:
+            container.close()
+    if as_json:
+        print(json.dumps(report))
+        return
+    for row in report["cases"]:
+        if not row["right"]:
+            raised = ",".join(row["raised"]) or "nothing"
+            out.print(f"{row['id']:>8} {row['label']:<8} {row['flag_id']}: raised {raised}", highlight=False)
+    for key in ("n", "claims_recall", "claims_any_flag", "warns_clean", "neutral_clean", "precision"):
+        out.print(f"{key:>16}: {report[key]}", highlight=False)
+
+
 @eval_app.command("fit-evidence")
 def eval_fit_evidence(
     cases: Annotated[Path, typer.Option(help="JSONL file of labelled evidence cases with a tune/test split.")],

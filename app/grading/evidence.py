@@ -120,7 +120,11 @@ def term_in(term: Term, sentence_stems: list[str], sentence_set: set[str], *, ex
 
 _REJECTION = re.compile(
     r"\b(never|instead of|rather than|tells? (you |us )?(very )?little|misleading|useless|avoid|is a trap|"
-    r"would be wrong|is wrong|hides?|overstates?|inflated?|meaningless)\b",
+    r"would be wrong|is wrong|hides?|overstates?|inflat\w*|meaningless|fantasy|fantasies|"
+    # a practice named as a known mistake, or with what it costs
+    r"pitfalls?|anti-?patterns?|gotchas?|why not|(?:it|that|this)(?:'s| is) a (?:real |big |classic |common )?problem|"
+    r"over-?optimistic|too optimistic|optimistic (?:numbers|metrics|scores|results|estimates?)|"
+    r"(?:isn't|is not|not) automatically|only goes so far)\b",
     re.IGNORECASE,
 )
 

@@ -516,6 +516,11 @@ class Grader:
             parts[index] = translated
         return "".join(parts), True
 
+    def wrong_claims(self, text: str) -> list[FlagEvidence]:
+        """The rubric's wrong claims the text makes, found as in grading (in English), without grading it."""
+        english, _ = self.english_text(text)
+        return build_ledger(english, self.index, find_injections(english)).flags
+
     def grade(
         self,
         question: str,

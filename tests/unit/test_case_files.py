@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pytest
@@ -96,3 +97,43 @@ def test_the_new_metrics_are_reported_and_none_when_there_is_nothing_to_measure(
     report = eval_grading.evaluate([case("a", "Q1", "strong", answer="other"), case("b", "Q2", "weak")], grade)
     assert report["crossed_off_topic_rate"] == 1.0 and report["length_robust_rate"] is None
     assert report["non_english_strong_rate"] is None
+
+
+def test_the_red_flag_sentences_cover_every_wrong_claim_and_split_by_claim():
+    from app.evaluation import red_flags as eval_red_flags
+    from app.knowledge.base import load_knowledge
+
+    path = PROJECT_DIR / "eval" / "cases" / "red_flags_blind.jsonl"
+    halves = [eval_red_flags.load_cases(path, s) for s in ("tune", "test")]
+    assert sum(map(len, halves)) == len(eval_red_flags.load_cases(path)) >= 130
+    known = {flag.id for _, flag in load_knowledge(PROJECT_DIR / "knowledge").rubric.red_flags()}
+    assert {c.flag_id for h in halves for c in h} == known  # every wrong claim of the rubric, and no other
+    assert not {c.flag_id for c in halves[0]} & {c.flag_id for c in halves[1]}  # no claim in both halves
+    for half in halves:
+        for flag_id in {c.flag_id for c in half}:
+            assert {c.label for c in half if c.flag_id == flag_id} == {"claims", "warns", "neutral"}
+
+
+def test_red_flag_metrics_count_claims_found_and_warnings_left_alone(tmp_path: Path):
+    from app.evaluation import red_flags as eval_red_flags
+
+    path = tmp_path / "flags.jsonl"
+    rows = [
+        ("c1", "shuffle", "We shuffle the sales history and test on a random 20%.", "claims"),
+        ("c2", "shuffle", "Random k-fold on the trip logs is fine.", "claims"),
+        ("w1", "shuffle", "A random split would leak the future; the test month comes last.", "warns"),
+        ("n1", "shuffle", "Online, a random half of users sees the new ranker.", "neutral"),
+    ]
+    path.write_text(
+        "\n".join(json.dumps(dict(zip(("id", "flag_id", "sentence", "label"), r, strict=True))) for r in rows)
+    )
+    raised = {"c1": ["shuffle"], "c2": ["accuracy"], "w1": ["shuffle"], "n1": []}
+    by_text = {r[2]: raised[r[0]] for r in rows}
+    report = eval_red_flags.evaluate(eval_red_flags.load_cases(path), lambda text: by_text[text])
+    assert report["claims_recall"] == 0.5  # c2 raised another claim's flag
+    assert report["claims_any_flag"] == 1.0
+    assert report["warns_clean"] == 0.0 and report["neutral_clean"] == 1.0
+    assert report["precision"] == round(2 / 3, 4)  # of the flagged sentences, c1 and c2 state a wrong claim
+    path.write_text(json.dumps({"id": "x", "flag_id": "f", "sentence": "s", "label": "agrees"}))
+    with pytest.raises(CaseFileError, match="not a valid red-flag case"):
+        eval_red_flags.load_cases(path)

@@ -208,6 +208,11 @@ def test_one_wrong_sentence_raises_one_red_flag(grader):
         "For balanced datasets ROC-AUC is fine.",
         "Accuracy is meaningless at that base rate, so I'd use PR-AUC and recall at a fixed review capacity.",
         "Then a proper A/B test with a power calculation, running full weeks and not stopping early.",
+        # A practice named with what it costs, or as a known mistake, is a warning, not the claim.
+        "A random split of the sensor rows gives fantasy numbers, since neighbouring minutes land on both sides.",
+        "Why it's a problem: training on raw clicks teaches the model where the old ranker put things.",
+        "Checking the experiment every day and stopping at the first p < 0.05 inflates false positives.",
+        "Pitfall: running SMOTE on the whole dataset before the split, so test rows leak into training.",
     ],
 )
 def test_correct_statements_raise_no_red_flag(grader, sentence):
@@ -871,5 +876,8 @@ def test_a_wrong_claim_named_only_to_be_turned_down_is_not_flagged():
 
     assert rejects("Never random, because fraud drifts and a random split leaks the same ring into train and test.")
     assert rejects("ROC AUC looks great at 0.2% positives and tells you little, so I'd use PR AUC.")
+    assert rejects("Why not just maximise clicks? Because accidental taps inflate CTR while sales fall.")
+    assert rejects("A bigger GPU only goes so far; at this traffic we need replicas and caching.")
     assert not rejects("No need for a time split; a random split is fine here.")  # a plain negation can be the claim
+    assert not rejects("I'm optimistic the model will be accurate, so we can skip the A/B test.")
     assert not rejects("I'll shuffle two years of transactions and take a random 20% as the test set.")
