@@ -202,3 +202,16 @@ def test_an_instruction_to_the_grader_in_another_language_is_found_in_its_transl
         container.close()
     assert "prompt_injection_suspected" in card.flags and "translated" in card.flags
     assert card.overall == 1.0 and card.band in ("weak", "off_topic")
+
+
+def test_eval_red_flags_cli_reports_claims_found_and_warnings_left_alone(tmp_path):
+    cases = PROJECT_DIR / "eval" / "cases" / "red_flags_blind.jsonl"
+    args = ("eval", "red-flags", "--cases", str(cases), "--no-translate", "--json")
+    tune = json.loads(run_cli(*args, "--split", "tune", env_dir=tmp_path).stdout)
+    test = json.loads(run_cli(*args, "--split", "test", env_dir=tmp_path).stdout)
+    assert tune["n"] + test["n"] >= 130 and len(tune["cases"]) == tune["n"]
+    # The warning words were chosen on the tune half; the test half is what they did not see.
+    assert tune["warns_clean"] >= 0.9 and tune["neutral_clean"] >= 0.9 and tune["claims_recall"] >= 0.25
+    assert test["warns_clean"] >= 0.6 and test["neutral_clean"] >= 0.8 and test["claims_recall"] >= 0.4
+    done = run_cli("eval", "red-flags", "--cases", str(cases), "--split", "neither", env_dir=tmp_path)
+    assert done.returncode == 2 and "no cases in the 'neither' half" in done.stderr and "Traceback" not in done.stderr
