@@ -87,6 +87,16 @@ def ingest(
         err.print(f"skipped {path}: {reason}", markup=False, highlight=False)
 
 
+def _grading_container(settings: Settings, translating: bool) -> Container:
+    """The app's objects for an evaluation that grades; the model starts only when some text must be translated."""
+    from app.container import Container
+
+    container = Container(settings)
+    if translating:
+        container.llm = container.build_llm(show_progress=sys.stderr.isatty())
+    return container
+
+
 def _retriever(container: Container, collection: str | None) -> HybridRetriever:
     """One collection's retriever; the bundled knowledge is ingested first when its store is empty or stale."""
     if collection in (None, container.settings.collection):
@@ -279,17 +289,14 @@ def eval_grading(
     grader on labelled answers."""
     settings = settings_or_exit()
     with clean_errors():
-        from app.container import Container
         from app.evaluation.grading import evaluate, load_cases
         from app.grading.language import paragraphs_to_translate
 
         loaded = load_cases(cases, split)
         if not loaded:
             raise SettingsError(f"{cases} has no cases in the {split!r} half.")
-        container = Container(settings)
-        if translate and any(paragraphs_to_translate(c.answer) for c in loaded):
-            # Answers in other languages are graded on the model's English translation (cached by content).
-            container.llm = container.build_llm(show_progress=sys.stderr.isatty())
+        # Answers in other languages are graded on the model's English translation (cached by content).
+        container = _grading_container(settings, translate and any(paragraphs_to_translate(c.answer) for c in loaded))
         try:
             report = evaluate(loaded, container.grader.grade)
         finally:
@@ -352,16 +359,13 @@ def eval_red_flags(
     """How many stated wrong claims are found, and how many warnings against them are wrongly flagged."""
     settings = settings_or_exit()
     with clean_errors():
-        from app.container import Container
         from app.evaluation.red_flags import evaluate, load_cases
         from app.grading.language import paragraphs_to_translate
 
         loaded = load_cases(cases, split)
         if not loaded:
             raise SettingsError(f"{cases} has no cases in the {split!r} half.")
-        container = Container(settings)
-        if translate and any(paragraphs_to_translate(c.sentence) for c in loaded):
-            container.llm = container.build_llm(show_progress=sys.stderr.isatty())
+        container = _grading_container(settings, translate and any(paragraphs_to_translate(c.sentence) for c in loaded))
         try:
             grader = container.grader
             report = evaluate(loaded, lambda text: [f.flag_id for f in grader.wrong_claims(text)])
