@@ -40,7 +40,7 @@ def model_servers(run: str | None = None) -> dict[int, ModelServer]:
         except OSError:
             continue
         if (
-            b"llama_cpp.server" in cmdline
+            b"app.llm.model_server" in cmdline
             and fields[0] != "Z"
             and (run is None or started_by_run(int(entry.name), run))
         ):

@@ -158,6 +158,9 @@ def measure_raw_speed(model: Path, n_threads: int, prompt_tokens: int = 128, gen
     (prefill) and greedy generation in tokens per second, each the median of three runs."""
     from llama_cpp import Llama
 
+    from app.llm.model_server import guard_amx
+
+    guard_amx()  # measured as the server runs it
     llm = Llama(model_path=str(model), n_ctx=prompt_tokens + gen_tokens + 64, n_threads=n_threads, verbose=False)
     tokens = llm.tokenize((RAW_TEXT * 20).encode())[:prompt_tokens]
     llm.eval(tokens[:16])  # page the weights in before timing

@@ -78,7 +78,7 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 def server_command(model: Path, port: int, n_ctx: int, n_threads: int, host: str = "127.0.0.1") -> list[str]:
     return [
-        sys.executable, "-m", "llama_cpp.server",
+        sys.executable, "-m", "app.llm.model_server",  # llama-cpp-python's server, guarded (see there)
         "--model", str(model),
         "--model_alias", ALIAS,
         "--host", host,

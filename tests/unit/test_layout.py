@@ -16,7 +16,7 @@ OWNERS = {  # library -> the only places in app/ that may import it
     "chromadb": ("knowledge/store.py",),
     "langchain_openai": ("llm/factory.py",),
     "langchain_core": ("llm/factory.py",),
-    "llama_cpp": ("llm/factory.py",),
+    "llama_cpp": ("llm/factory.py", "llm/model_server.py"),  # the factory, and the model server process it starts
 }
 
 

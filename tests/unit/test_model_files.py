@@ -84,7 +84,7 @@ def test_custom_gguf_path(tmp_path):
 
 def test_server_command_binds_loopback_with_alias():
     cmd = server_command(Path("/m.gguf"), 1234, 4096, 2)
-    assert cmd[1:3] == ["-m", "llama_cpp.server"]
+    assert cmd[1:3] == ["-m", "app.llm.model_server"]  # llama-cpp-python's server behind the AMX guard
     joined = " ".join(cmd)
     assert "--model /m.gguf --model_alias local --host 127.0.0.1 --port 1234 --n_ctx 4096 --n_threads 2" in joined
     assert "--logits_all false" in joined  # no per-position logits: memory and prefill time
