@@ -212,7 +212,8 @@ class ChatBackend:
             restarted = self.recover()
         except Exception as restart_error:
             log.error("model server restart failed: %s", restart_error)
-            raise LLMUnavailable("The local model stopped and could not be restarted.") from restart_error
+            reason = f"The local model stopped and could not be restarted. {restart_error}"
+            raise LLMUnavailable(reason) from restart_error
         if restarted:
             stats.notices.append(RESTARTED)
         return restarted

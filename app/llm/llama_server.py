@@ -94,6 +94,26 @@ def server_command(model: Path, port: int, n_ctx: int, n_threads: int, host: str
     ]  # fmt: skip
 
 
+# A model server that dies of a fault of its own (not killed from outside) this many times in a row, each soon after it
+# started, crashes on whatever it is asked: it is not started again, and callers get the reason at once.
+CRASH_SIGNALS = frozenset({signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGABRT})
+MAX_QUICK_CRASHES = 3
+QUICK_CRASH_S = 120.0
+
+
+def crashed(returncode: int | None) -> bool:
+    """Whether a process ended on a fault signal of its own (segmentation fault, abort, illegal instruction ...)."""
+    return returncode is not None and returncode < 0 and -returncode in CRASH_SIGNALS
+
+
+def quick_crashes(previous: int, returncode: int | None, uptime_s: float) -> int:
+    """The count of crashes in a row soon after a start, after one more death: an outside kill, a clean exit or a
+    crash after a long healthy run starts the count again."""
+    if not crashed(returncode):
+        return 0
+    return previous + 1 if uptime_s < QUICK_CRASH_S else 1
+
+
 STOP_GRACE_S = 1.0  # a stopping server gets this long to exit on SIGTERM before it is killed (it holds no state)
 
 
@@ -118,6 +138,9 @@ class LlamaServer:
         self.port = port or 0
         self.process: subprocess.Popen[bytes] | None = None
         self.restarts = 0
+        self.crashes = 0  # fault crashes in a row, each soon after a start
+        self.gave_up = ""  # why restarts stopped, once the server kept crashing
+        self._started_at = 0.0
         self.stopped = False  # stopped on purpose: a late caller that finds it down does not bring it back
         self.started_in_s: float | None = None
         self._log_file: Path | None = None
@@ -142,6 +165,7 @@ class LlamaServer:
         """Start the process and wait until it answers, or raise a clear error."""
         with self._lock:
             self.stopped = False
+            self.gave_up, self.crashes = "", 0
             return self._start_locked()
 
     def _start_locked(self) -> LlamaServer:
@@ -164,6 +188,7 @@ class LlamaServer:
             self._terminate()
             raise
         self.started_in_s = time.perf_counter() - started
+        self._started_at = time.monotonic()
         log.info("model server ready on port %d in %.1fs (pid %d)", self.port, self.started_in_s, self.pid)
         return self
 
@@ -228,6 +253,17 @@ class LlamaServer:
                 return
             if self.stopped:
                 raise ServerError("The model server was stopped; it is not started again.")
+            if self.gave_up:
+                raise ServerError(self.gave_up)
+            returncode = self.process.poll() if self.process is not None else None
+            self.crashes = quick_crashes(self.crashes, returncode, time.monotonic() - self._started_at)
+            if self.crashes >= MAX_QUICK_CRASHES and returncode is not None:
+                self.gave_up = (
+                    f"The local model crashed {self.crashes} times in a row soon after starting "
+                    f"({signal.Signals(-returncode).name}), so it is not restarted again. {self._log_tail(3)}"
+                ).strip()
+                log.error("%s", self.gave_up)
+                raise ServerError(self.gave_up)
             self._terminate()
             self.restarts += 1
             log.warning("model server stopped; restarting it (restart %d)", self.restarts)

@@ -165,3 +165,38 @@ def test_a_server_stopped_on_purpose_is_not_brought_back_by_a_late_caller(tmp_pa
     server.start()  # an explicit start is still a start
     assert server.alive() and len(server.spawned) == 2
     server.stop()
+
+
+def test_a_server_that_keeps_crashing_soon_after_starting_is_not_restarted_a_third_time(tmp_path):
+    model = tmp_path / "model.gguf"
+    model.write_bytes(b"GGUF")
+    server = SlowStartingServer(model).start()
+    server.process.returncode = -signal.SIGKILL  # killed from outside (OOM killer, a test): always restarted
+    server.restart()
+    for _ in range(2):
+        server.process.returncode = -signal.SIGSEGV  # llama.cpp crashed on the request it was given
+        server.restart()
+    assert server.restarts == 3 and server.crashes == 2 and server.alive()
+    server.process.returncode = -signal.SIGSEGV
+    with pytest.raises(ServerError, match=r"crashed 3 times in a row .*SIGSEGV"):
+        server.restart()
+    with pytest.raises(ServerError, match="crashed 3 times"):  # later callers get the reason at once
+        server.restart()
+    assert len(server.spawned) == 4
+    backend = local_backend(load_settings(data_dir=tmp_path), server)
+    assert backend.recover is not None
+    with pytest.raises(ServerError, match="not restarted again"):
+        backend.recover()
+    server.start()  # an explicit start is a fresh start
+    assert server.alive() and server.crashes == 0 and len(server.spawned) == 5
+    server.stop()
+
+
+def test_crashes_count_only_fault_signals_soon_after_a_start():
+    from app.llm.llama_server import QUICK_CRASH_S, crashed, quick_crashes
+
+    assert crashed(-signal.SIGSEGV) and crashed(-signal.SIGABRT) and crashed(-signal.SIGILL)
+    assert not crashed(-signal.SIGKILL) and not crashed(-signal.SIGTERM) and not crashed(0) and not crashed(None)
+    assert quick_crashes(1, -signal.SIGSEGV, 5.0) == 2
+    assert quick_crashes(2, -signal.SIGSEGV, QUICK_CRASH_S + 1) == 1  # after a long healthy run: counted afresh
+    assert quick_crashes(2, -signal.SIGKILL, 5.0) == 0

@@ -179,3 +179,12 @@ def test_every_call_fills_the_record_its_caller_passed():
     assert all(c.total_s > 0 for c in calls)
     stream_call = calls[1]
     assert stream_call.ttft_s is not None and stream_call.total_s >= stream_call.ttft_s and stream_call.chunks >= 1
+
+
+def test_a_server_that_cannot_be_restarted_says_why_in_the_error():
+    def give_up() -> bool:
+        raise RuntimeError("The local model crashed 3 times in a row soon after starting (SIGSEGV).")
+
+    llm, _ = backend(APIConnectionError("refused"), recover=give_up)
+    with pytest.raises(LLMUnavailable, match=r"could not be restarted\. The local model crashed 3 times"):
+        llm.generate(MSGS)
