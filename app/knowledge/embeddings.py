@@ -114,7 +114,7 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension() or 384)
+        return int(self.model.get_embedding_dimension() or 384)
 
     def encode(self, texts: list[str], *, batch_size: int = 32, progress: bool = False) -> np.ndarray:
         """Embed texts; returns an (n, d) float32 array of unit vectors. Only texts not in the cache reach the
