@@ -382,6 +382,46 @@ def eval_red_flags(
         out.print(f"{key:>16}: {report[key]}", highlight=False)
 
 
+@eval_app.command("expectations")
+def eval_expectations(
+    cases: Annotated[Path, typer.Option(help="JSONL file of answers with every expectation labelled.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    split: Annotated[str | None, typer.Option(help="Only this half of a split case file: tune or test.")] = None,
+    translate: Annotated[
+        bool, typer.Option(help="Translate answers in other languages with the model before grading.")
+    ] = True,
+) -> None:
+    """How well the question's own checklist on the scorecard matches people's labels: precision and recall of the
+    expectations shown, verdict agreement and the quoted sentences."""
+    settings = settings_or_exit()
+    with clean_errors():
+        from app.evaluation.expectations import Predicted, evaluate, load_cases
+        from app.grading.language import paragraphs_to_translate
+
+        loaded = load_cases(cases, split)
+        if not loaded:
+            raise SettingsError(f"{cases} has no cases in the {split!r} half.")
+        container = _grading_container(settings, translate and any(paragraphs_to_translate(c.answer) for c in loaded))
+
+        def check(question: str, answer: str) -> list[Predicted]:
+            found = container.grader.grade(question, answer).expectations
+            return [Predicted(e.text, e.verdict, e.evidence) for e in found.items] if found else []
+
+        try:
+            report = evaluate(loaded, check)
+        finally:
+            container.close()
+    if as_json:
+        print(json.dumps(report))
+        return
+    for row in report["cases"]:
+        for kind in ("missed", "extra", "wrong_quote"):
+            for text in row[kind]:
+                out.print(f"{row['id']:>8} {kind:<11} {text}", markup=False, highlight=False)
+    for key in ("n", "labels", "precision", "recall", "verdict_agreement", "quote_right"):
+        out.print(f"{key:>18}: {report[key]}", highlight=False)
+
+
 @eval_app.command("fit-evidence")
 def eval_fit_evidence(
     cases: Annotated[Path, typer.Option(help="JSONL file of labelled evidence cases with a tune/test split.")],

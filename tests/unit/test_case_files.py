@@ -137,3 +137,64 @@ def test_red_flag_metrics_count_claims_found_and_warnings_left_alone(tmp_path: P
     path.write_text(json.dumps({"id": "x", "flag_id": "f", "sentence": "s", "label": "agrees"}))
     with pytest.raises(CaseFileError, match="not a valid red-flag case"):
         eval_red_flags.load_cases(path)
+
+
+def _expectation_case(tmp_path: Path, labels: list[dict]) -> Path:
+    path = tmp_path / "ex.jsonl"
+    row = {"id": "x-1", "question": "Design a feed.", "answer": "A. B.", "labels": labels, "split": "tune"}
+    path.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    return path
+
+
+def test_expectation_metrics_count_shown_expectations_and_right_quotes(tmp_path: Path):
+    from app.evaluation.expectations import Predicted, evaluate, load_cases
+
+    labels = [
+        {"expectation": "retention goal", "verdict": "met", "quote": "we optimise 7-day retention"},
+        {"expectation": "position bias", "verdict": "partial", "quote": "shuffle a slice of traffic"},
+        {"expectation": "baseline", "verdict": "not_met", "quote": ""},
+        {"expectation": "cold start", "verdict": "met", "quote": "new videos get an exploration slot"},
+    ]
+    cases = load_cases(_expectation_case(tmp_path, labels), "tune")
+    said = [
+        Predicted("retention goal", "met", "So we optimise 7-day retention, not clicks."),  # holds the quote
+        Predicted("position bias", "met", "We log everything."),  # shown, but the wrong sentence
+        Predicted("baseline", "partial", "We log everything."),  # shown where people saw nothing
+    ]  # cold start: not returned at all, so not shown
+    report = evaluate(cases, lambda question, answer: said)
+    assert report["precision"] == round(2 / 3, 4) and report["recall"] == round(2 / 3, 4)
+    assert report["verdict_agreement"] == 0.25  # only the first verdict is the same
+    assert report["quote_right"] == 0.5
+    assert report["cases"][0] == {
+        "id": "x-1",
+        "missed": ["cold start"],
+        "extra": ["baseline"],
+        "wrong_quote": ["position bias"],
+    }
+    assert load_cases(_expectation_case(tmp_path, labels), "test") == []
+
+
+def test_an_expectation_case_with_an_unknown_verdict_is_named(tmp_path: Path):
+    from app.evaluation.expectations import load_cases
+
+    path = _expectation_case(tmp_path, [{"expectation": "x", "verdict": "covered", "quote": ""}])
+    with pytest.raises(CaseFileError, match=r"ex\.jsonl:1"):
+        load_cases(path)
+
+
+def test_the_expectation_answers_label_every_expectation_of_their_scenario_and_split_by_scenario():
+    from app.evaluation.expectations import load_cases
+    from app.knowledge.base import load_knowledge
+
+    path = PROJECT_DIR / "eval" / "cases" / "expectations_blind.jsonl"
+    scenarios = {s.prompt: s for s in load_knowledge(PROJECT_DIR / "knowledge").questions.scenarios}
+    cases = load_cases(path)
+    assert len(load_cases(path, "tune")) == len(load_cases(path, "test")) == 16
+    halves: dict[str, set[str]] = {}
+    for case in cases:
+        scenario = scenarios[case.question]
+        expected = [text for step in sorted(scenario.expectations) for text in scenario.expectations[step]]
+        assert sorted(label.expectation for label in case.labels) == sorted(expected)
+        assert all(label.quote in case.answer for label in case.labels if label.verdict != "not_met")
+        halves.setdefault(scenario.id, set()).add(case.split)
+    assert all(len(splits) == 1 for splits in halves.values())  # a scenario's answers stay in one half
