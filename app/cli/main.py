@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -19,6 +19,7 @@ from app.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from app.container import Container
+    from app.grading.scorecard import Grader
     from app.knowledge.retrieval import HybridRetriever, Searcher
 
 app = typer.Typer(help="ML system design mock interviewer.", no_args_is_help=True, add_completion=False)
@@ -95,6 +96,30 @@ def _grading_container(settings: Settings, translating: bool) -> Container:
     if translating:
         container.llm = container.build_llm(show_progress=sys.stderr.isatty())
     return container
+
+
+T = TypeVar("T")
+
+
+def _half(loaded: list[T], cases: Path, split: str | None) -> list[T]:
+    """The cases of the asked half, or a clear error when it has none."""
+    if not loaded:
+        raise SettingsError(f"{cases} has no cases in the {split!r} half.")
+    return loaded
+
+
+def _with_grader(
+    settings: Settings, texts: list[str], translate: bool, run: Callable[[Grader], dict[str, Any]]
+) -> dict[str, Any]:
+    """Run an evaluation with the app's grader; the model starts only when some text is in another language and is
+    to be translated (cached by content) before it is graded."""
+    from app.grading.language import paragraphs_to_translate
+
+    container = _grading_container(settings, translate and any(paragraphs_to_translate(t) for t in texts))
+    try:
+        return run(container.grader)
+    finally:
+        container.close()
 
 
 def _retriever(container: Container, collection: str | None) -> HybridRetriever:
@@ -290,17 +315,9 @@ def eval_grading(
     settings = settings_or_exit()
     with clean_errors():
         from app.evaluation.grading import evaluate, load_cases
-        from app.grading.language import paragraphs_to_translate
 
-        loaded = load_cases(cases, split)
-        if not loaded:
-            raise SettingsError(f"{cases} has no cases in the {split!r} half.")
-        # Answers in other languages are graded on the model's English translation (cached by content).
-        container = _grading_container(settings, translate and any(paragraphs_to_translate(c.answer) for c in loaded))
-        try:
-            report = evaluate(loaded, container.grader.grade)
-        finally:
-            container.close()
+        loaded = _half(load_cases(cases, split), cases, split)
+        report = _with_grader(settings, [c.answer for c in loaded], translate, lambda g: evaluate(loaded, g.grade))
     if as_json:
         print(json.dumps(report))
         return
@@ -335,9 +352,7 @@ def eval_evidence(
         from app.container import Container
         from app.evaluation.evidence import evaluate, load_cases
 
-        loaded = load_cases(cases, split)
-        if not loaded:
-            raise SettingsError(f"{cases} has no cases in the {split!r} half.")
+        loaded = _half(load_cases(cases, split), cases, split)
         report = evaluate(loaded, Container(settings).grader.grade)
     if as_json:
         print(json.dumps(report))
@@ -360,17 +375,13 @@ def eval_red_flags(
     settings = settings_or_exit()
     with clean_errors():
         from app.evaluation.red_flags import evaluate, load_cases
-        from app.grading.language import paragraphs_to_translate
 
-        loaded = load_cases(cases, split)
-        if not loaded:
-            raise SettingsError(f"{cases} has no cases in the {split!r} half.")
-        container = _grading_container(settings, translate and any(paragraphs_to_translate(c.sentence) for c in loaded))
-        try:
-            grader = container.grader
-            report = evaluate(loaded, lambda text: [f.flag_id for f in grader.wrong_claims(text)])
-        finally:
-            container.close()
+        loaded = _half(load_cases(cases, split), cases, split)
+
+        def run(grader: Grader) -> dict[str, Any]:
+            return evaluate(loaded, lambda text: [f.flag_id for f in grader.wrong_claims(text)])
+
+        report = _with_grader(settings, [c.sentence for c in loaded], translate, run)
     if as_json:
         print(json.dumps(report))
         return
@@ -396,21 +407,17 @@ def eval_expectations(
     settings = settings_or_exit()
     with clean_errors():
         from app.evaluation.expectations import Predicted, evaluate, load_cases
-        from app.grading.language import paragraphs_to_translate
 
-        loaded = load_cases(cases, split)
-        if not loaded:
-            raise SettingsError(f"{cases} has no cases in the {split!r} half.")
-        container = _grading_container(settings, translate and any(paragraphs_to_translate(c.answer) for c in loaded))
+        loaded = _half(load_cases(cases, split), cases, split)
 
-        def check(question: str, answer: str) -> list[Predicted]:
-            found = container.grader.grade(question, answer).expectations
-            return [Predicted(e.text, e.verdict, e.evidence) for e in found.items] if found else []
+        def run(grader: Grader) -> dict[str, Any]:
+            def check(question: str, answer: str) -> list[Predicted]:
+                found = grader.grade(question, answer).expectations
+                return [Predicted(e.text, e.verdict, e.evidence) for e in found.items] if found else []
 
-        try:
-            report = evaluate(loaded, check)
-        finally:
-            container.close()
+            return evaluate(loaded, check)
+
+        report = _with_grader(settings, [c.answer for c in loaded], translate, run)
     if as_json:
         print(json.dumps(report))
         return
