@@ -3,8 +3,8 @@
 llama.cpp moves a quantized model's weights into "extra" buffers for faster matrix kernels. On CPUs with Intel AMX
 (Sapphire Rapids and later) a build that uses the AMX buffer crashes with a segmentation fault on the first prompt
 longer than one token (ggml-org/llama.cpp#20824, no fix upstream), so every reply would kill the model server. Where
-the build uses AMX, the extra buffers are turned off: the weights stay in plain CPU buffers, slower to evaluate a
-prompt but correct. Elsewhere nothing changes.
+the build uses AMX, the extra buffers are turned off: the weights stay in plain CPU buffers, where prompts may be
+evaluated more slowly than the AMX kernels would, but correctly. Elsewhere nothing changes.
 """
 
 from __future__ import annotations
