@@ -42,10 +42,10 @@ THIN_OFF_TOPIC_SCORE = 1.1  # an answer that stays on the asked problem but deci
 # another question (1.0)
 STEP_COVERED_RATIO = 0.1  # share of a step's weighted checklist shown for the step to count as covered
 INJECTION_SCORE = 1.0  # an attempt to instruct the grader is an integrity failure: the lowest score
-OWN_EXPECTATIONS_FLOOR = 0.2  # a full design (STRONG_EVIDENCE) meeting less than this share of a design question's own
-# expectations is a design for another problem. Chosen on the two tune halves (grading_blind.jsonl and
-# grading_holdout.jsonl): designs for a neighbouring problem of the same product meet 0.00 to 0.14, the on-topic strong
-# answers 0.25 or more; any floor from 0.15 to 0.22 gives the same tune bands
+OWN_EXPECTATIONS_FLOOR = 0.23  # a full design (STRONG_EVIDENCE) meeting less than this share of a design question's
+# own expectations is a design for another problem. Chosen on the two tune halves (grading_blind.jsonl and
+# grading_holdout.jsonl), as the middle of the gap: long designs for a neighbouring problem of the same product that
+# nothing else catches meet 0.19 to 0.21, the on-topic strong answers 0.25 or more
 CONCEPT_POINTS_FLOOR = 0.08  # the same for a concept question's three or four key points, where one point half met is
 # 0.125: its on-topic answers are judged by the share of their sentences on point instead (ON_POINT_FLOOR)
 SPECIFIC_TERMS_FLOOR = 20  # a strong whole design adds at least this many specific words to the question. Chosen on
@@ -394,14 +394,31 @@ def task_framing(task: TaskCheck, fit: QuestionFit) -> str:
     return fit.declared_elsewhere
 
 
-def answers_instead(fit: QuestionFit) -> str:
-    """What an answer to another question addresses: the bank question it fits, else its own subject. A bank question
-    that is merely closer than the asked one, when the answer fits neither (a design of a problem the bank does not
-    have), would misname it."""
+def answers_instead(fit: QuestionFit, rival_list: str = "") -> str:
+    """What an answer to another question addresses: the bank question it fits (by wording, or by meeting its
+    expectations, `rival_list`), else the subject it keeps coming back to. A bank question that is merely closer than
+    the asked one, when the answer fits neither (a design of a problem the bank does not have), would misname it."""
     if fit.rival is not None and fit.different_question:
-        first = re.split(r"(?<=[.?!])\s", fit.rival.text.strip(), maxsplit=1)[0]
-        return first if len(first) <= 160 else first[:157].rsplit(" ", 1)[0] + "..."
-    return "a problem about " + ", ".join(fit.subject[:4])
+        return first_sentence(fit.rival.text)
+    if rival_list:
+        return first_sentence(rival_list)
+    if len(fit.named) >= 2:
+        return "a problem about " + ", ".join(fit.named[:4])
+    return "another problem than the one asked"
+
+
+def first_sentence(text: str) -> str:
+    first = re.split(r"(?<=[.?!])\s", text.strip(), maxsplit=1)[0]
+    return first if len(first) <= 160 else first[:157].rsplit(" ", 1)[0] + "..."
+
+
+def own_list_holds(own: float, rival: float | None, own_list: str | None) -> bool:
+    """The answer meets a fair share of the asked design question's own expectations, clearly more than those of the
+    question its wording seems closer to: what it says does not bear out the closeness of its words. A concept
+    question's three or four key points are too few for such a contrast (one point half met is 0.125)."""
+    if rival is None or own_list != "scenario":
+        return False
+    return own >= OWN_EXPECTATIONS_FLOOR and own >= rival + RIVAL_MARGIN
 
 
 def ledger_feedback(card: Scorecard, kb: KnowledgeBase) -> str:
@@ -496,7 +513,9 @@ class Grader:
     def expectations(self) -> ExpectationIndex:
         """Every bank question's own expectations, embedded once."""
         with self._lock:
-            return self.__dict__.get("expectations") or ExpectationIndex(self.kb, self.embedder)
+            return self.__dict__.get("expectations") or ExpectationIndex(
+                self.kb, self.embedder, self._task_check_unlocked().weights
+            )
 
     def english_text(self, answer: str) -> tuple[str, bool]:
         """The answer in English: as written, or with its parts in other languages translated (the whole answer, or
@@ -564,8 +583,12 @@ class Grader:
             specific_terms=None if steps and len(steps) < 7 else specific_terms(asked, usable, self.task_check.weights),
         )
         share = features.expectation_share
+        rival_list = ""
         if share is not None and share < features.own_floor and not features.specific:
-            features.rival_share = self.expectations.best_rival_share(question, scenario, usable, vectors)
+            features.rival_share, rival_list = self.expectations.best_rival_share(question, scenario, usable, vectors)
+        if features.different_question and share is not None and fit.rival is not None:
+            rival = self.expectations.share_for(fit.rival.text, usable, vectors)
+            features.different_question = not own_list_holds(share, rival, features.own_list)
         if steps and len(steps) < 7:
             # One step of an interview: judge the step's own coverage rather than a whole design.
             features.design_evidence = max(features.design_evidence, features.evidence)
@@ -619,7 +642,9 @@ class Grader:
             task_framing=task_framing(task, fit),
             hints_used=hints_used,
             graded_text=text if translated else "",
-            answers_instead=answers_instead(fit) if "different_question" in flags else "",
+            answers_instead=answers_instead(fit, rival_list if features.fits_rival_better else "")
+            if "different_question" in flags
+            else "",
             expectations=expectations if expectations.items else None,
         )
         if features.different_question or (features.misses_own_expectations and band == "off_topic"):

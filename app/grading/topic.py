@@ -60,6 +60,7 @@ class QuestionFit:
     aboutness: float
     rival: Rival | None  # the rival the answer fits best, when it fits it better than the asked question
     subject: tuple[str, ...]  # the answer's most distinctive words
+    named: tuple[str, ...] = ()  # those of them it uses more than once: what it keeps coming back to
     declared_elsewhere: str = ""  # what the answer says it builds, when that fits another bank question better
 
     @property
@@ -119,8 +120,8 @@ def shares_subject(rival: list[str], question: list[str], task: TaskRelevance) -
     return float((task.word_vectors(rival) @ task.word_vectors(question).T).max()) >= SUBJECT_MATCH
 
 
-def subject_words(sentences: list[str], task: TaskRelevance) -> dict[str, tuple[str, float]]:
-    """The answer's most distinctive words by stem: (a written form, weight = sqrt(count) x rarity)."""
+def subject_words(sentences: list[str], task: TaskRelevance) -> dict[str, tuple[str, float, int]]:
+    """The answer's most distinctive words by stem: (a written form, weight = sqrt(count) x rarity, count)."""
     written: dict[str, str] = {}
     counts: Counter[str] = Counter()
     for sentence in sentences:
@@ -130,17 +131,17 @@ def subject_words(sentences: list[str], task: TaskRelevance) -> dict[str, tuple[
             counts[s] += 1
     weights = {s: math.sqrt(n) * task.weights.weight(s) for s, n in counts.items() if s not in FORMULATION}
     top = sorted(weights, key=lambda s: (-weights[s], s))[:SUBJECT_WORDS]
-    return {s: (written[s], weights[s]) for s in top}
+    return {s: (written[s], weights[s], counts[s]) for s in top}
 
 
-def aboutness(subject: dict[str, tuple[str, float]], question_words: list[str], task: TaskRelevance) -> float:
+def aboutness(subject: dict[str, tuple[str, float, int]], question_words: list[str], task: TaskRelevance) -> float:
     """Weighted share of the answer's subject words that are the question's words or close to one."""
-    total = sum(w for _, w in subject.values())
+    total = sum(w for _, w, _ in subject.values())
     if not total or not question_words:
         return 0.0
     question_stems = {stem(w) for w in question_words}
-    shown = sum(w for s, (_, w) in subject.items() if s in question_stems)
-    others = [(word, w) for s, (word, w) in subject.items() if s not in question_stems]
+    shown = sum(w for s, (_, w, _) in subject.items() if s in question_stems)
+    others = [(word, w) for s, (word, w, _) in subject.items() if s not in question_stems]
     if others:
         sims = task.word_vectors([word for word, _ in others]) @ task.word_vectors(question_words).T
         for (_, w), row in zip(others, sims, strict=True):
@@ -181,7 +182,8 @@ def question_fit(
         echo=coverage(task.echoes(question_words, sentences), task.weights),
         aboutness=aboutness(subject, question_words, task),
         rival=rival,
-        subject=tuple(word for word, _ in subject.values()),
+        subject=tuple(word for word, _, _ in subject.values()),
+        named=tuple(word for word, _, count in subject.values() if count >= 2),
         declared_elsewhere=next(
             (
                 phrase

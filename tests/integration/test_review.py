@@ -223,9 +223,10 @@ def test_eval_expectations_cli_reports_the_question_checklist_against_peoples_la
     tune = json.loads(run_cli(*args, "--split", "tune", env_dir=tmp_path).stdout)
     test = json.loads(run_cli(*args, "--split", "test", env_dir=tmp_path).stdout)
     assert tune["n"] == test["n"] == 16 and tune["labels"] + test["labels"] == 672
-    # Nothing was fitted on this file yet: both halves are floors under what the scorecard shows today.
+    # The matching rule was fitted on the tune half; both halves are floors under what the scorecard shows today
+    # (untranslated, the four answers in other languages meet little: recall would be higher with the model).
     for half in (tune, test):
-        assert half["precision"] >= 0.8 and half["recall"] >= 0.5 and half["quote_right"] >= 0.85
+        assert half["precision"] >= 0.75 and half["recall"] >= 0.68 and half["quote_right"] >= 0.85
         assert len(half["cases"]) == 16 and all({"missed", "extra", "wrong_quote"} <= set(c) for c in half["cases"])
     done = run_cli("eval", "expectations", "--cases", str(cases), "--split", "neither", env_dir=tmp_path)
     assert done.returncode == 2 and "no cases in the 'neither' half" in done.stderr and "Traceback" not in done.stderr

@@ -4,7 +4,7 @@ unrelated one, and nothing met by an answer to another question."""
 import numpy as np
 import pytest
 
-from app.grading.expectations import asserts_denied, expectation_result, stems_of
+from app.grading.expectations import Words, asserts_denied, expectation_result, stems_of
 from app.grading.scorecard import Grader
 from app.knowledge.base import load_knowledge
 from app.settings import PROJECT_DIR
@@ -78,20 +78,45 @@ def test_an_answer_to_another_question_meets_nothing_of_the_asked_one(grader, kb
 
 def test_a_close_sentence_that_only_repeats_the_questions_words_meets_an_expectation_in_part_at_most():
     question_words = stems_of("Design the search ranking for a vacation rental marketplace")
-    sims = np.array([0.6])
-    echo = ["We rank search results for the marketplace."]
-    assert expectation_result(1, "Search ranking under a latency limit", sims, echo, question_words).verdict == (
-        "partial"
-    )
-    said = ["We rank search results within a 200 ms latency limit."]
-    assert expectation_result(1, "Search ranking under a latency limit", sims, said, question_words).verdict == "met"
-    loose = np.array([0.45])
-    assert expectation_result(1, "Search ranking under a latency limit", loose, echo, question_words).verdict == (
-        "not_met"
-    )
-    assert expectation_result(1, "Search ranking under a latency limit", loose, said, question_words).verdict == (
-        "partial"
-    )
+    expectation = "Search ranking under a latency limit"
+
+    def verdict(similarity: float, sentence: str) -> str:
+        words = Words([sentence], question_words)
+        return expectation_result(1, expectation, np.array([similarity]), [sentence], words).verdict
+
+    echo = "We rank search results for the marketplace."
+    said = "We rank search results within a 200 ms latency limit."
+    assert verdict(0.6, echo) == "partial"
+    assert verdict(0.6, said) == "met"
+    assert verdict(0.45, echo) == "not_met"
+    assert verdict(0.45, said) == "partial"
+
+
+def test_a_plain_statement_in_the_expectations_own_words_meets_it_in_part_though_its_cosine_is_low():
+    expectation = "Handles position and exposure bias in impression logs"
+    question_words = stems_of("Design the home feed of a short-video app")
+    plain = "Impression logs carry position bias, so I'd add randomized slots."
+    unrelated = "Candidates come from two-tower retrieval over the catalogue."
+    sentences = [unrelated, plain]
+    result = expectation_result(3, expectation, np.array([0.36, 0.3]), sentences, Words(sentences, question_words))
+    assert (result.verdict, result.evidence) == ("partial", plain)
+    alone = [unrelated]
+    lone = expectation_result(3, expectation, np.array([0.36]), alone, Words(alone, question_words))
+    assert lone.verdict == "not_met"
+
+
+def test_rare_words_of_an_expectation_count_more_than_common_ones(kb):
+    from app.grading.relevance import TermWeights
+
+    weights = TermWeights(kb)
+    expectation = "Calibrates the model so scores read as probabilities"
+    own = sorted(stems_of(expectation), key=weights.weight)
+    common, rare = own[0], own[-1]
+    assert weights.weight(rare) > weights.weight(common)
+    words = Words(["common", "rare"], set(), weights, stems=[{common}, {rare}])
+    shares = words.shares(expectation)
+    assert shares[1] > shares[0] > 0
+    assert Words(["common", "rare"], set(), None, stems=[{common}, {rare}]).shares(expectation)[0] == 1 / len(own)
 
 
 @pytest.mark.parametrize(

@@ -671,8 +671,9 @@ def test_the_best_rival_share_leaves_out_the_asked_questions_own_list(grader):
     sentences = [s.strip() + "." for s in STRONG.split(". ") if s.strip()]
     vectors = grader.embedder.encode(sentences)
     own = own_share(grader.expectations.check(QUESTION, scenario, sentences, vectors))
-    rival = grader.expectations.best_rival_share(QUESTION, scenario, sentences, vectors)
+    rival, prompt = grader.expectations.best_rival_share(QUESTION, scenario, sentences, vectors)
     assert own is not None and 0.0 <= rival <= 1.0 and rival < own + 0.1
+    assert prompt != scenario.prompt
 
 
 def test_the_same_answer_under_its_own_question_is_not_flagged(grader):
@@ -700,7 +701,7 @@ def test_a_full_design_meeting_few_of_a_design_questions_own_expectations_answer
     neighbour = Features(**base, expectation_share=0.1, specific_terms=60, own_list="scenario")
     assert neighbour.misses_own_expectations and decide_band(neighbour) == "off_topic"
     assert overall_score("off_topic", neighbour) == 1.0
-    assert decide_band(Features(**base, expectation_share=0.2, specific_terms=60, own_list="scenario")) == "strong"
+    assert decide_band(Features(**base, expectation_share=0.25, specific_terms=60, own_list="scenario")) == "strong"
     assert decide_band(Features(**base, expectation_share=None, specific_terms=60)) == "strong"  # no list: no verdict
     # A generic walk through the steps is not a design of anything else: partial, whatever its share.
     generic = Features(**base, expectation_share=0.1, specific_terms=10, own_list="scenario")
@@ -881,3 +882,26 @@ def test_a_wrong_claim_named_only_to_be_turned_down_is_not_flagged():
     assert not rejects("No need for a time split; a random split is fine here.")  # a plain negation can be the claim
     assert not rejects("I'm optimistic the model will be accurate, so we can skip the A/B test.")
     assert not rejects("I'll shuffle two years of transactions and take a random 20% as the test set.")
+
+
+def test_an_answer_worded_like_a_concept_question_but_meeting_its_own_questions_list_is_graded(grader):
+    """Much of it is on position bias, so its wording fits the bank's position-bias question better than the asked
+    one; what it says meets the asked design question's own expectations, so it answers the asked question."""
+    from app.grading.scorecard import match_scenario
+    from app.grading.topic import question_fit
+
+    answer = (
+        "Clicks are biased by position: a guest clicks what the old ranker put at the top, so naive click labels "
+        "teach the model to copy the old ranker. I'd randomise the order of the top results for a small slice of "
+        "traffic and estimate how likely each position is to be examined. Then each click is weighted by the inverse "
+        "of that probability when training the ranker. Bookings are the label that matters; clicks are only a weak "
+        "proxy for them. I'd check it with NDCG on booked listings and an A/B test on bookings per search."
+    )
+    scenario = match_scenario("vacation-rental-search-ranking", grader.kb, grader.embedder)
+    assert scenario is not None
+    sentences = [s.strip() + "." for s in answer.rstrip(".").split(". ")]
+    fit = question_fit(scenario.prompt, sentences, grader.embedder.encode(sentences), grader.rivals, grader.task_check)
+    assert fit.different_question and fit.rival is not None and fit.rival.kind == "concept"
+    card = grader.grade("vacation-rental-search-ranking", answer)
+    assert "different_question" not in card.flags and card.band in ("weak", "partial")
+    assert card.answers_instead == "" and card.expectations is not None and card.expectations.met >= 3

@@ -53,7 +53,14 @@ def test_the_feedback_names_a_bank_question_only_when_the_answer_fits_it():
     subject = ("seed", "lookalike", "audience", "campaign", "advertiser")
     # Closer to a bank question than to the asked one, yet far from both: a problem the bank does not have.
     near = QuestionFit(
-        asked=0.42, scenario_margin=0.05, concept_margin=0.1, echo=0.3, aboutness=0.26, rival=rival, subject=subject
+        asked=0.42,
+        scenario_margin=0.05,
+        concept_margin=0.1,
+        echo=0.3,
+        aboutness=0.26,
+        rival=rival,
+        subject=subject,
+        named=subject,
     )
     assert not near.different_question
     assert answers_instead(near) == "a problem about seed, lookalike, audience, campaign"
@@ -62,3 +69,33 @@ def test_the_feedback_names_a_bank_question_only_when_the_answer_fits_it():
     )
     assert fits.different_question
     assert answers_instead(fits) == "How would you rank a feed that balances clicks and watch time?"
+
+
+def test_the_feedback_names_only_words_the_answer_keeps_coming_back_to():
+    from app.grading.scorecard import answers_instead
+
+    # Rare words used once ("won", "straight") say nothing of what an answer is about.
+    fit = QuestionFit(
+        asked=0.6,
+        scenario_margin=-0.2,
+        concept_margin=-0.2,
+        echo=0.3,
+        aboutness=0.0,
+        rival=None,
+        subject=("artificially", "straight", "won", "gender"),
+        named=("gender",),
+    )
+    assert answers_instead(fit) == "another problem than the one asked"
+    # A bank question whose expectations the answer meets better than the asked one's is named instead.
+    rival_list = "Design the fraud model for card payments. It must answer in 100 ms."
+    assert answers_instead(fit, rival_list) == "Design the fraud model for card payments."
+
+
+def test_a_close_rival_is_not_taken_over_what_the_answer_meets_of_its_own_question():
+    from app.grading.scorecard import own_list_holds
+
+    assert own_list_holds(0.38, 0.125, "scenario")
+    assert not own_list_holds(0.38, 0.3, "scenario")  # the rival's list is met about as well
+    assert not own_list_holds(0.1, 0.0, "scenario")  # meets neither well: the wording decides
+    assert not own_list_holds(0.38, None, "scenario")  # the rival has no list to compare
+    assert not own_list_holds(0.5, 0.0, "concept")  # a concept's few key points are too coarse to outweigh it
