@@ -249,7 +249,7 @@ def print_scorecard(card: object) -> None:
     if card.expectations is not None and card.expectations.items:
         found = card.expectations
         source = f" (borrowed from {found.source})" if found.borrowed else ""
-        out.print(f"  this question's checklist: {found.met} of {len(found.items)} met{source}", markup=False)
+        out.print(f"  this question's checklist: {found.tally}{source}", markup=False)
         for e in found.items:
             mark = {"met": "met", "partial": "in part", "not_met": "not met"}[e.verdict]
             out.print(f"       {mark:<8} {e.text}", markup=False, highlight=False)

@@ -60,6 +60,12 @@ class Expectations(BaseModel):
     def met(self) -> int:
         return sum(1 for i in self.items if i.verdict == "met")
 
+    @property
+    def tally(self) -> str:
+        """How many are met, and met in part: "2 of 21 met, 5 in part"."""
+        partial = sum(1 for i in self.items if i.verdict == "partial")
+        return f"{self.met} of {len(self.items)} met" + (f", {partial} in part" if partial else "")
+
 
 @dataclass(frozen=True)
 class _Entry:

@@ -151,8 +151,7 @@ def expectations_markdown(card: Scorecard) -> list[str]:
     found = card.expectations
     if found is None or not found.items:
         return []
-    met = sum(1 for e in found.items if e.verdict == "met")
-    lines = [f"### This question's checklist ({met} of {len(found.items)} met)", ""]
+    lines = [f"### This question's checklist ({found.tally})", ""]
     if found.borrowed:
         lines += [f"_This question is not in the bank; these are the expectations of {escape_text(found.source)}._", ""]
     for e in found.items:

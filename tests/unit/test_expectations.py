@@ -41,7 +41,20 @@ def test_a_bank_question_is_checked_against_its_own_expectations(grader, kb):
     first = scenario.expectations[1][0]
     assert first in met and met[first].evidence in answer
     assert found.met < len(found.items)  # three sentences do not meet a whole design's checklist
-    assert "This question's checklist" in scorecard_markdown(card, kb)
+    assert f"This question's checklist ({found.tally})" in scorecard_markdown(card, kb)
+
+
+def test_the_checklist_tally_counts_expectations_met_in_part_too():
+    from app.grading.expectations import ExpectationResult, Expectations
+
+    items = [
+        ExpectationResult(step=1, text="a", verdict="met", evidence="x"),
+        ExpectationResult(step=1, text="b", verdict="partial", evidence="y"),
+        ExpectationResult(step=2, text="c", verdict="partial", evidence="z"),
+        ExpectationResult(step=2, text="d", verdict="not_met"),
+    ]
+    assert Expectations(source="s", items=items).tally == "1 of 4 met, 2 in part"
+    assert Expectations(source="s", items=items[-1:]).tally == "0 of 1 met"
 
 
 def test_a_custom_question_borrows_the_closest_bank_question_and_says_so(grader):
