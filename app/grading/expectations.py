@@ -179,11 +179,17 @@ class ExpectationIndex:
         position = next((i for i, e in enumerate(self.entries) if e.prompt == prompt and e.points), None)
         if position is None or not len(sentences):
             return None if position is None else 0.0
-        return self._share(position, sentences, vectors @ self.vectors.T, [stems_of(s) for s in sentences])
-
-    def _share(self, position: int, sentences: list[str], sims: np.ndarray, stems: list[set[str]]) -> float:
-        entry = self.entries[position]
         start = self.offsets[position]
+        block = vectors @ self.vectors[start : start + len(self.entries[position].points)].T
+        return self._share(position, sentences, block, [stems_of(s) for s in sentences], start=0)
+
+    def _share(
+        self, position: int, sentences: list[str], sims: np.ndarray, stems: list[set[str]], start: int | None = None
+    ) -> float:
+        """The share of one entry's expectations met; `sims` holds its columns from `start` (by default, its offset
+        among all the expectations)."""
+        entry = self.entries[position]
+        start = self.offsets[position] if start is None else start
         words = Words(sentences, stems_of(entry.prompt), self.weights, stems)
         return share_of(
             [
