@@ -54,6 +54,10 @@ DECLARED_WORDS = 2  # a deliverable declared in two or more specific words ("aut
 # problem; that problem fitting another bank question better than the asked one is another task
 RIVAL_MARGIN = 0.1  # another question's expectations met by this much more (one in ten) fit that question better
 SAME_CONCEPT = 0.6  # a question this close to a concept question of the bank asks about that concept
+CONCEPT_STRONG_SHARE = 0.25  # a concise answer to a concept question that meets this share of the concept's key points
+# (one of four met, or two in part), specifically and without a wrong claim, is strong however few steps of a whole
+# design it walks through. On the tune halves the concise strong answers to concept questions meet 0.375 or more, every
+# specific answer below strong that makes no wrong claim 0.125 or less; 0.25 is the middle of that gap
 ON_POINT_FLOOR = 0.25  # a whole design answering a concept question with fewer than a quarter of its sentences on the
 # concept (or its key points) is a design of something else. On the tune half at a sentence cosine of 0.35, the
 # on-topic designs for concept questions have 0.61 or more of their sentences on point, the same designs asked under
@@ -155,6 +159,21 @@ class Features:
         return self.specific_terms is None or self.specific_terms >= SPECIFIC_TERMS_FLOOR
 
     @property
+    def explains_concept(self) -> bool:
+        """Asked about one concept, states a fair share of its key points with specific detail and no wrong claim:
+        a concept question does not ask for the seven steps of a whole design."""
+        return (
+            self.own_list == "concept"
+            and self.expectation_share is not None
+            and self.expectation_share >= CONCEPT_STRONG_SHARE
+            and self.specific_terms is not None
+            and self.specific
+            and self.red_flags == 0
+            and self.design_evidence >= DESIGN_EVIDENCE_FLOOR
+            and self.evidence >= PARTIAL_EVIDENCE
+        )
+
+    @property
     def elsewhere(self) -> bool:
         """Works on another problem than the one asked, by what it names or by what it leaves out."""
         return self.different_task or self.misses_own_expectations
@@ -174,14 +193,17 @@ def step_ratio(items: list[ItemEvidence]) -> float:
 
 def decide_band(f: Features) -> Band:
     """Off topic: no design decisions, sentences about something else, a different task solved, or a full design that
-    meets few of the points the question itself expects. Strong: broad, specific and sound. Partial: real design
-    content with at most one wrong claim, which costs evidence. Weak: everything else."""
+    meets few of the points the question itself expects. Strong: broad, specific and sound, or, asked about one
+    concept, a specific and sound account of its key points. Partial: real design content with at most one wrong
+    claim, which costs evidence. Weak: everything else."""
     astray = f.relevance < RELEVANCE_FLOOR or f.design_evidence < DESIGN_EVIDENCE_FLOOR or f.elsewhere
     if f.different_question:
         band: Band = "off_topic"
     elif f.red_flags == 0 and astray:
         band = "off_topic"
-    elif f.evidence >= STRONG_EVIDENCE and f.covered_items >= STRONG_COVERED_ITEMS and f.red_flags <= 1 and f.specific:
+    elif (
+        f.evidence >= STRONG_EVIDENCE and f.covered_items >= STRONG_COVERED_ITEMS and f.red_flags <= 1 and f.specific
+    ) or f.explains_concept:
         band = "strong"
     elif (
         f.design_evidence >= DESIGN_EVIDENCE_FLOOR

@@ -323,6 +323,19 @@ def test_band_policy():
     assert covered_steps_of("weak", {1: 0.9}) == [] and covered_steps_of("partial", {1: 0.3, 2: 0.05}) == [1]
 
 
+def test_a_concise_sound_account_of_a_concepts_key_points_is_strong():
+    concise = dict(evidence=9.0, design_evidence=8.0, covered_items=3, relevance=0.6, red_flags=0, injection=False)
+    concept = dict(concise, own_list="concept", expectation_share=0.375, specific_terms=30)
+    assert decide_band(Features(**concept)) == "strong"
+    assert overall_score("strong", Features(**concept)) > 3.5
+    # Too few key points, too few specific words, a wrong claim, or a design question: the generic checklist decides.
+    assert decide_band(Features(**{**concept, "expectation_share": 0.125})) == "partial"
+    assert decide_band(Features(**{**concept, "specific_terms": 8})) == "partial"
+    assert decide_band(Features(**{**concept, "red_flags": 1})) == "partial"
+    assert decide_band(Features(**{**concept, "own_list": "scenario"})) == "partial"
+    assert decide_band(Features(**{**concept, "expectation_share": None})) == "partial"
+
+
 def test_a_wrong_claim_costs_a_thin_answer_its_partial_grade():
     base = dict(evidence=6.0, design_evidence=4.0, covered_items=2, relevance=0.6, red_flags=0, injection=False)
     assert decide_band(Features(**base)) == "partial"
