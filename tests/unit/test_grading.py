@@ -141,7 +141,8 @@ def test_repeating_text_does_not_buy_a_score(grader):
         ("Subgroup analysis by region isn't needed, the physics is the same everywhere.", "safeguard_not_needed"),
         ("For validation I'd run random 10-fold cross-validation over past orders.", "random_split_on_time_data"),
         ("The metric would be accuracy.", "accuracy_on_imbalanced"),
-        ("I'd pick the threshold that maximizes accuracy on the training data.", "accuracy_on_imbalanced"),
+        ("I'd pick the threshold that maximizes accuracy on the validation set.", "accuracy_on_imbalanced"),
+        ("I'd pick the threshold that maximizes accuracy on the training data.", "judged_on_training_data"),
         ("Once AUC is above 0.9 offline, an A/B test becomes optional.", "ship_on_offline_metrics_only"),
         ("Calibration is secondary; only the ranking matters.", "safeguard_not_needed"),
         ("Fairness reviews would only slow things down.", "safeguard_not_needed"),
@@ -159,6 +160,9 @@ def test_repeating_text_does_not_buy_a_score(grader):
         ("For ten times the traffic you just buy a GPU that's ten times bigger.", "scaling_means_bigger_gpu"),
         ("I'll compare the two spam models only on ROC AUC.", "roc_auc_only_on_extreme_imbalance"),
         ("We would judge the fraud model only on ROC AUC, as fraud is rare.", "roc_auc_only_on_extreme_imbalance"),
+        ("To check for drift we'd track the training accuracy after each retrain.", "judged_on_training_data"),
+        ("If the training loss goes down with the new embeddings, the model has improved.", "judged_on_training_data"),
+        ("I'd fit the isotonic calibrator on the training set to use every example.", "judged_on_training_data"),
     ],
 )
 def test_each_red_flag_is_raised_with_its_explanation(grader, sentence, flag):
@@ -198,6 +202,10 @@ def test_one_wrong_sentence_raises_one_red_flag(grader):
         "A/B tests are the final check before any launch.",
         "We tune on the validation split and report the test set once, at the end.",
         "I'd choose the model by validation loss, then confirm it on the test set.",
+        # The training loss has honest uses: spotting overfitting against validation, or a diverging run.
+        "A training loss far below the validation loss tells us the model is overfitting.",
+        "We watch the training loss for spikes and restart from the last checkpoint if it diverges.",
+        "The calibrator is fitted on a held-out month, not on the training data.",
         "Tuning hyperparameters on the test set slowly overfits it, so keep a final untouched test set.",
         "Post-purchase signals such as returns arrive weeks later, so they are labels, never features.",
         "After downsampling negatives, I'd correct the scores for the sampling rate before using them.",
