@@ -409,6 +409,13 @@ def own_share(expectations: Expectations) -> float | None:
     return share_of(expectations.items)
 
 
+def key_point_gaps(expectations: Expectations) -> list[str]:
+    """The key points of the asked concept the answer does not state, then those it states only in part."""
+    missing = [e.text for e in expectations.items if e.verdict == "not_met"]
+    in_part = [e.text for e in expectations.items if e.verdict == "partial"]
+    return [f"Key point: {text}" for text in missing] + [f"Key point, only in part: {text}" for text in in_part]
+
+
 def task_framing(task: TaskCheck, fit: QuestionFit) -> str:
     """The answer's own words for the task it works on instead of the asked one."""
     if task.mismatch and task.foreign_framing:
@@ -441,6 +448,13 @@ def own_list_holds(own: float, rival: float | None, own_list: str | None) -> boo
     if rival is None or own_list != "scenario":
         return False
     return own >= OWN_EXPECTATIONS_FLOOR and own >= rival + RIVAL_MARGIN
+
+
+def gap_text(gap: str) -> str:
+    """A gap without the step it belongs to ("Evaluation: ..."); a key point met in part says so."""
+    head, _, text = gap.partition(": ")
+    text = (text or head).rstrip(".")
+    return f"{text} (stated only in part)" if head == "Key point, only in part" else text
 
 
 def ledger_feedback(card: Scorecard, kb: KnowledgeBase) -> str:
@@ -482,7 +496,7 @@ def ledger_feedback(card: Scorecard, kb: KnowledgeBase) -> str:
     for flag in card.red_flags[:2]:
         parts.append(f'"{flag.quote}" -- {flag.why}')
     if card.gaps:
-        parts.append("Missing: " + "; ".join(g.split(": ", 1)[-1].rstrip(".") for g in card.gaps[:3]) + ".")
+        parts.append("Missing: " + "; ".join(gap_text(g) for g in card.gaps[:3]) + ".")
     if card.study:
         titles = [kb.concepts[c].title if c in kb.concepts else c for c in card.study[:3]]
         parts.append("Study: " + ", ".join(titles) + ".")
@@ -639,6 +653,8 @@ class Grader:
             graded_steps,
             lambda c: float(vectors_of[c] @ question_vector) if c in vectors_of else -1.0,
         )
+        if features.own_list == "concept" and features.expectation_share is not None:
+            gaps = key_point_gaps(expectations)  # a concept question asks for its key points, not a whole design
         card = Scorecard(
             question=question,
             scenario_id=scenario.id if scenario else None,

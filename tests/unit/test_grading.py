@@ -39,6 +39,8 @@ from app.grading.scorecard import (
     Grader,
     covered_steps_of,
     decide_band,
+    gap_text,
+    key_point_gaps,
     overall_score,
     own_share,
     strengths_and_gaps,
@@ -342,6 +344,36 @@ def test_a_concise_sound_account_of_a_concepts_key_points_is_strong():
     assert decide_band(Features(**{**concept, "red_flags": 1})) == "partial"
     assert decide_band(Features(**{**concept, "own_list": "scenario"})) == "partial"
     assert decide_band(Features(**{**concept, "expectation_share": None})) == "partial"
+
+
+def test_a_concept_questions_gaps_are_its_key_points_not_the_steps_of_a_design(grader):
+    question = "What does it mean for a classifier to be calibrated, and how would you check and fix it?"
+    answer = (
+        "A calibrated classifier's scores match observed frequencies: of the cases scored 0.8, about 80% are positive. "
+        "I'd check it with a reliability diagram on held-out data."
+    )
+    card = grader.grade(question, answer)
+    assert card.expectations is not None and card.expectations.kind == "concept"
+    assert card.gaps and all(g.startswith("Key point") for g in card.gaps)
+    unmet = [e.text for e in card.expectations.items if e.verdict == "not_met"]
+    assert [gap_text(g) for g in card.gaps[: len(unmet)]] == [t.rstrip(".") for t in unmet]
+    assert "business objective" not in card.narrative.lower()
+
+
+def test_key_point_gaps_put_the_points_not_stated_first():
+    from app.grading.expectations import ExpectationResult, Expectations
+
+    items = [
+        ExpectationResult(step=0, text="Scores match frequencies.", verdict="partial", evidence="x"),
+        ExpectationResult(step=0, text="Fit the calibrator on held-out data.", verdict="not_met", evidence=""),
+        ExpectationResult(step=0, text="Reliability diagram.", verdict="met", evidence="y"),
+    ]
+    gaps = key_point_gaps(Expectations(source="Calibration", borrowed=False, kind="concept", items=items))
+    assert [gap_text(g) for g in gaps] == [
+        "Fit the calibrator on held-out data",
+        "Scores match frequencies (stated only in part)",
+    ]
+    assert gap_text("Evaluation: Defines how success is measured.") == "Defines how success is measured"
 
 
 def test_a_wrong_claim_costs_a_thin_answer_its_partial_grade():
