@@ -7,6 +7,7 @@ import re
 
 from pydantic import BaseModel, Field
 
+from app.grading.expectations import stems_of
 from app.grading.scorecard import VERDICT_VALUE, Scorecard, ledger_feedback
 from app.knowledge.base import KnowledgeBase
 from app.llm.backend import LLM, LLMError
@@ -28,6 +29,26 @@ VERDICT_TALK = re.compile(
     re.IGNORECASE,
 )
 QUOTED = re.compile(r"[\"\u201c]([^\"\u201d]{8,})[\"\u201d]")
+APPROVAL = re.compile(
+    r"\b(correct|valid|right|accurate|true|sound|reasonable|appropriate|good|great|solid|fine|makes sense)\b",
+    re.IGNORECASE,
+)
+_DOUBT_BEFORE = re.compile(r"\b(not|never|hardly|isn't|aren't|wasn't|no longer)\b[^.;,]{0,20}$", re.IGNORECASE)
+ENDORSE_OVERLAP = 0.4  # a narrative sentence using this share of a wrong claim's words speaks about that claim
+
+
+def endorses_wrong_claim(text: str, card: Scorecard) -> bool:
+    """A sentence of the feedback that restates a red-flagged claim and calls it correct, valid or good: the model
+    praising what the grader found wrong would tell the candidate the opposite of the scorecard."""
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        said = stems_of(sentence)
+        for flag in card.red_flags:
+            claim = stems_of(flag.quote)
+            if not claim or len(said & claim) / len(claim) < ENDORSE_OVERLAP:
+                continue
+            if any(not _DOUBT_BEFORE.search(sentence[: m.start()]) for m in APPROVAL.finditer(sentence)):
+                return True
+    return False
 
 
 class Narrative(BaseModel):
@@ -64,6 +85,8 @@ def narrative_problems(text: str, answer: str, card: Scorecard) -> list[str]:
         problems.append("does not quote the candidate")
     if any(normalise(q) not in normalise(answer) for q in quotes):
         problems.append("quotes words the candidate did not write")
+    if endorses_wrong_claim(text, card):
+        problems.append("calls a wrong claim correct")
     return problems
 
 

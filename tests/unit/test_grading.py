@@ -165,6 +165,9 @@ def test_repeating_text_does_not_buy_a_score(grader):
         ("To check for drift we'd track the training accuracy after each retrain.", "judged_on_training_data"),
         ("If the training loss goes down with the new embeddings, the model has improved.", "judged_on_training_data"),
         ("I'd fit the isotonic calibrator on the training set to use every example.", "judged_on_training_data"),
+        ("Our ranker has a high AUC, so its scores are well calibrated.", "ranking_quality_means_calibrated"),
+        ("Calibration is only needed when the AUC is poor.", "ranking_quality_means_calibrated"),
+        ("Oversampling the churners with SMOTE also improves calibration.", "rebalanced_scores_as_probabilities"),
     ],
 )
 def test_each_red_flag_is_raised_with_its_explanation(grader, sentence, flag):
@@ -208,6 +211,8 @@ def test_one_wrong_sentence_raises_one_red_flag(grader):
         "A training loss far below the validation loss tells us the model is overfitting.",
         "We watch the training loss for spikes and restart from the last checkpoint if it diverges.",
         "The calibrator is fitted on a held-out month, not on the training data.",
+        "A model can have a high AUC while being badly calibrated, so we check a reliability diagram too.",
+        "Class weights help recall but hurt calibration, so we recalibrate on a held-out month.",
         "Tuning hyperparameters on the test set slowly overfits it, so keep a final untouched test set.",
         "Post-purchase signals such as returns arrive weeks later, so they are labels, never features.",
         "After downsampling negatives, I'd correct the scores for the sampling rate before using them.",
@@ -422,6 +427,17 @@ def test_narrative_validation(grader):
         'You said "I love GPUs a lot".', STRONG, card
     )
     assert "states a score or verdict" in narrative_problems(f'"{quote}" earns a score of 5.', STRONG, card)
+
+
+def test_a_narrative_that_calls_a_red_flagged_claim_correct_is_not_shown(grader):
+    wrong = "We would judge the fraud model by its accuracy on last month's payments."
+    card = grader.grade(QUESTION, f"{STRONG} {wrong}")
+    assert [f.quote for f in card.red_flags] == [wrong]
+    quote = next(i.evidence[0] for s in card.steps for i in s.items if i.evidence)
+    praise = f'"{quote}" is a clear start. Judging the fraud model by its accuracy on last month\'s payments is sound.'
+    assert "calls a wrong claim correct" in narrative_problems(praise, STRONG, card)
+    doubt = f'"{quote}" is a clear start. Judging the fraud model by its accuracy is not sound when fraud is rare.'
+    assert "calls a wrong claim correct" not in narrative_problems(doubt, STRONG, card)
 
 
 # ---------- relevance to the asked task ----------
