@@ -483,7 +483,9 @@ def eval_conversations(
 def interview(
     scenario: Annotated[str | None, typer.Option(help="Scenario id from knowledge/questions.yaml.")] = None,
     mode: Annotated[str, typer.Option(help="mock or drill.")] = "mock",
-    domain: Annotated[str | None, typer.Option(help="Pick a scenario from this domain.")] = None,
+    domain: Annotated[
+        str | None, typer.Option(help="Pick a scenario from this domain; with --mode drill, concepts of this topic.")
+    ] = None,
     weak: Annotated[bool, typer.Option("--weak", help="Aim at your weakest steps or concepts.")] = False,
     resume: Annotated[str | None, typer.Option(help="Resume a session by id.")] = None,
     user: Annotated[str, typer.Option(help="Your name, when several people share this machine.")] = "local",
@@ -511,7 +513,14 @@ def interview(
                 who = "interviewer" if turn.role == "interviewer" else "you"
                 out.print(f"[bold]{who}>[/bold] {turn.content}", highlight=False)
         else:
-            session_id, opening = engine.start(mode, scenario_id=scenario, domain=domain, aim_weak=weak, user=user)
+            session_id, opening = engine.start(
+                mode,
+                scenario_id=scenario,
+                domain=domain,
+                aim_weak=weak,
+                user=user,
+                topic=domain if mode == "drill" else None,
+            )
             out.print(f"[dim]session {session_id}[/dim]")
             out.print(f"[bold]interviewer>[/bold] {opening}", highlight=False)
         _interview_loop(engine, session_id)

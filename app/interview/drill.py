@@ -33,7 +33,8 @@ class DrillFlow:
     def start(self, user: str, topic: str | None, count: int, aim_weak: bool) -> tuple[str, str]:
         pool = [d for d in self.kb.questions.drills if topic is None or self.kb.concepts[d.concept].topic == topic]
         if not pool:
-            raise KeyError(f"no drill questions for topic {topic!r}")
+            known = ", ".join(sorted({self.kb.concepts[d.concept].topic for d in self.kb.questions.drills}))
+            raise KeyError(f"no drill questions for topic {topic!r}; the topics are: {known}")
         if aim_weak:
             concepts = sorted({d.concept for d in pool})
             weak = self.repo.weakest(user, "concept", concepts, count)

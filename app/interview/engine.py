@@ -58,7 +58,8 @@ class Interviewer:
         if domain:
             pool = [s for s in scenarios if s.domain == domain]
             if not pool:
-                raise KeyError(f"no scenario in domain {domain!r}")
+                known = ", ".join(sorted({s.domain for s in scenarios}))
+                raise KeyError(f"no scenario in domain {domain!r}; the domains are: {known}")
             return self.rng.choice(pool)
         if aim_weak:
             weak_steps = self.repo.weakest(user, "step", [str(s) for s in range(1, 8)], 3)

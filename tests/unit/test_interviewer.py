@@ -195,6 +195,19 @@ def test_aimed_at_weak_steps_prefers_scenarios_that_exercise_them(setup):
     assert repo.get_session(session_id).scenario_id
 
 
+def test_a_drill_or_interview_of_an_unknown_topic_names_the_known_ones(setup):
+    engine = setup[0]
+    with pytest.raises(KeyError, match=r"the topics are: .*classification"):
+        engine.start("drill", topic="astrology")
+    with pytest.raises(KeyError, match=r"the domains are: .*classification"):
+        engine.start("mock", domain="astrology")
+    session_id, _ = engine.start("drill", topic="classification", drills=2)
+    chosen = engine.repo.get_session(session_id).state["drills"]
+    assert all(
+        KB.concepts[next(d for d in KB.questions.drills if d.id == i).concept].topic == "classification" for i in chosen
+    )
+
+
 def test_concept_drill_flow(setup):
     engine, fake, repo, _ = setup
     session_id, opening = engine.start("drill", drills=2)
