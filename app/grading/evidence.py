@@ -124,7 +124,9 @@ _REJECTION = re.compile(
     # a practice named as a known mistake, or with what it costs
     r"pitfalls?|anti-?patterns?|gotchas?|why not|(?:it|that|this)(?:'s| is) a (?:real |big |classic |common )?problem|"
     r"over-?optimistic|too optimistic|optimistic (?:numbers|metrics|scores|results|estimates?)|"
-    r"(?:isn't|is not|not) automatically|only goes so far)\b",
+    r"(?:isn't|is not|not) automatically|only goes so far|"
+    # a practice named as the hazard: "the main risk is that a random split ..."
+    r"risks? (?:here )?(?:is|are) that)\b",
     re.IGNORECASE,
 )
 
@@ -299,7 +301,8 @@ def item_verdict(probability: float) -> Verdict:
 
 
 _NEGATION_BEFORE = re.compile(
-    r"\b(not|no|never|avoid|instead of|rather than|without|don't|wouldn't|won't|shouldn't|can't)\b[^.]{0,25}$",
+    r"\b(not|no|never|nothing|avoid|instead of|rather than|without|don't|doesn't|isn't|aren't|wouldn't|won't|shouldn't|"
+    r"can't|cannot)\b[^.]{0,25}$",
     re.IGNORECASE,
 )
 

@@ -102,6 +102,12 @@ def ledger_summary(card: Scorecard) -> str:
             lines.append(f"  missing: {item.description}")
     for flag in card.red_flags:
         lines.append(f'Wrong claim: "{flag.quote}" -- {flag.why}')
+    if card.overclaims:
+        quotes = "; ".join(f'"{q}"' for q in card.overclaims[:3])
+        lines.append(
+            f"Overclaims throughout ({len(card.overclaims)} sentences state as certain what can only be weighed): "
+            + quotes
+        )
     return "\n".join(lines)
 
 

@@ -18,6 +18,7 @@ from app.grading.evidence import FlagEvidence, ItemEvidence, Ledger, RubricIndex
 from app.grading.expectations import ExpectationIndex, Expectations, share_of
 from app.grading.injection import find_injections
 from app.grading.language import paragraphs_to_translate, split_paragraphs
+from app.grading.overclaim import Overclaims
 from app.grading.relevance import TaskCheck, TaskRelevance, specific_terms
 from app.grading.topic import QuestionFit, RivalPool, question_fit
 from app.knowledge.base import KnowledgeBase, Scenario
@@ -112,6 +113,9 @@ class Scorecard(BaseModel):
     expectations: Expectations | None = Field(
         None, description="the question's own checklist and what the answer meets"
     )
+    overclaims: list[str] = Field(
+        default_factory=list, description="sentences stating as certain what a design can only weigh, when habitual"
+    )
 
 
 @dataclass
@@ -129,6 +133,12 @@ class Features:
     rival_share: float | None = None  # the best share of another bank question's expectations met
     on_point: float | None = None  # a concept question's: the share of the answer's sentences that speak to it
     own_list: Literal["scenario", "concept"] | None = None  # the kind of bank question the expectations belong to
+    overclaims: bool = False  # states as certain, universal or needless, sentence after sentence, what a design weighs
+
+    @property
+    def wrong_claims(self) -> int:
+        """Red flags, and overclaiming throughout as one more: a habit of certainty is a mistake of judgment."""
+        return self.red_flags + int(self.overclaims)
 
     @property
     def misses_own_expectations(self) -> bool:
@@ -168,7 +178,7 @@ class Features:
             and self.expectation_share >= CONCEPT_STRONG_SHARE
             and self.specific_terms is not None
             and self.specific
-            and self.red_flags == 0
+            and self.wrong_claims == 0
             and self.design_evidence >= DESIGN_EVIDENCE_FLOOR
             and self.evidence >= PARTIAL_EVIDENCE
         )
@@ -194,21 +204,26 @@ def step_ratio(items: list[ItemEvidence]) -> float:
 def decide_band(f: Features) -> Band:
     """Off topic: no design decisions, sentences about something else, a different task solved, or a full design that
     meets few of the points the question itself expects. Strong: broad, specific and sound, or, asked about one
-    concept, a specific and sound account of its key points. Partial: real design content with at most one wrong
-    claim, which costs evidence. Weak: everything else."""
+    concept, a specific and sound account of its key points; never an answer that overclaims throughout. Partial: real
+    design content with at most one wrong claim (overclaiming throughout counts as one), which costs evidence. Weak:
+    everything else."""
     astray = f.relevance < RELEVANCE_FLOOR or f.design_evidence < DESIGN_EVIDENCE_FLOOR or f.elsewhere
     if f.different_question:
         band: Band = "off_topic"
     elif f.red_flags == 0 and astray:
         band = "off_topic"
     elif (
-        f.evidence >= STRONG_EVIDENCE and f.covered_items >= STRONG_COVERED_ITEMS and f.red_flags <= 1 and f.specific
+        f.evidence >= STRONG_EVIDENCE
+        and f.covered_items >= STRONG_COVERED_ITEMS
+        and f.red_flags <= 1
+        and f.specific
+        and not f.overclaims
     ) or f.explains_concept:
         band = "strong"
     elif (
         f.design_evidence >= DESIGN_EVIDENCE_FLOOR
-        and f.red_flags <= 1
-        and f.evidence - RED_FLAG_COST * f.red_flags >= PARTIAL_EVIDENCE
+        and f.wrong_claims <= 1
+        and f.evidence - RED_FLAG_COST * f.wrong_claims >= PARTIAL_EVIDENCE
     ):
         band = "partial"
     else:
@@ -229,10 +244,10 @@ def overall_score(band: Band, f: Features) -> float:
     elif band == "off_topic":
         score = THIN_OFF_TOPIC_SCORE + (1.4 - THIN_OFF_TOPIC_SCORE) * frac(f.evidence / 12)
     elif band == "weak":
-        score = 1.5 + 0.9 * frac(f.evidence / 15) - 0.1 * min(f.red_flags, 3)
+        score = 1.5 + 0.9 * frac(f.evidence / 15) - 0.1 * min(f.wrong_claims, 3)
         score = max(1.5, score)
     elif band == "partial":
-        score = 2.5 + 1.2 * frac((f.evidence - PARTIAL_EVIDENCE) / 25) - 0.15 * f.red_flags
+        score = 2.5 + 1.2 * frac((f.evidence - PARTIAL_EVIDENCE) / 25) - 0.15 * f.wrong_claims
     else:
         score = 3.8 + 1.2 * frac((f.evidence - STRONG_EVIDENCE) / 40) - 0.15 * f.red_flags
     if f.injection:
@@ -450,6 +465,15 @@ def own_list_holds(own: float, rival: float | None, own_list: str | None) -> boo
     return own >= OWN_EXPECTATIONS_FLOOR and own >= rival + RIVAL_MARGIN
 
 
+def overclaim_feedback(quotes: list[str]) -> str:
+    """Why a habit of certainty costs the grade, with the candidate's own sentences."""
+    shown = "; ".join(f'"{q}"' for q in quotes[:2])
+    return (
+        f"{len(quotes)} sentences state as certain, universal or needless what a design can only weigh ({shown}). "
+        "An interviewer hears missing judgment: say what each choice costs and how you would check that it works."
+    )
+
+
 def gap_text(gap: str) -> str:
     """A gap without the step it belongs to ("Evaluation: ..."); a key point met in part says so."""
     head, _, text = gap.partition(": ")
@@ -495,6 +519,8 @@ def ledger_feedback(card: Scorecard, kb: KnowledgeBase) -> str:
         parts.append("Shown: " + "; ".join(card.strengths[:2]) + ".")
     for flag in card.red_flags[:2]:
         parts.append(f'"{flag.quote}" -- {flag.why}')
+    if card.overclaims:
+        parts.append(overclaim_feedback(card.overclaims))
     if card.gaps:
         parts.append("Missing: " + "; ".join(gap_text(g) for g in card.gaps[:3]) + ".")
     if card.study:
@@ -600,6 +626,7 @@ class Grader:
         fit = question_fit(asked, usable, vectors, self.rivals, self.task_check, declared)
         different_task = task.mismatch or bool(fit.declared_elsewhere)
         graded_steps = sorted({i.step for i in ledger.items})
+        overclaims = Overclaims.of(usable)
         expectations = self.expectations.check(
             question, scenario, usable, vectors, frozenset(f.quote for f in ledger.flags)
         )
@@ -617,6 +644,7 @@ class Grader:
             own_list=expectations.kind,
             # One step of an interview is not a whole design: it is not asked for specific content.
             specific_terms=None if steps and len(steps) < 7 else specific_terms(asked, usable, self.task_check.weights),
+            overclaims=overclaims.throughout,
         )
         share = features.expectation_share
         rival_list = ""
@@ -639,6 +667,8 @@ class Grader:
             flags.append("different_task")
         if features.different_question or (features.misses_own_expectations and band == "off_topic"):
             flags.append("different_question")  # kept at weak by a wrong claim, its red flags say why
+        if overclaims.throughout:
+            flags.append("overclaims")
         if hints_used:
             flags.append("hints_used")
         if translated:
@@ -684,6 +714,7 @@ class Grader:
             if "different_question" in flags
             else "",
             expectations=expectations if expectations.items else None,
+            overclaims=list(overclaims.quotes) if overclaims.throughout else [],
         )
         if features.different_question or (features.misses_own_expectations and band == "off_topic"):
             card = earns_nothing(card)

@@ -168,6 +168,22 @@ def test_repeating_text_does_not_buy_a_score(grader):
         ("Our ranker has a high AUC, so its scores are well calibrated.", "ranking_quality_means_calibrated"),
         ("Calibration is only needed when the AUC is poor.", "ranking_quality_means_calibrated"),
         ("Oversampling the churners with SMOTE also improves calibration.", "rebalanced_scores_as_probabilities"),
+        # A check declared unnecessary, in the words people use for it, goes to the claim about that check.
+        ("An A/B test isn't really necessary for a change this small.", "ship_on_offline_metrics_only"),
+        ("Concept drift isn't really a concern for this model.", "no_monitoring_after_deploy"),
+        ("The online learner automatically adapts to any drift.", "no_monitoring_after_deploy"),
+        ("We'd do a big-bang cutover on launch day.", "all_at_once_no_rollback"),
+        ("Human review is overkill once precision is this high.", "safeguard_not_needed"),
+        ("The store admins don't need to be asked before we use their logs.", "safeguard_not_needed"),
+        ("Late deliveries will take care of themselves once the ranking is faster.", "safeguard_not_needed"),
+        ("We drop the protected attributes, so the model is fair.", "fair_by_dropping_sensitive_attributes"),
+        # An outcome no technique can promise, stated as certain.
+        ("A feature store guarantees zero skew between training and serving.", "guaranteed_outcome"),
+        ("Deep RL is guaranteed to find the optimal policy with enough experience.", "guaranteed_outcome"),
+        ("A canary release makes the launch risk-free.", "guaranteed_outcome"),
+        ("Because we hash the user IDs, the data is anonymous.", "guaranteed_outcome"),
+        ("Filling a missing feature with zero is always safe.", "guaranteed_outcome"),
+        ("With the shared pipeline, skew is solved.", "guaranteed_outcome"),
     ],
 )
 def test_each_red_flag_is_raised_with_its_explanation(grader, sentence, flag):
@@ -228,6 +244,15 @@ def test_one_wrong_sentence_raises_one_red_flag(grader):
         "Why it's a problem: training on raw clicks teaches the model where the old ranker put things.",
         "Checking the experiment every day and stopping at the first p < 0.05 inflates false positives.",
         "Pitfall: running SMOTE on the whole dataset before the split, so test rows leak into training.",
+        # Weighing how often a check runs is not dismissing it; a guarantee turned down is a warning.
+        "Daily retraining isn't necessary; weekly retrains plus a drift alert cover the drift we measured.",
+        "No model can guarantee zero false positives, so flagged accounts go to human review.",
+        "A feature store doesn't guarantee zero skew: we still compare served and logged features.",
+        "The service level agreement guarantees a 200 ms p99 for the ranking call.",
+        "Cold start is solved by content features until a new item has a few hundred impressions.",
+        # A practice named as the hazard, and fitting preprocessing inside the training folds, are sound.
+        "The main risk is that a random K-fold split puts some of a customer's rows in training and others in test.",
+        "Fit everything learned from data (scaling, target encoding, imputation) inside each training fold.",
     ],
 )
 def test_correct_statements_raise_no_red_flag(grader, sentence):
@@ -379,6 +404,18 @@ def test_key_point_gaps_put_the_points_not_stated_first():
         "Scores match frequencies (stated only in part)",
     ]
     assert gap_text("Evaluation: Defines how success is measured.") == "Defines how success is measured"
+
+
+def test_overclaiming_throughout_keeps_an_answer_from_strong_and_counts_as_a_wrong_claim():
+    base = dict(evidence=30.0, design_evidence=20.0, covered_items=10, relevance=0.5, red_flags=0, injection=False)
+    assert decide_band(Features(**{**base, "overclaims": True})) == "partial"
+    assert decide_band(Features(**{**base, "overclaims": True, "red_flags": 1})) == "weak"
+    assert decide_band(Features(**{**base, "red_flags": 1})) == "strong"  # one slip in a broad design
+    concept = dict(base, own_list="concept", expectation_share=0.5, specific_terms=30, evidence=9.0, covered_items=3)
+    assert decide_band(Features(**concept)) == "strong"
+    assert decide_band(Features(**{**concept, "overclaims": True})) == "partial"
+    thin = dict(base, evidence=6.0, design_evidence=4.0, covered_items=2)
+    assert decide_band(Features(**{**thin, "overclaims": True})) == "weak"  # 6 - 3 falls under the partial evidence
 
 
 def test_a_wrong_claim_costs_a_thin_answer_its_partial_grade():
