@@ -246,6 +246,11 @@ def print_scorecard(card: object) -> None:
     for flag in card.red_flags:
         out.print(f'  [red]red flag[/red] "{flag.quote}"', highlight=False)
         out.print(f"       {flag.why} (see {flag.section})", markup=False, highlight=False)
+    if card.overclaims:
+        count = len(card.overclaims)
+        out.print(f"  [yellow]overclaims[/yellow] {count} sentences state as certain what a design weighs:")
+        for quote in card.overclaims:
+            out.print(f'       "{quote}"', markup=False, highlight=False)
     if card.expectations is not None and card.expectations.items:
         found = card.expectations
         source = f" (borrowed from {found.source})" if found.borrowed else ""

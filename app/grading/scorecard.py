@@ -313,16 +313,21 @@ def _flag_results(flags: list[FlagEvidence]) -> list[RedFlagResult]:
 
 
 def strengths_and_gaps(
-    kb: KnowledgeBase, ledger: Ledger, steps: list[int], fit: Callable[[str], float] | None = None
+    kb: KnowledgeBase,
+    ledger: Ledger,
+    steps: list[int],
+    fit: Callable[[str], float] | None = None,
+    unpraised: frozenset[str] = frozenset(),
 ) -> tuple[list[str], list[str], list[str]]:
     """Specific strengths (with the candidate's words), the most important gaps, and concepts to study. `fit` says
     how close a concept is to the asked question: each missing item suggests its concept closest to the question,
-    and the closest suggestions come first, so a question about moderation is not sent to read about position bias."""
+    and the closest suggestions come first, so a question about moderation is not sent to read about position bias.
+    Sentences in `unpraised` (an overclaiming answer's confident ones) are never quoted as strengths."""
     strengths: list[str] = []
     covered = sorted(
         (i for i in ledger.items if i.verdict == "covered" and i.step in steps), key=lambda i: (-i.weight, -i.strength)
     )
-    quoted: set[str] = set()
+    quoted: set[str] = set(unpraised)
     for item in covered:
         if item.quotes[0] in quoted or len(strengths) >= 4:
             continue
@@ -465,9 +470,11 @@ def own_list_holds(own: float, rival: float | None, own_list: str | None) -> boo
     return own >= OWN_EXPECTATIONS_FLOOR and own >= rival + RIVAL_MARGIN
 
 
-def overclaim_feedback(quotes: list[str]) -> str:
-    """Why a habit of certainty costs the grade, with the candidate's own sentences."""
-    shown = "; ".join(f'"{q}"' for q in quotes[:2])
+def overclaim_feedback(quotes: list[str], flagged: set[str]) -> str:
+    """Why a habit of certainty costs the grade, with two of the candidate's own sentences (those the red flags have
+    not already quoted first)."""
+    chosen = sorted(quotes, key=lambda q: q in flagged)[:2]
+    shown = "; ".join(f'"{q}"' for q in chosen)
     return (
         f"{len(quotes)} sentences state as certain, universal or needless what a design can only weigh ({shown}). "
         "An interviewer hears missing judgment: say what each choice costs and how you would check that it works."
@@ -520,7 +527,7 @@ def ledger_feedback(card: Scorecard, kb: KnowledgeBase) -> str:
     for flag in card.red_flags[:2]:
         parts.append(f'"{flag.quote}" -- {flag.why}')
     if card.overclaims:
-        parts.append(overclaim_feedback(card.overclaims))
+        parts.append(overclaim_feedback(card.overclaims, {f.quote for f in card.red_flags}))
     if card.gaps:
         parts.append("Missing: " + "; ".join(gap_text(g) for g in card.gaps[:3]) + ".")
     if card.study:
@@ -682,6 +689,7 @@ class Grader:
             ledger,
             graded_steps,
             lambda c: float(vectors_of[c] @ question_vector) if c in vectors_of else -1.0,
+            frozenset(overclaims.quotes) if overclaims.throughout else frozenset(),
         )
         if features.own_list == "concept" and features.expectation_share is not None:
             gaps = key_point_gaps(expectations)  # a concept question asks for its key points, not a whole design

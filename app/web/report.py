@@ -134,6 +134,12 @@ def scorecard_markdown(card: Scorecard, kb: KnowledgeBase, *, title: str = "Scor
         for flag in card.red_flags:
             lines.append(f"- “{escape_text(flag.quote)}”: {flag.why} _(see {concept_label(kb, flag.section)})_")
         lines.append("")
+    if card.overclaims:
+        lines.append("### Stated as certain")
+        count = len(card.overclaims)
+        lines.append(f"_{count} sentences state as certain, universal or needless what a design weighs:_")
+        lines += [f"- “{escape_text(q)}”" for q in card.overclaims]
+        lines.append("")
     if card.narrative:
         lines += ["### Feedback", "", escape_text(card.narrative), ""]
     if card.study:

@@ -1011,3 +1011,28 @@ def test_an_answer_worded_like_a_concept_question_but_meeting_its_own_questions_
     card = grader.grade("vacation-rental-search-ranking", answer)
     assert "different_question" not in card.flags and card.band in ("weak", "partial")
     assert card.answers_instead == "" and card.expectations is not None and card.expectations.met >= 3
+
+
+def test_an_answer_that_overclaims_throughout_is_told_so_with_its_own_sentences(grader):
+    from app.web.report import scorecard_markdown
+
+    answer = (
+        "Gradient boosting on transaction features always wins for fraud, so that is the model. "
+        "Features: amount, merchant category, card age, device fingerprint and the customer's spend in the last hour. "
+        "Labels are chargebacks, which are simply the ground truth. "
+        "We score every payment in real time within 50 ms behind the checkout. "
+        "The model automatically adapts as fraudsters change tactics. "
+        "Precision and recall on a held-out month tell us everything we need to know."
+    )
+    card = grader.grade(QUESTION, answer)
+    assert "overclaims" in card.flags and len(card.overclaims) >= 3
+    assert card.band != "strong"
+    assert "missing judgment" in card.narrative
+    assert any(quote in card.narrative for quote in card.overclaims)
+    praised = " ".join(card.strengths)
+    assert not any(quote in praised for quote in card.overclaims)  # a confident sentence is never held up as a strength
+    assert "Stated as certain" in scorecard_markdown(card, grader.kb)
+    calm = grader.grade(
+        QUESTION, answer.replace("always ", "usually ").replace("simply ", "").replace("everything", "a lot")
+    )
+    assert "overclaims" not in calm.flags and calm.overclaims == []
