@@ -470,6 +470,12 @@ def own_list_holds(own: float, rival: float | None, own_list: str | None) -> boo
     return own >= OWN_EXPECTATIONS_FLOOR and own >= rival + RIVAL_MARGIN
 
 
+def mistaken(band: Band, f: Features) -> bool:
+    """Weak for its mistakes: two or more wrong claims. Its sentences that match the checklist are not held up as
+    strengths, which the grade would contradict."""
+    return band == "weak" and f.wrong_claims >= 2
+
+
 def overclaim_feedback(quotes: list[str], flagged: set[str]) -> str:
     """Why a habit of certainty costs the grade, with two of the candidate's own sentences (those the red flags have
     not already quoted first)."""
@@ -709,7 +715,7 @@ class Grader:
                 for s in graded_steps
             ],
             red_flags=_flag_results(ledger.flags),
-            strengths=strengths if band not in ("off_topic",) else [],
+            strengths=[] if band == "off_topic" or mistaken(band, features) else strengths,
             gaps=gaps,
             study=study,
             flags=flags,

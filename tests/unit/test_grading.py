@@ -1036,3 +1036,15 @@ def test_an_answer_that_overclaims_throughout_is_told_so_with_its_own_sentences(
         QUESTION, answer.replace("always ", "usually ").replace("simply ", "").replace("everything", "a lot")
     )
     assert "overclaims" not in calm.flags and calm.overclaims == []
+
+
+def test_an_answer_weak_for_its_mistakes_has_no_sentence_held_up_as_a_strength(grader):
+    answer = (
+        "Features: amount, merchant category, card age, device fingerprint and the customer's spend in the last hour. "
+        "A gradient-boosted model scores each payment at checkout, within 50 ms. "
+        "I'd shuffle two years of transactions and take a random 20% as the test set. "
+        "Once it is live, production monitoring isn't really necessary, since fraud patterns are stable."
+    )
+    card = grader.grade(QUESTION, answer)
+    assert card.band == "weak" and len(card.red_flags) >= 2
+    assert card.strengths == [] and "Shown:" not in card.narrative
