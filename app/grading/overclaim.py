@@ -22,9 +22,10 @@ _OVERCLAIM = re.compile(
     r"(?<!not )(?<!n't )(?<!if )(?<!at )(?<!almost )(?<!nearly )\b(?:" + _MARKERS + r")\b", re.IGNORECASE
 )
 
-# Fitted on the tune halves of the grading case files (grading_blind, grading_holdout, grading_fresh and the length
-# pairs): every long fluent answer with real errors but one has three or more such sentences at 0.8 or more per 100
-# words; no strong, concise strong, expert outline or partial answer reaches both. The rate is the middle of the gap.
+# Fitted on the tune halves of the grading case files (grading_blind, grading_holdout, grading_fresh, grading_length):
+# every long fluent answer with real errors but one has three or more such sentences at 0.82 or more per 100 words;
+# the strong, concise strong, expert outline and partial answers with three or more reach 0.68 at most. The rate lies
+# in that gap (its middle when the words are counted over the whole answer).
 OVERCLAIM_SENTENCES = 3
 OVERCLAIM_RATE = 0.74  # sentences per 100 words
 
