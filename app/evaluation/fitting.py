@@ -22,6 +22,7 @@ from app.grading.evidence import (
     stems_of,
     term_in,
 )
+from app.grading.stance import without_dismissals
 
 
 @dataclass
@@ -35,9 +36,10 @@ class CasePairs:
 
 def case_pairs(case: EvidenceCase, index: RubricIndex) -> CasePairs:
     sentences = [s.text for s in split_sentences(case.answer)]
-    vectors = index.embedder.encode(sentences)
+    asserted = [without_dismissals(s) for s in sentences]  # as the ledger matches them
+    vectors = index.embedder.encode([a or "-" for a in asserted])
     similarity = index.item_similarities(vectors @ index.matrix.T)
-    stems = [stems_of(s) for s in sentences]
+    stems = [stems_of(a) for a in asserted]
     terms = np.zeros_like(similarity)
     labels = np.zeros_like(similarity)
     for column, target in enumerate(index.items):
@@ -45,7 +47,7 @@ def case_pairs(case: EvidenceCase, index: RubricIndex) -> CasePairs:
         for row, sentence in enumerate(sentences):
             terms[row, column] = sum(1 for t in target.terms if term_in(t, stems[row], set(stems[row])))
             labels[row, column] = 1.0 if labelled and same_sentence(sentence, labelled) else 0.0
-    features = pair_features(similarity, terms, index.lexicon.similarities(sentences))
+    features = pair_features(similarity, terms, index.lexicon.similarities(asserted))
     return CasePairs(case, features, labels)
 
 

@@ -20,6 +20,7 @@ from typing import Literal
 import numpy as np
 
 from app.grading.injection import InjectionSpan
+from app.grading.stance import without_dismissals
 from app.knowledge.base import ChecklistItem, KnowledgeBase, RedFlag, Step
 from app.knowledge.embeddings import Embedder
 from app.knowledge.tokens import STOPWORDS, stem, words
@@ -174,6 +175,12 @@ class Ledger:
     items: list[ItemEvidence]
     flags: list[FlagEvidence]
     excluded: list[int]  # sentence indices left out of scoring (injection attempts)
+    asserted: dict[int, str] = field(default_factory=dict)  # sentences without their dismissing clauses
+
+    def asserted_texts(self) -> list[str]:
+        """The usable sentences as the checklist matches them."""
+        skip = set(self.excluded)
+        return [self.asserted.get(s.index, s.text) for s in self.sentences if s.index not in skip]
 
     def step_items(self, step: int) -> list[ItemEvidence]:
         return [i for i in self.items if i.step == step]
@@ -385,7 +392,17 @@ def build_ledger(
                     challenge=flag.challenge,
                 )
             )
-    similarity = index.item_similarities(sims)
+    # The checklist is matched on what each sentence asserts: a clause that dismisses a practice is cut first.
+    asserted = [without_dismissals(s.text) for s in usable]
+    changed = [row for row, text in enumerate(asserted) if text != usable[row].text]
+    item_sims = sims
+    if changed:
+        item_sims = sims.copy()
+        item_sims[changed] = index.embedder.encode([asserted[row] or "-" for row in changed]) @ index.matrix.T
+        for row in changed:
+            sentence_stems[row] = stems_of(asserted[row])
+            sentence_sets[row] = set(sentence_stems[row])
+    similarity = index.item_similarities(item_sims)
     terms = np.zeros_like(similarity)
     matched_terms: list[list[str]] = []
     for column, target in enumerate(index.items):
@@ -395,9 +412,10 @@ def build_ledger(
             terms[row, column] = len(hits)
             found.update(hits)
         matched_terms.append([t.name for t in target.terms if t.name in found])
-    probability = pair_probability(
-        pair_features(similarity, terms, index.lexicon.similarities([s.text for s in usable]))
-    )
+    probability = pair_probability(pair_features(similarity, terms, index.lexicon.similarities(asserted)))
+    for row in changed:
+        if not asserted[row]:
+            probability[row, :] = 0.0  # nothing left but the dismissal
     for row in flagged_rows | restated:
         probability[row, :] = 0.0
     items: list[ItemEvidence] = []
@@ -427,7 +445,13 @@ def build_ledger(
         )
 
     limit_items_per_sentence(items)
-    return Ledger(sentences=sentences, items=items, flags=flags, excluded=sorted(excluded))
+    return Ledger(
+        sentences=sentences,
+        items=items,
+        flags=flags,
+        excluded=sorted(excluded),
+        asserted={usable[row].index: asserted[row] for row in changed},
+    )
 
 
 MAX_COVERED_PER_SENTENCE = 2

@@ -110,9 +110,16 @@ class ExpectationIndex:
         sentences: list[str],
         vectors: np.ndarray,
         wrong: frozenset[str] = frozenset(),
+        asserted: list[str] | None = None,
     ) -> Expectations:
         """The expectations of the asked question (or the closest bank question), each with its closest sentence.
-        A sentence stating a wrong claim (`wrong`, the red flags' quotes) meets none of them."""
+        A sentence stating a wrong claim (`wrong`, the red flags' quotes) meets none of them. `asserted` holds each
+        sentence without the clauses that dismiss a practice (see `app.grading.stance`): what it is matched on."""
+        if asserted is not None and asserted != sentences:
+            vectors = vectors.copy()
+            changed = [row for row, text in enumerate(asserted) if text != sentences[row]]
+            vectors[changed] = self.embedder.encode([asserted[row] or "-" for row in changed])
+            wrong = wrong | {sentences[row] for row in changed if not asserted[row]}
         sim = 1.0
         if scenario is not None:
             position = next(i for i, e in enumerate(self.entries) if e.kind == "scenario" and e.id == scenario.id)
@@ -129,7 +136,12 @@ class ExpectationIndex:
         block = self.vectors[start : start + len(entry.points)]
         sims = vectors @ block.T if len(sentences) else np.zeros((0, len(entry.points)), dtype=np.float32)
         sims = np.where(np.array([s in wrong for s in sentences], dtype=bool)[:, None], -1.0, sims) if wrong else sims
-        words = Words(sentences, stems_of(scenario.prompt if scenario is not None else question), self.weights)
+        words = Words(
+            sentences,
+            stems_of(scenario.prompt if scenario is not None else question),
+            self.weights,
+            [stems_of(text) for text in asserted] if asserted is not None else None,
+        )
         items = [
             expectation_result(step, text, sims[:, k], sentences, words) for k, (step, text) in enumerate(entry.points)
         ]

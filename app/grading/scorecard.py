@@ -641,7 +641,7 @@ class Grader:
         graded_steps = sorted({i.step for i in ledger.items})
         overclaims = Overclaims.of(usable)
         expectations = self.expectations.check(
-            question, scenario, usable, vectors, frozenset(f.quote for f in ledger.flags)
+            question, scenario, usable, vectors, frozenset(f.quote for f in ledger.flags), ledger.asserted_texts()
         )
         features = Features(
             evidence=weighted_evidence(ledger.items),
