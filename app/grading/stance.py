@@ -29,19 +29,30 @@ _BREAK = re.compile(r"[;:,\u2014\u2013(]\s*|\s-\s|\s+(?:but|so|because|since|whi
 MIN_REMAINDER_WORDS = 3  # less than this left of a sentence says nothing on its own
 
 
+# A dismissal turned down is an endorsement: "I wouldn't skip the A/B test", "never say caching is unnecessary".
+_TURNED_DOWN = re.compile(
+    r"\b(?:not|never|wouldn't|won't|don't|shouldn't|can't|cannot|mustn't)\s+(?:\w+\s+){0,2}$", re.IGNORECASE
+)
+
+
 def dismisses(sentence: str) -> bool:
-    return bool(_DISMISSAL.search(sentence))
+    return any(not _TURNED_DOWN.search(sentence[: m.start()]) for m in _DISMISSAL.finditer(sentence))
+
+
+def clauses(sentence: str) -> list[str]:
+    """The sentence cut at its clause breaks, each piece with the break that opens it."""
+    breaks = [0, *(m.start() for m in _BREAK.finditer(sentence)), len(sentence)]
+    return [sentence[start:end] for start, end in itertools.pairwise(breaks) if sentence[start:end].strip()]
+
+
+def dismissed(sentence: str) -> list[str]:
+    """The clauses of the sentence that dismiss something."""
+    return [c.strip(" ,;:-\u2014\u2013(") for c in clauses(sentence) if dismisses(c)] if dismisses(sentence) else []
 
 
 def without_dismissals(sentence: str) -> str:
     """The sentence without the clauses that dismiss something; "" when nothing worth matching is left."""
     if not dismisses(sentence):
         return sentence
-    breaks = [0, *(m.start() for m in _BREAK.finditer(sentence)), len(sentence)]
-    kept = []
-    for start, end in itertools.pairwise(breaks):
-        clause = sentence[start:end]
-        if clause.strip() and not dismisses(clause):
-            kept.append(clause)
-    rest = "".join(kept).strip(" ,;:-\u2014\u2013")
+    rest = "".join(c for c in clauses(sentence) if not dismisses(c)).strip(" ,;:-\u2014\u2013")
     return rest if len(rest.split()) >= MIN_REMAINDER_WORDS else ""

@@ -42,6 +42,8 @@ def test_a_dismissing_clause_is_cut_and_the_rest_of_the_sentence_kept(sentence, 
         "A click followed by a bounce is a weak negative, and skipped results above a clicked one are negatives.",
         "We'd run a two-week A/B test on 5% of users with accepted suggestions as the primary metric.",
         "Human review is needed for every removal the model is unsure about.",
+        "Even if offline NDCG goes up, I wouldn't skip the A/B test.",
+        "I would never say monitoring is unnecessary for a fraud model.",
     ],
 )
 def test_a_sentence_that_dismisses_nothing_is_matched_whole(sentence):
