@@ -45,11 +45,6 @@ def clauses(sentence: str) -> list[str]:
     return [sentence[start:end] for start, end in itertools.pairwise(breaks) if sentence[start:end].strip()]
 
 
-def dismissed(sentence: str) -> list[str]:
-    """The clauses of the sentence that dismiss something."""
-    return [c.strip(" ,;:-\u2014\u2013(") for c in clauses(sentence) if dismisses(c)] if dismisses(sentence) else []
-
-
 def without_dismissals(sentence: str) -> str:
     """The sentence without the clauses that dismiss something; "" when nothing worth matching is left."""
     if not dismisses(sentence):
