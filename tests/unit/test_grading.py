@@ -172,6 +172,7 @@ def test_repeating_text_does_not_buy_a_score(grader):
         ("An A/B test isn't really necessary for a change this small.", "ship_on_offline_metrics_only"),
         ("We can skip A/B testing here: the offline numbers already prove the value.", "ship_on_offline_metrics_only"),
         ("Concept drift isn't really a concern for this model.", "no_monitoring_after_deploy"),
+        ("Once deployed it won't need retraining, since support emails stay the same.", "no_monitoring_after_deploy"),
         ("The online learner automatically adapts to any drift.", "no_monitoring_after_deploy"),
         ("We'd do a big-bang cutover on launch day.", "all_at_once_no_rollback"),
         ("Human review is overkill once precision is this high.", "safeguard_not_needed"),
