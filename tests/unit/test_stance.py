@@ -16,6 +16,11 @@ QUESTION = "Design a system that suggests duplicate questions to moderators of a
         ("To prove it works, there's no need for a controlled pilot.", "To prove it works"),
         ("No need for a pilot.", ""),
         (
+            "Given all this, a well-built offline evaluation makes the A/B test redundant.",
+            "Given all this, a well-built offline evaluation",
+        ),
+        ("A time-based split makes the k-fold estimate obsolete here.", "A time-based split"),
+        (
             "This makes the position correction unnecessary; in fact, the logs are already randomized.",
             "in fact, the logs are already randomized.",
         ),
