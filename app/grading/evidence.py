@@ -20,6 +20,7 @@ from typing import Literal
 import numpy as np
 
 from app.grading.injection import InjectionSpan
+from app.grading.signposts import signposted_items
 from app.grading.stance import without_dismissals
 from app.knowledge.base import ChecklistItem, KnowledgeBase, RedFlag, Step
 from app.knowledge.embeddings import Embedder
@@ -37,8 +38,9 @@ PAIR_FEATURES = (
     "lexical",
     "lexical_margin",
     "lexical_sentence_margin",
+    "signpost",
 )
-PAIR_WEIGHTS = (1.7, 0.47, 1.37, 6.01, 2.49, 12.63, 11.48, 15.54)
+PAIR_WEIGHTS = (1.7, 0.47, 1.37, 6.01, 2.49, 12.63, 11.48, 15.54, 5.51)
 PAIR_BIAS = -2.31
 P_COVERED = 0.5  # probability at which the sentence shows the item
 P_PARTIAL = 0.3  # ... shows some of it
@@ -226,6 +228,16 @@ class RubricIndex:
         texts.extend(phrasings)
         return _Target(step.step, ref, start, len(texts), [t for t in map(Term.of, terms) if t.phrase])
 
+    def signposts(self, sentences: list[str]) -> np.ndarray:
+        """(sentences, items): 1 where the sentence names and fills the item's slot (see `app.grading.signposts`)."""
+        out = np.zeros((len(sentences), len(self.items)), dtype=np.float32)
+        columns = {t.ref.id: c for c, t in enumerate(self.items)}
+        for row, sentence in enumerate(sentences):
+            for item in signposted_items(sentence):
+                if item in columns:
+                    out[row, columns[item]] = 1.0
+        return out
+
     def item_similarities(self, sims: np.ndarray) -> np.ndarray:
         """(sentences, items): each sentence's best cosine with any phrasing of each item."""
         out = np.zeros((sims.shape[0], len(self.items)), dtype=np.float32)
@@ -275,9 +287,13 @@ class Lexicon:
         return out
 
 
-def pair_features(similarity: np.ndarray, terms: np.ndarray, lexical: np.ndarray) -> np.ndarray:
+def pair_features(
+    similarity: np.ndarray, terms: np.ndarray, lexical: np.ndarray, signposts: np.ndarray | None = None
+) -> np.ndarray:
     """(sentences, items, features) in the order of PAIR_FEATURES. Margins are against the sentence's best item and
     against the answer's best sentence for the item, so they are zero for the best and negative below it."""
+    if signposts is None:
+        signposts = np.zeros_like(similarity)
     if similarity.shape[0] == 0:
         return np.zeros((0, similarity.shape[1], len(PAIR_FEATURES)), dtype=np.float32)
     return np.stack(
@@ -290,6 +306,7 @@ def pair_features(similarity: np.ndarray, terms: np.ndarray, lexical: np.ndarray
             lexical,
             lexical - lexical.max(axis=1, keepdims=True),
             lexical - lexical.max(axis=0, keepdims=True),
+            signposts,
         ],
         axis=-1,
     )
@@ -412,7 +429,8 @@ def build_ledger(
             terms[row, column] = len(hits)
             found.update(hits)
         matched_terms.append([t.name for t in target.terms if t.name in found])
-    probability = pair_probability(pair_features(similarity, terms, index.lexicon.similarities(asserted)))
+    signposts = index.signposts([text or "-" for text in asserted])
+    probability = pair_probability(pair_features(similarity, terms, index.lexicon.similarities(asserted), signposts))
     for row in changed:
         if not asserted[row]:
             probability[row, :] = 0.0  # nothing left but the dismissal

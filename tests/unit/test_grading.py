@@ -346,6 +346,18 @@ def test_a_plainly_stated_business_goal_is_found(grader):
     assert goal.verdict == "covered" and goal.evidence == ["The business cares about daily retention and watch time."]
 
 
+def test_terse_signposted_notes_are_found_as_the_items_they_name(grader):
+    answer = (
+        "Problem: score every login as risky or not before the session starts. Model: GBDT, because the data is "
+        "tabular and fraud ops want reasons. Features: new device for this customer, distance from the usual "
+        "location, failed logins on the IP in the last ten minutes."
+    )
+    card = grader.grade("Design a system that flags risky logins for a retail bank.", answer)
+    covered = {i.id: i.evidence for s in card.steps for i in s.items if i.verdict == "covered"}
+    assert covered["model_choice_justified"] == ["Model: GBDT, because the data is tabular and fraud ops want reasons."]
+    assert covered["user_item_interaction_features"][0].startswith("Features: new device")
+
+
 def test_cue_respects_negation():
     import re
 
@@ -950,6 +962,29 @@ def test_the_pair_model_fit_separates_an_informative_feature_from_noise():
     labels = (signal + 0.3 * rng.normal(size=400) > 0.5).astype(float)
     weights, bias = fit_logistic(np.stack([signal, noise], axis=1), labels)
     assert weights[0] > 2.0 and abs(weights[1]) < 0.5 and bias < 0
+
+
+def test_the_signpost_weight_is_fitted_on_top_of_the_other_weights_which_it_leaves_as_they_were():
+    from app.evaluation.fitting import fit_in_stages, fit_logistic
+
+    rng = np.random.default_rng(1)
+    signal = rng.normal(size=600)
+    signpost = (rng.random(600) < 0.2).astype(float)
+    labels = (signal + 2.0 * signpost + 0.3 * rng.normal(size=600) > 1.0).astype(float)
+    base_weights, base_bias = fit_logistic(signal[:, None], labels)
+    weights, bias = fit_in_stages(np.stack([signal, signpost], axis=1), labels)
+    assert weights[0] == pytest.approx(base_weights[0]) and bias == pytest.approx(base_bias)
+    assert weights[1] > 1.0  # a signposted sentence is more likely to show the item than its meaning alone says
+
+
+def test_a_signposted_sentence_is_more_likely_to_show_its_item_than_the_same_sentence_without_the_signpost():
+    similarity = np.array([[0.35, 0.3], [0.3, 0.32]], dtype=np.float32)
+    signposts = np.array([[1.0, 0.0], [0.0, 0.0]], dtype=np.float32)
+    none = np.zeros_like(similarity)
+    plain = pair_probability(pair_features(similarity, none, none))
+    marked = pair_probability(pair_features(similarity, none, none, signposts))
+    assert marked[0, 0] > plain[0, 0] and marked[0, 0] >= 0.5 > plain[0, 0]
+    assert marked[1].tolist() == pytest.approx(plain[1].tolist())
 
 
 def test_the_study_list_suggests_for_each_gap_the_concept_closest_to_the_question():

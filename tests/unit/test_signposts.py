@@ -1,0 +1,51 @@
+import pytest
+
+from app.grading.signposts import signposted_items
+
+FEATURES = "user_item_interaction_features"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "item"),
+    [
+        ("Model: GBDT, fast and good on tabular data.", "model_choice_justified"),
+        ("The main model would be a dual encoder trained on past email and reply pairs.", "model_choice_justified"),
+        ("For the model, a pretrained image-text encoder fine-tuned on our own labels.", "model_choice_justified"),
+        ("Features: sender reputation over 30 days, SPF and DKIM results, recipient count.", FEATURES),
+        ("Features include debt-to-income ratio, recent credit inquiries and card utilization.", FEATURES),
+        ("The business goal is lower processing cost per invoice and fewer payment errors.", "business_goal"),
+        ("The lender's objective is profit from approved loans within the committee's risk limits.", "business_goal"),
+        ("The label is an accepted invitation within seven days of the suggestion.", "label_definition"),
+        ("Data sources: the CRM, the website analytics and an enrichment vendor.", "data_sources"),
+        ("The training data would be two years of order lines aggregated by hour and wave.", "data_sources"),
+        ("I'd frame it as retrieval over a fixed set of vetted responses.", "ml_task_framing"),
+        ("Offline metrics: recall at 1% false positive rate and PR-AUC per merchant segment.", "offline_metrics"),
+    ],
+)
+def test_a_sentence_that_names_and_fills_a_slot_signposts_its_item(sentence, item):
+    assert item in signposted_items(sentence)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "item"),
+    [
+        # A passive or a state describes the slot, it does not fill it.
+        ("The model is retrained weekly and promoted only if it beats the current one.", "model_choice_justified"),
+        ("Labels will be drawn by inspectors in an annotation tool.", "label_definition"),
+        ("Those labels are noisy because agents close tickets that were never theirs.", "label_definition"),
+        # Who makes the labels is how they are produced, not what they are.
+        ("Labels come from our trust and safety reviewers, who follow a written policy.", "label_definition"),
+        # The task restated is not the business goal.
+        ("The goal is to predict which members will accept an invitation this week.", "business_goal"),
+        # A signpost with nothing after it says nothing.
+        ("The model is simple.", "model_choice_justified"),
+        # The slot's word elsewhere in the sentence is not a signpost.
+        ("We compare the new model with the old one on last month's traffic.", "model_choice_justified"),
+    ],
+)
+def test_a_sentence_that_only_mentions_or_describes_a_slot_signposts_nothing(sentence, item):
+    assert item not in signposted_items(sentence)
+
+
+def test_a_plain_sentence_signposts_nothing():
+    assert signposted_items("People talk to the speaker from across the kitchen and expect it to hear them.") == set()
