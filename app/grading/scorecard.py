@@ -63,6 +63,7 @@ ON_POINT_FLOOR = 0.25  # a whole design answering a concept question with fewer 
 # concept (or its key points) is a design of something else. On the tune half at a sentence cosine of 0.35, the
 # on-topic designs for concept questions have 0.61 or more of their sentences on point, the same designs asked under
 # another question 0.22 or less
+ON_POINT_HOLDS = 0.4  # ... and one with this share or more on point speaks to the asked concept: the middle of that gap
 
 
 class ItemResult(BaseModel):
@@ -461,12 +462,16 @@ def first_sentence(text: str) -> str:
     return first if len(first) <= 160 else first[:157].rsplit(" ", 1)[0] + "..."
 
 
-def own_list_holds(own: float, rival: float | None, own_list: str | None) -> bool:
-    """The answer meets a fair share of the asked design question's own expectations, clearly more than those of the
-    question its wording seems closer to: what it says does not bear out the closeness of its words. A concept
-    question's three or four key points are too few for such a contrast (one point half met is 0.125)."""
-    if rival is None or own_list != "scenario":
+def own_list_holds(own: float, rival: float | None, own_list: str | None, on_point: float | None = None) -> bool:
+    """The answer meets a fair share of the asked question's own list, more than that of the question its wording
+    seems closer to: what it says does not bear out the closeness of its words. For a design question, clearly more
+    (a margin of one in ten). A concept question's three or four key points are too coarse for a margin (one point
+    half met is 0.125), so there the answer must also meet enough of them for a concise strong answer and spend
+    most of its sentences on the asked concept."""
+    if rival is None or own_list is None:
         return False
+    if own_list == "concept":
+        return own >= CONCEPT_STRONG_SHARE and on_point is not None and on_point >= ON_POINT_HOLDS and own > rival
     return own >= OWN_EXPECTATIONS_FLOOR and own >= rival + RIVAL_MARGIN
 
 
@@ -665,7 +670,7 @@ class Grader:
             features.rival_share, rival_list = self.expectations.best_rival_share(question, scenario, usable, vectors)
         if features.different_question and share is not None and fit.rival is not None:
             rival = self.expectations.share_for(fit.rival.text, usable, vectors)
-            features.different_question = not own_list_holds(share, rival, features.own_list)
+            features.different_question = not own_list_holds(share, rival, features.own_list, features.on_point)
         if steps and len(steps) < 7:
             # One step of an interview: judge the step's own coverage rather than a whole design.
             features.design_evidence = max(features.design_evidence, features.evidence)

@@ -98,4 +98,15 @@ def test_a_close_rival_is_not_taken_over_what_the_answer_meets_of_its_own_questi
     assert not own_list_holds(0.38, 0.3, "scenario")  # the rival's list is met about as well
     assert not own_list_holds(0.1, 0.0, "scenario")  # meets neither well: the wording decides
     assert not own_list_holds(0.38, None, "scenario")  # the rival has no list to compare
-    assert not own_list_holds(0.5, 0.0, "concept")  # a concept's few key points are too coarse to outweigh it
+    assert not own_list_holds(0.5, 0.0, "concept")  # a concept's few key points are too coarse to outweigh it alone
+
+
+def test_a_concept_answer_meeting_its_key_points_on_point_throughout_is_not_taken_for_a_close_concept():
+    from app.grading.scorecard import own_list_holds
+
+    # An A/B testing answer whose words sit closer to the bandits question: 3 of 8 key points, 5 of 7 sentences on it.
+    assert own_list_holds(0.375, 0.125, "concept", on_point=0.714)
+    assert not own_list_holds(0.375, 0.125, "concept", on_point=0.2)  # mostly about something else
+    assert not own_list_holds(0.125, 0.0, "concept", on_point=0.9)  # too few key points met
+    assert not own_list_holds(0.375, 0.375, "concept", on_point=0.9)  # the close concept's points met as well
+    assert not own_list_holds(0.375, None, "concept", on_point=0.9)
