@@ -28,7 +28,8 @@ SLOT_NAMES: dict[str, str] = {
     "user_item_interaction_features": r"features?|feature\s+set",
     "data_sources": r"(?:training\s+)?data(?:\s+sources?)?",
     "label_definition": r"labels?|training\s+target",
-    "offline_metrics": r"offline\s+(?:metrics?|evaluation)",
+    "offline_metrics": r"offline\s+(?:metrics?|evaluation)|evaluation",
+    "metric_tradeoffs": r"thresholds?|operating\s+points?",
     "ab_test_online_metrics": r"online\s+(?:metrics?|evaluation|tests?)|a/b\s+tests?",
     "serving_mode": r"serving|inference",
     "drift_monitoring_alerting": r"monitoring",
@@ -40,7 +41,11 @@ SLOT_NAMES: dict[str, str] = {
     "latency_realtime_vs_batch": r"latency(?:\s+budget)?",
 }
 
-_LEAD = r"^\s*(?:(?:so|and|then|now|first|second|third|next|finally|overall|here)[,:]?\s+)?"
+# Where a statement can start: the sentence's start, or a clause after ";" or ", so".
+_LEAD = (
+    r"(?:^|[;:]\s+|,\s+(?:so|and|but)\s+)\s*"
+    r"(?:(?:so|and|then|now|first|second|third|next|finally|overall|here)[,:]?\s+)?"
+)
 _DETERMINER = r"(?:(?:the|my|our|its|their|a|an)\s+)?"
 _MODIFIERS = r"(?P<mods>(?:[\w'-]+\s+){0,2}?)"  # "main", "real business", "lender's"
 _COPULA = r"(?:is|are|would\s+be|will\s+be|includes?|:)"
@@ -55,6 +60,41 @@ def _patterns(slot: str) -> list[re.Pattern[str]]:
 
 
 _PATTERNS = {item: _patterns(slot) for item, slot in SLOT_NAMES.items()}
+
+_PEOPLE = (
+    r"users?|customers?|people|members?|readers?|shoppers?|buyers?|sellers?|drivers?|riders?|viewers?|listeners?|"
+    r"players?|patients?|clerks?|agents?|reps?|applicants?|merchants?|hosts?|guests?|advertisers?|creators?|"
+    r"students?|employees?|operators?|analysts?|doctors?|nurses?|moderators?|reviewers?|travell?ers?|subscribers?"
+)
+# Statements that fill a slot without naming it: who wants what, "Offline we'd use ...", a time budget, a
+# threshold chosen, the model one builds and what it predicts.
+_STATEMENTS: dict[str, re.Pattern[str]] = {
+    "user_need_product_impact": re.compile(
+        r"^\s*(?:(?:the|our|most|many|new|existing|their)\s+)?(?:[\w'-]+\s+){0,2}?(?:" + _PEOPLE + r")\s+"
+        r"(?:(?:currently|often|usually|really|mostly|just|also|all)\s+)?(?:want|wants|need|needs|expect|expects|"
+        r"rely\s+on|relies\s+on|care\s+about|cares\s+about|hate|hates|struggle|struggles)\b",
+        re.IGNORECASE,
+    ),
+    "offline_metrics": re.compile(r"^\s*offline,?\s+(?:i|we|i'd|we'd|i'll|we'll|the)\b", re.IGNORECASE),
+    "latency_realtime_vs_batch": re.compile(
+        r"\b(?:under|within|below|less\s+than|at\s+most|<)\s*~?\d[\d,.]*\s*(?:ms|milliseconds?|seconds?|secs?|"
+        r"s|minutes?|mins?)\b",
+        re.IGNORECASE,
+    ),
+    "metric_tradeoffs": re.compile(
+        r"(?:^\s*(?:thresholds?|cut-?offs?|operating\s+points?)\s*:|\b(?:pick|set|choose|tune|place)\s+"
+        r"(?:the\s+|a\s+|two\s+|our\s+)?(?:thresholds?|cut-?offs?|operating\s+points?)\b)",
+        re.IGNORECASE,
+    ),
+    "ml_task_framing": re.compile(
+        r"(?:\b(?:i'd|i\s+would|we'd|we\s+would)\s+(?:set\s+(?:it|this)\s+up|model\s+(?:it|this))\s+as\b|"
+        r"^\s*(?:it's|it\s+is|this\s+is)\s+(?:an?\s+)?(?:[\w-]+\s+){0,3}?(?:prediction|classification|ranking|"
+        r"regression|detection|forecasting|retrieval)\s*[:,]|"
+        r"\b(?:build|train)\s+an?\s+(?:[\w-]+\s+){0,3}?(?:classifier|regressor|ranker|model|detector)\s+"
+        r"(?:that|which|to)\s+(?:predicts?|labels?|classif(?:y|ies)|scores?|ranks?|detects?|flags?|estimates?))",
+        re.IGNORECASE,
+    ),
+}
 # "The goal is to predict ...": the task restated, not what the business wants.
 _TASK_RESTATED = re.compile(
     r"^\s*(?:to\s+)?(?:predict|classify|detect|rank|forecast|estimate|score|build|design|decide|identify|flag|find|"
@@ -90,6 +130,9 @@ def signposted_items(sentence: str) -> set[str]:
                 continue
             found.add(item)
             break
+    for item, statement in _STATEMENTS.items():
+        if statement.search(sentence) and _content(sentence) >= MIN_CONTENT_WORDS + 2:
+            found.add(item)
     if framing_phrases(sentence):
         found.add("ml_task_framing")
     return found

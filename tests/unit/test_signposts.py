@@ -49,3 +49,41 @@ def test_a_sentence_that_only_mentions_or_describes_a_slot_signposts_nothing(sen
 
 def test_a_plain_sentence_signposts_nothing():
     assert signposted_items("People talk to the speaker from across the kitchen and expect it to hear them.") == set()
+
+
+@pytest.mark.parametrize(
+    ("sentence", "item"),
+    [
+        (
+            "Applicants want a fast decision in the app instead of waiting days for an underwriter.",
+            "user_need_product_impact",
+        ),
+        (
+            "Shoppers rely on star ratings to decide, and fake reviews make bad products look good.",
+            "user_need_product_impact",
+        ),
+        ("Offline we'd use recall at 20 on invites accepted in the following week.", "offline_metrics"),
+        ("It needs to be fast since chat is live, so under 50 ms per message.", "latency_realtime_vs_batch"),
+        (
+            "We set the threshold where expected profit is highest, trading approvals against losses.",
+            "metric_tradeoffs",
+        ),
+        ("I'd model it as predicting for each notification the probability the user opens it.", "ml_task_framing"),
+        ("Train a BERT classifier that labels each chat message as toxic or not toxic.", "ml_task_framing"),
+        ("The publisher makes money from subscriptions, so the real goal is a daily reading habit.", "business_goal"),
+    ],
+)
+def test_a_statement_that_fills_a_slot_without_naming_it_signposts_its_item(sentence, item):
+    assert item in signposted_items(sentence)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "item"),
+    [
+        ("Users click on about 3% of the suggestions they see in a session.", "user_need_product_impact"),
+        ("Training uses the events within 30 days of each label, nothing older.", "latency_realtime_vs_batch"),
+        ("The threshold matters less than the labels.", "metric_tradeoffs"),
+    ],
+)
+def test_a_statement_of_something_else_signposts_nothing(sentence, item):
+    assert item not in signposted_items(sentence)
