@@ -135,6 +135,7 @@ class Features:
     on_point: float | None = None  # a concept question's: the share of the answer's sentences that speak to it
     own_list: Literal["scenario", "concept"] | None = None  # the kind of bank question the expectations belong to
     overclaims: bool = False  # states as certain, universal or needless, sentence after sentence, what a design weighs
+    dismissals: int = 0  # sentences that wave a practice away ("no need for a model"): decisions, if wrong ones
 
     @property
     def wrong_claims(self) -> int:
@@ -207,11 +208,13 @@ def decide_band(f: Features) -> Band:
     meets few of the points the question itself expects. Strong: broad, specific and sound, or, asked about one
     concept, a specific and sound account of its key points; never an answer that overclaims throughout. Partial: real
     design content with at most one wrong claim (overclaiming throughout counts as one), which costs evidence. Weak:
-    everything else."""
-    astray = f.relevance < RELEVANCE_FLOOR or f.design_evidence < DESIGN_EVIDENCE_FLOOR or f.elsewhere
+    everything else. A thin answer that waves a practice of the asked design away ("no need for a model") decides
+    something about it, wrongly: weak, not off topic."""
+    elsewhere = f.relevance < RELEVANCE_FLOOR or f.elsewhere
+    astray = elsewhere or f.design_evidence < DESIGN_EVIDENCE_FLOOR
     if f.different_question:
         band: Band = "off_topic"
-    elif f.red_flags == 0 and astray:
+    elif f.red_flags == 0 and astray and (elsewhere or not f.dismissals):
         band = "off_topic"
     elif (
         f.evidence >= STRONG_EVIDENCE
@@ -663,6 +666,7 @@ class Grader:
             # One step of an interview is not a whole design: it is not asked for specific content.
             specific_terms=None if steps and len(steps) < 7 else specific_terms(asked, usable, self.task_check.weights),
             overclaims=overclaims.throughout,
+            dismissals=len(ledger.asserted),
         )
         share = features.expectation_share
         rival_list = ""

@@ -1085,3 +1085,22 @@ def test_an_answer_weak_for_its_mistakes_has_no_sentence_held_up_as_a_strength(g
     card = grader.grade(QUESTION, answer)
     assert card.band == "weak" and len(card.red_flags) >= 2
     assert card.strengths == [] and "Shown:" not in card.narrative
+
+
+def test_a_thin_answer_that_waves_practices_away_is_weak_not_off_topic():
+    thin = dict(evidence=0.8, design_evidence=0.0, covered_items=0, relevance=0.6, red_flags=0, injection=False)
+    assert decide_band(Features(**thin)) == "off_topic"  # restates the question or decides nothing
+    assert decide_band(Features(**{**thin, "dismissals": 1})) == "weak"  # decides, wrongly, on the asked design
+    assert decide_band(Features(**{**thin, "dismissals": 1, "relevance": 0.1})) == "off_topic"  # about something else
+    assert decide_band(Features(**{**thin, "dismissals": 1, "different_task": True})) == "off_topic"
+    assert decide_band(Features(**{**thin, "dismissals": 1, "different_question": True})) == "off_topic"
+
+
+def test_a_short_wrong_headed_answer_to_the_asked_question_is_graded_weak(grader):
+    answer = (
+        "Block every sign-up that uses a free email domain, since fraudsters always use those. There's no need for "
+        "a model here, because a rule like that is simple and catches them. If someone complains, they were "
+        "probably a fraudster anyway."
+    )
+    card = grader.grade("Design a system that detects fraudulent sign-ups for a ride-hailing app.", answer)
+    assert card.band == "weak" and "off_topic" not in card.flags
