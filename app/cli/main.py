@@ -251,6 +251,10 @@ def print_scorecard(card: object) -> None:
         out.print(f"  [yellow]overclaims[/yellow] {count} sentences state as certain what a design weighs:")
         for quote in card.overclaims:
             out.print(f'       "{quote}"', markup=False, highlight=False)
+    if card.waved_away:
+        out.print("  [yellow]waved away[/yellow] decisions an interviewer would ask you to defend:")
+        for quote in card.waved_away:
+            out.print(f'       "{quote}"', markup=False, highlight=False)
     if card.expectations is not None and card.expectations.items:
         found = card.expectations
         source = f" (borrowed from {found.source})" if found.borrowed else ""

@@ -117,6 +117,9 @@ class Scorecard(BaseModel):
     overclaims: list[str] = Field(
         default_factory=list, description="sentences stating as certain what a design can only weigh, when habitual"
     )
+    waved_away: list[str] = Field(
+        default_factory=list, description="on a weak answer, sentences that wave a practice of the design away"
+    )
 
 
 @dataclass
@@ -484,6 +487,15 @@ def mistaken(band: Band, f: Features) -> bool:
     return band == "weak" and f.wrong_claims >= 2
 
 
+def waved_away(ledger: Ledger, band: Band) -> list[str]:
+    """A weak answer's sentences that dismiss a practice (not already quoted as a wrong claim): a strong answer may
+    rightly say it needs no heroic latency tricks; a weak one that waves the appeal process away should hear it."""
+    if band != "weak":
+        return []
+    flagged = {f.quote for f in ledger.flags}
+    return [s.text for s in ledger.sentences if s.index in ledger.asserted and s.text not in flagged]
+
+
 def overclaim_feedback(quotes: list[str], flagged: set[str]) -> str:
     """Why a habit of certainty costs the grade, with two of the candidate's own sentences (those the red flags have
     not already quoted first)."""
@@ -542,6 +554,11 @@ def ledger_feedback(card: Scorecard, kb: KnowledgeBase) -> str:
         parts.append(f'"{flag.quote}" -- {flag.why}')
     if card.overclaims:
         parts.append(overclaim_feedback(card.overclaims, {f.quote for f in card.red_flags}))
+    if card.waved_away:
+        quoted = " ".join(f'"{q}"' for q in card.waved_away[:2])
+        parts.append(
+            f"It waves parts of the design away: {quoted} Each is a decision an interviewer would ask you to defend."
+        )
     if card.gaps:
         parts.append("Missing: " + "; ".join(gap_text(g) for g in card.gaps[:3]) + ".")
     if card.study:
@@ -738,6 +755,7 @@ class Grader:
             else "",
             expectations=expectations if expectations.items else None,
             overclaims=list(overclaims.quotes) if overclaims.throughout else [],
+            waved_away=waved_away(ledger, band),
         )
         if features.different_question or (features.misses_own_expectations and band == "off_topic"):
             card = earns_nothing(card)

@@ -140,6 +140,11 @@ def scorecard_markdown(card: Scorecard, kb: KnowledgeBase, *, title: str = "Scor
         lines.append(f"_{count} sentences state as certain, universal or needless what a design weighs:_")
         lines += [f"- “{escape_text(q)}”" for q in card.overclaims]
         lines.append("")
+    if card.waved_away:
+        lines.append("### Waved away")
+        lines.append("_Parts of the design dismissed: decisions an interviewer would ask you to defend._")
+        lines += [f"- “{escape_text(q)}”" for q in card.waved_away]
+        lines.append("")
     if card.narrative:
         lines += ["### Feedback", "", escape_text(card.narrative), ""]
     if card.study:

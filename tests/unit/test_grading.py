@@ -1104,3 +1104,15 @@ def test_a_short_wrong_headed_answer_to_the_asked_question_is_graded_weak(grader
     )
     card = grader.grade("Design a system that detects fraudulent sign-ups for a ride-hailing app.", answer)
     assert card.band == "weak" and "off_topic" not in card.flags
+    dismissal = "There's no need for a model here, because a rule like that is simple and catches them."
+    assert card.waved_away == [dismissal]
+    assert f'"{dismissal}"' in card.narrative and "defend" in card.narrative
+    from app.web.report import scorecard_markdown
+
+    report = scorecard_markdown(card, grader.kb)
+    assert "### Waved away" in report and "no need for a model here" in report
+
+
+def test_a_strong_answer_that_needs_no_latency_tricks_is_not_told_it_waved_them_away(grader):
+    card = grader.grade(QUESTION, STRONG + " At this volume we don't need any heroic latency tricks.")
+    assert card.band == "strong" and card.waved_away == []
