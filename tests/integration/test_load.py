@@ -33,10 +33,12 @@ pytestmark = pytest.mark.integration
 
 ARTIFACTS = PROJECT_DIR / "test-artifacts"
 SCENARIO = "video-recommendation-feed"
+# On-topic but short of covering step 1, so every turn's reply is the model's (a covered step is left by the engine
+# itself, in its own words, without the model).
 ANSWERS = [
-    "the goal is to keep viewers watching longer, measured by weekly watch time per user.",
-    "inputs are the watch history and fresh candidate videos; the output is a ranked feed within 200 ms.",
-    "about 150 million daily users, so candidate generation must be cheap and ranking sees a few hundred items.",
+    "the goal is to keep viewers watching longer.",
+    "I'd start from what each viewer has watched recently and what is new today.",
+    "most of them watch short clips on their phones in the evening.",
 ]
 MARKER = re.compile(r"\bC\d+T\d+\b")
 # A different question for each turn: the engine replaces a question that repeats an earlier one.
