@@ -218,6 +218,7 @@ class RubricIndex:
                 self.flags.append(target)
         self.flags.sort(key=lambda t: isinstance(t.ref, RedFlag) and t.ref.general)  # stable: rubric order kept
         self.matrix = embedder.encode(texts)
+        self.columns = {t.ref.id: c for c, t in enumerate(self.items)}  # checklist item id -> its column
         self.lexicon = Lexicon([item_vocabulary(t.ref) for t in self.items if isinstance(t.ref, ChecklistItem)])
 
     @staticmethod
@@ -231,11 +232,10 @@ class RubricIndex:
     def signposts(self, sentences: list[str]) -> np.ndarray:
         """(sentences, items): 1 where the sentence names and fills the item's slot (see `app.grading.signposts`)."""
         out = np.zeros((len(sentences), len(self.items)), dtype=np.float32)
-        columns = {t.ref.id: c for c, t in enumerate(self.items)}
         for row, sentence in enumerate(sentences):
             for item in signposted_items(sentence):
-                if item in columns:
-                    out[row, columns[item]] = 1.0
+                if item in self.columns:
+                    out[row, self.columns[item]] = 1.0
         return out
 
     def item_similarities(self, sims: np.ndarray) -> np.ndarray:

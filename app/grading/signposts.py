@@ -4,8 +4,9 @@ rank").
 
 Candidates often label what they are about to say, and the label is the plainest evidence of what a terse sentence
 is for: a small embedding scores "Model: GBDT" far from every phrasing of the model-choice item. A signpost is one
-feature of the evidence pair model (`app.grading.evidence`), fitted with the others, so it raises an item only as
-far as the labelled cases show signposts to be right; the sentence's own words and meaning still count.
+feature of the evidence pair model (`app.grading.evidence`); its weight is fitted on the labelled cases on top of
+the others (`app.evaluation.fitting.fit_in_stages`), so it raises an item only as far as those cases show signposts
+to be right, and the sentence's own words and meaning still count.
 
 The grammar is the slot's name as a heading ("Features: ..."), as the subject of a copula ("the main model would
 be ...", "labels are ..."), or after "for" ("For the model, ..."), followed by real content. A passive or a state
