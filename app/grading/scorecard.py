@@ -64,6 +64,10 @@ ON_POINT_FLOOR = 0.25  # a whole design answering a concept question with fewer 
 # on-topic designs for concept questions have 0.61 or more of their sentences on point, the same designs asked under
 # another question 0.22 or less
 ON_POINT_HOLDS = 0.4  # ... and one with this share or more on point speaks to the asked concept: the middle of that gap
+THIN_ON_QUESTION_SHARE = 0.1  # a thin answer (below DESIGN_EVIDENCE_FLOOR) that meets this share of a design
+# question's own expectations (one met or two in part in ten) is about the asked problem however little it decides:
+# weak, not off topic. On the tune halves the thin partial and weak answers meet 0.119 to 0.143; the two thin answers
+# to a neighbouring task meet 0.024 and 0.238, and are told apart by the task they name (`elsewhere`) instead
 
 
 class ItemResult(BaseModel):
@@ -189,6 +193,15 @@ class Features:
         )
 
     @property
+    def touches_own_points(self) -> bool:
+        """Meets some of the asked design question's own expectations: the answer is about this problem."""
+        return (
+            self.own_list == "scenario"
+            and self.expectation_share is not None
+            and self.expectation_share >= THIN_ON_QUESTION_SHARE
+        )
+
+    @property
     def elsewhere(self) -> bool:
         """Works on another problem than the one asked, by what it names or by what it leaves out."""
         return self.different_task or self.misses_own_expectations
@@ -212,12 +225,13 @@ def decide_band(f: Features) -> Band:
     concept, a specific and sound account of its key points; never an answer that overclaims throughout. Partial: real
     design content with at most one wrong claim (overclaiming throughout counts as one), which costs evidence. Weak:
     everything else. A thin answer that waves a practice of the asked design away ("no need for a model") decides
-    something about it, wrongly: weak, not off topic."""
+    something about it, wrongly, and one that meets some of the question's own expectations is about it: weak, not
+    off topic."""
     elsewhere = f.relevance < RELEVANCE_FLOOR or f.elsewhere
     astray = elsewhere or f.design_evidence < DESIGN_EVIDENCE_FLOOR
     if f.different_question:
         band: Band = "off_topic"
-    elif f.red_flags == 0 and astray and (elsewhere or not f.dismissals):
+    elif f.red_flags == 0 and astray and (elsewhere or not (f.dismissals or f.touches_own_points)):
         band = "off_topic"
     elif (
         f.evidence >= STRONG_EVIDENCE

@@ -1096,6 +1096,33 @@ def test_a_thin_answer_that_waves_practices_away_is_weak_not_off_topic():
     assert decide_band(Features(**{**thin, "dismissals": 1, "different_question": True})) == "off_topic"
 
 
+def test_a_thin_answer_that_meets_some_of_the_questions_own_points_is_weak_not_off_topic():
+    thin = dict(evidence=2.0, design_evidence=0.0, covered_items=1, relevance=0.6, red_flags=0, injection=False)
+    own = dict(thin, own_list="scenario", expectation_share=0.12, rival_share=0.05)
+    assert decide_band(Features(**own)) == "weak"  # a sketch of the asked design: "embed each question, ANN search"
+    assert decide_band(Features(**{**own, "expectation_share": 0.05})) == "off_topic"  # one of the points, half met
+    assert decide_band(Features(**{**own, "different_task": True})) == "off_topic"  # the sketch of another task
+    assert decide_band(Features(**{**own, "relevance": 0.1})) == "off_topic"
+    assert decide_band(Features(**{**own, "own_list": "concept"})) == "off_topic"  # a concept's few key points
+    assert decide_band(Features(**{**own, "expectation_share": None, "own_list": None})) == "off_topic"
+
+
+def test_a_sketch_of_the_asked_design_is_weak_not_off_topic(grader):
+    question = (
+        "Design a system that reads scanned invoices and receipts uploaded by businesses and extracts fields like "
+        "vendor, date, total and line items, for about a million documents a day."
+    )
+    sketch = (
+        "First OCR each scan to get the words and where they sit, then a layout-aware transformer tags every word as "
+        "vendor, date, total or part of a line item. Position matters a lot here since the total is nearly always "
+        "near the bottom. The documents go through a queue to a pool of GPU workers, so a million a day is fine."
+    )
+    card = grader.grade(question, sketch)
+    assert card.band == "weak" and "off_topic" not in card.flags
+    assert card.expectations is not None and any(e.verdict != "not_met" for e in card.expectations.items)
+    assert "does not design a system for this question" not in card.narrative
+
+
 def test_a_short_wrong_headed_answer_to_the_asked_question_is_graded_weak(grader):
     answer = (
         "Block every sign-up that uses a free email domain, since fraudsters always use those. There's no need for "
