@@ -178,11 +178,23 @@ _JOINING_WORDS = frozenset(
 )
 
 
+# Words that stand in for a noun or rate one ("the old ones", "a better way") and name no domain: a task named with
+# them ("matching a new question against the old ones") is not about something the question leaves out.
+_PLACEHOLDERS = (
+    "one ones thing things something anything way ways kind kinds sort part parts lot lots bit new old existing "
+    "previous past current recent future earlier later similar different good bad better best right wrong big small "
+    "large many few more most less least whole full own main general overall certain various common usual"
+)
+_PLACEHOLDER_WORDS = frozenset(_PLACEHOLDERS.split())
+
+
 def specific_words(phrase: str) -> list[str]:
-    """The words of a named task that say what it is about, formulation and joining words left out."""
+    """The words of a named task that say what it is about, formulation, joining and placeholder words left out."""
     out: list[str] = []
     for word in content_words(phrase.replace("-", " ").replace("/", " ")):
-        if stem(word) not in FORMULATION and word not in _JOINING_WORDS and word not in out:
+        if stem(word) in FORMULATION or word in _JOINING_WORDS or word in _PLACEHOLDER_WORDS:
+            continue
+        if word not in out:
             out.append(word)
     return out
 

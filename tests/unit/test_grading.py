@@ -530,6 +530,7 @@ def test_specific_words_leave_out_the_formulation():
     assert specific_words("power output forecasting") == ["power"]
     assert specific_words("two-stage recommendation") == []
     assert specific_words("multi-class text classification") == []
+    assert specific_words("matching a new question against the old ones") == ["question"]  # no domain in "old ones"
     assert specific_words("customer lifetime value regression") == ["customer", "lifetime", "value"]
     assert specific_words("retrieval plus a pairwise classifier") == []  # joining words name no task
 
@@ -545,6 +546,21 @@ def test_mismatch_policy_needs_a_foreign_named_task_and_little_echo_of_the_quest
     # Far from the whole question (its setting dilutes it) but a paraphrase of its ask: the asked task.
     ask = Framing("s", "gearbox failure early-warning model", ("gearbox", "warning"), ("warning",), 0.41)
     assert framing_is_foreign(ask) and not framing_is_foreign(Framing(**{**ask.__dict__, "ask_similarity": 0.65}))
+
+
+def test_a_task_named_with_placeholder_words_is_not_another_task(grader):
+    question = (
+        "Design a system for a community Q&A site that detects when a newly posted question duplicates an existing "
+        "one, among 100 million questions."
+    )
+    answer = (
+        "I'd see it as matching a new question against the old ones. Every question gets a vector from a sentence "
+        "encoder, and a nearest-neighbour index over the 100 million returns the closest few. The pairs that "
+        "moderators already merged are good examples of duplicates, so I'd tune the encoder on them. Anything close "
+        "enough gets shown to the asker as a possible duplicate."
+    )
+    card = grader.grade(question, answer)
+    assert "different_task" not in card.flags and card.band != "off_topic"
 
 
 def test_a_declared_deliverable_needs_more_of_the_question_to_stay_on_task():
