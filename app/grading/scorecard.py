@@ -51,6 +51,8 @@ CONCEPT_POINTS_FLOOR = 0.08  # the same for a concept question's three or four k
 # 0.125: its on-topic answers are judged by the share of their sentences on point instead (ON_POINT_FLOOR)
 SPECIFIC_TERMS_FLOOR = 20  # a strong whole design adds at least this many specific words to the question. Chosen on
 # the tune half: its partial answers add 4 to 19, its concise strong answers (about 150 words) 22 to 48
+STRONG_OWN_SHARE = 1 / 3  # ... or meets a third of the design question's own expectations. On the tune halves the
+# English strong answers meet 0.36 or more, the partial ones 0.29 or less
 DECLARED_WORDS = 2  # a deliverable declared in two or more specific words ("automated blade inspection") names a
 # problem; that problem fitting another bank question better than the asked one is another task
 RIVAL_MARGIN = 0.1  # another question's expectations met by this much more (one in ten) fit that question better
@@ -174,8 +176,12 @@ class Features:
 
     @property
     def specific(self) -> bool:
-        """Says enough specific things for a strong grade: a walk through every step in generic words is partial."""
-        return self.specific_terms is None or self.specific_terms >= SPECIFIC_TERMS_FLOOR
+        """Says enough specific things for a strong grade: a walk through every step in generic words is partial. An
+        answer that meets as much of its design question's own expectations as strong answers do is specific to it,
+        however few words it adds to the question."""
+        if self.specific_terms is None or self.specific_terms >= SPECIFIC_TERMS_FLOOR:
+            return True
+        return self.own_list == "scenario" and (self.expectation_share or 0.0) >= STRONG_OWN_SHARE
 
     @property
     def explains_concept(self) -> bool:

@@ -770,6 +770,11 @@ def test_a_strong_grade_needs_specific_content():
     assert decide_band(Features(**base, specific_terms=None)) == "strong"  # one interview step: not judged
     assert decide_band(Features(**base, specific_terms=25)) == "strong"
     assert decide_band(Features(**base, specific_terms=10)) == "partial"
+    # ... or meets a third of the design question's own expectations, however few words it adds to the question
+    own = dict(base, specific_terms=10, own_list="scenario")
+    assert decide_band(Features(**own, expectation_share=0.5)) == "strong"
+    assert decide_band(Features(**own, expectation_share=0.25)) == "partial"
+    assert decide_band(Features(**{**own, "own_list": "concept"}, expectation_share=0.5)) == "partial"
 
 
 def test_specific_terms_count_the_rare_words_an_answer_adds_to_the_question(grader):
