@@ -229,10 +229,10 @@ def decide_band(f: Features) -> Band:
     """Off topic: no design decisions, sentences about something else, a different task solved, or a full design that
     meets few of the points the question itself expects. Strong: broad, specific and sound, or, asked about one
     concept, a specific and sound account of its key points; never an answer that overclaims throughout. Partial: real
-    design content with at most one wrong claim (overclaiming throughout counts as one), which costs evidence. Weak:
-    everything else. A thin answer that waves a practice of the asked design away ("no need for a model") decides
-    something about it, wrongly, and one that meets some of the question's own expectations is about it: weak, not
-    off topic."""
+    design content, at least one checklist item shown in full rather than only loose matches, with at most one wrong
+    claim (overclaiming throughout counts as one), which costs evidence. Weak: everything else. A thin answer that
+    waves a practice of the asked design away ("no need for a model") decides something about it, wrongly, and one
+    that meets some of the question's own expectations is about it: weak, not off topic."""
     elsewhere = f.relevance < RELEVANCE_FLOOR or f.elsewhere
     astray = elsewhere or f.design_evidence < DESIGN_EVIDENCE_FLOOR
     if f.different_question:
@@ -249,6 +249,7 @@ def decide_band(f: Features) -> Band:
         band = "strong"
     elif (
         f.design_evidence >= DESIGN_EVIDENCE_FLOOR
+        and f.covered_items >= 1
         and f.wrong_claims <= 1
         and f.evidence - RED_FLAG_COST * f.wrong_claims >= PARTIAL_EVIDENCE
     ):

@@ -1117,6 +1117,12 @@ def test_a_thin_answer_that_waves_practices_away_is_weak_not_off_topic():
     assert decide_band(Features(**{**thin, "dismissals": 1, "different_question": True})) == "off_topic"
 
 
+def test_a_partial_grade_needs_one_checklist_item_shown_in_full():
+    loose = dict(evidence=4.8, design_evidence=2.0, covered_items=0, relevance=0.5, red_flags=0, injection=False)
+    assert decide_band(Features(**loose)) == "weak"  # five loose matches of business advice add up to no design
+    assert decide_band(Features(**{**loose, "covered_items": 1})) == "partial"
+
+
 def test_a_thin_answer_that_meets_some_of_the_questions_own_points_is_weak_not_off_topic():
     thin = dict(evidence=2.0, design_evidence=0.0, covered_items=1, relevance=0.6, red_flags=0, injection=False)
     own = dict(thin, own_list="scenario", expectation_share=0.12, rival_share=0.05)
