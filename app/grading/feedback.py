@@ -100,6 +100,8 @@ def ledger_summary(card: Scorecard) -> str:
             lines.append(f'  shown ({item.verdict}): {item.description} -- "{item.evidence[0]}"')
         for item in missing[:2]:
             lines.append(f"  missing: {item.description}")
+    if "sidesteps_question" in card.flags and card.gaps:
+        lines.append(f"Leaves the question's own terms unused: {card.gaps[0].partition(': ')[2]}")
     for flag in card.red_flags:
         lines.append(f'Wrong claim: "{flag.quote}" -- {flag.why}')
     if card.overclaims:

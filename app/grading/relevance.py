@@ -267,6 +267,12 @@ def specific_terms(question: str, sentences: list[str], weights: TermWeights) ->
     return sum(1 for s in added if weights.weight(s) >= SPECIFIC_WEIGHT)
 
 
+def as_written(word: str, text: str) -> str:
+    """A lowercased word in the case the text writes it ("siu" -> "SIU")."""
+    match = re.search(rf"(?<![\w]){re.escape(word)}(?![\w])", text, re.IGNORECASE)
+    return match.group(0) if match else word
+
+
 def coverage(echoes: dict[str, float], weights: TermWeights) -> float:
     """Weighted share of the question's content terms (stem: echo 0..1) that the answer uses."""
     total = sum(weights.weight(s) for s in echoes)
@@ -342,6 +348,14 @@ class TaskRelevance:
         for s in first:
             out.setdefault(s, 0.0)
         return out
+
+    def unused_terms(self, question: str, sentences: list[str], limit: int = 4) -> list[str]:
+        """The question's rarest terms that the answer neither uses nor stands in for, as the question writes them."""
+        terms = list(dict.fromkeys(content_words(question)))
+        written = {stem(w): w for w in reversed(terms)}
+        missed = [s for s, echo in self.echoes(terms, sentences).items() if echo == 0.0]
+        missed.sort(key=lambda s: (-self.weights.weight(s), s))
+        return [as_written(written[s], question) for s in missed[:limit]]
 
     def check(self, question: str, scenario: Scenario | None, sentences: list[str]) -> TaskCheck:
         """The answer's named tasks, its use of the question's terms, and whether it solves a different task."""

@@ -7,7 +7,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Literal
 
@@ -70,6 +70,12 @@ THIN_ON_QUESTION_SHARE = 0.1  # a thin answer (below DESIGN_EVIDENCE_FLOOR) that
 # question's own expectations (one met or two in part in ten) is about the asked problem however little it decides:
 # weak, not off topic. On the tune halves the thin partial and weak answers meet 0.119 to 0.143; the two thin answers
 # to a neighbouring task meet 0.024 and 0.238, and are told apart by the task they name (`elsewhere`) instead
+FULL_DESIGN_WORDS = 200  # an answer this long has room to work with the question's own setting and constraints (a
+# concise answer, 180 words or fewer, does not)
+STRONG_ECHO = 0.485  # ... and one that uses less than this weighted share of the question's terms is not strong: it
+# designs a related problem in the question's setting, or a generic system. On the tune halves the strong answers and
+# expert outlines use 0.51 or more; 16 of the 20 long designs of a neighbouring problem 0.46 or less (the other four
+# 0.61 to 0.86): the middle of that gap
 
 
 class ItemResult(BaseModel):
@@ -145,6 +151,8 @@ class Features:
     own_list: Literal["scenario", "concept"] | None = None  # the kind of bank question the expectations belong to
     overclaims: bool = False  # states as certain, universal or needless, sentence after sentence, what a design weighs
     dismissals: int = 0  # sentences that wave a practice away ("no need for a model"): decisions, if wrong ones
+    echo: float | None = None  # weighted share of the question's terms the answer uses (None: not judged)
+    words: int = 0  # the answer's length in words
 
     @property
     def wrong_claims(self) -> int:
@@ -199,6 +207,12 @@ class Features:
         )
 
     @property
+    def sidesteps_question(self) -> bool:
+        """A long answer that uses little of the question's own terms: it works in its own setting, or in the
+        question's setting on a related problem, rather than on the constraints the question states."""
+        return self.echo is not None and self.words >= FULL_DESIGN_WORDS and self.echo < STRONG_ECHO
+
+    @property
     def touches_own_points(self) -> bool:
         """Meets some of the asked design question's own expectations: the answer is about this problem."""
         return (
@@ -228,11 +242,12 @@ def step_ratio(items: list[ItemEvidence]) -> float:
 def decide_band(f: Features) -> Band:
     """Off topic: no design decisions, sentences about something else, a different task solved, or a full design that
     meets few of the points the question itself expects. Strong: broad, specific and sound, or, asked about one
-    concept, a specific and sound account of its key points; never an answer that overclaims throughout. Partial: real
-    design content, at least one checklist item shown in full rather than only loose matches, with at most one wrong
-    claim (overclaiming throughout counts as one), which costs evidence. Weak: everything else. A thin answer that
-    waves a practice of the asked design away ("no need for a model") decides something about it, wrongly, and one
-    that meets some of the question's own expectations is about it: weak, not off topic."""
+    concept, a specific and sound account of its key points; never an answer that overclaims throughout, nor a long
+    one that leaves most of the question's own terms unused. Partial: real design content, at least one checklist
+    item shown in full rather than only loose matches, with at most one wrong claim (overclaiming throughout counts as
+    one), which costs evidence. Weak: everything else. A thin answer that waves a practice of the asked design away
+    ("no need for a model") decides something about it, wrongly, and one that meets some of the question's own
+    expectations is about it: weak, not off topic."""
     elsewhere = f.relevance < RELEVANCE_FLOOR or f.elsewhere
     astray = elsewhere or f.design_evidence < DESIGN_EVIDENCE_FLOOR
     if f.different_question:
@@ -245,6 +260,7 @@ def decide_band(f: Features) -> Band:
         and f.red_flags <= 1
         and f.specific
         and not f.overclaims
+        and not f.sidesteps_question
     ) or f.explains_concept:
         band = "strong"
     elif (
@@ -275,7 +291,9 @@ def overall_score(band: Band, f: Features) -> float:
         score = 1.5 + 0.9 * frac(f.evidence / 15) - 0.1 * min(f.wrong_claims, 3)
         score = max(1.5, score)
     elif band == "partial":
-        score = 2.5 + 1.2 * frac((f.evidence - PARTIAL_EVIDENCE) / 25) - 0.15 * f.wrong_claims
+        # A long answer that sidesteps the question earns its evidence in proportion to the question's terms it uses.
+        evidence = f.evidence * min(1.0, (f.echo or 0.0) / STRONG_ECHO) if f.sidesteps_question else f.evidence
+        score = 2.5 + 1.2 * frac((evidence - PARTIAL_EVIDENCE) / 25) - 0.15 * f.wrong_claims
     else:
         score = 3.8 + 1.2 * frac((f.evidence - STRONG_EVIDENCE) / 40) - 0.15 * f.red_flags
     if f.injection:
@@ -455,6 +473,15 @@ def own_share(expectations: Expectations) -> float | None:
     if expectations.borrowed and not (expectations.kind == "concept" and expectations.closeness >= SAME_CONCEPT):
         return None
     return share_of(expectations.items)
+
+
+def question_gap(unused: list[str]) -> str:
+    """The gap of a long answer that leaves the question's own terms unused, naming the rarest of them."""
+    quoted = [f'"{t}"' for t in unused]
+    if not quoted:
+        return "Question: the setting and constraints the question states, which a strong design works with"
+    named = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+    return f"Question: the setting and constraints the question states: the answer never mentions {named}"
 
 
 def key_point_gaps(expectations: Expectations) -> list[str]:
@@ -705,6 +732,9 @@ class Grader:
             specific_terms=None if steps and len(steps) < 7 else specific_terms(asked, usable, self.task_check.weights),
             overclaims=overclaims.throughout,
             dismissals=len(ledger.asserted),
+            # A translation chooses its own words, so how many of the question's it uses says little.
+            echo=fit.echo if judge_question and not translated else None,
+            words=sum(len(sentence.split()) for sentence in usable),
         )
         share = features.expectation_share
         rival_list = ""
@@ -717,6 +747,7 @@ class Grader:
             # One step of an interview: judge the step's own coverage rather than a whole design.
             features.design_evidence = max(features.design_evidence, features.evidence)
         band = decide_band(features)
+        sidestepped = features.sidesteps_question and band != decide_band(replace(features, echo=None))
         ratios = {s: step_ratio(ledger.step_items(s)) for s in graded_steps}
         flags = []
         if injections:
@@ -729,6 +760,8 @@ class Grader:
             flags.append("different_question")  # kept at weak by a wrong claim, its red flags say why
         if overclaims.throughout:
             flags.append("overclaims")
+        if sidestepped:
+            flags.append("sidesteps_question")
         if hints_used:
             flags.append("hints_used")
         if translated:
@@ -746,6 +779,8 @@ class Grader:
         )
         if features.own_list == "concept" and features.expectation_share is not None:
             gaps = key_point_gaps(expectations)  # a concept question asks for its key points, not a whole design
+        if sidestepped:
+            gaps.insert(0, question_gap(self.task_check.unused_terms(asked, usable)))
         card = Scorecard(
             question=question,
             scenario_id=scenario.id if scenario else None,

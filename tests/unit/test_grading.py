@@ -676,6 +676,81 @@ def test_a_declared_deliverable_that_is_the_asked_problem_stays_on_task(grader, 
     assert "different_task" not in card.flags and card.band != "off_topic"
 
 
+BIKES = (
+    "A regional bike-sharing operator runs 1,200 docking stations and 15,000 bikes in one city. Stations "
+    "regularly run empty in the morning rush and full in the evening, and riders who find no bike or no free dock"
+    " complain and churn. A fleet of 20 vans moves bikes between stations overnight and during the day. Design a "
+    "system that predicts, every 15 minutes, which stations will run empty or full within the next two hours, so "
+    "dispatchers can send the vans before it happens. The operator measures success by the minutes stations spend"
+    " empty or full."
+)
+BIKES_ON_TASK = (
+    "The goal is fewer minutes that stations spend empty or full, because riders who find no bike or no dock "
+    "complain and churn. Every 15 minutes the system predicts, for each of the 1,200 stations, the probability "
+    "that it runs empty and the probability that it runs full within the next two hours, and dispatchers get a "
+    "ranked list of stations to send the 20 vans to. Labels come from the dock status logs: a station counts as "
+    "empty or full in a window when it sat at zero bikes or zero free docks for more than five minutes. Past van "
+    "moves hide some would-be stockouts, so I'd treat rebalanced windows carefully and keep the van log as a "
+    "feature. Features: current bikes and free docks, net flow over the last 15, 30 and 60 minutes, the same "
+    "hour's flow last week, hour of day and weekday, weather, events near the station, and neighbouring stations'"
+    " levels. I'd start with a baseline that projects the current net flow forward two hours, then train gradient"
+    " boosted trees per target, splitting by time so no future window leaks into training. Offline I'd measure "
+    "precision and recall of the alerts at the dispatchers' capacity and minutes of stockout avoided, segmented "
+    "by downtown versus residential stations. Online I'd A/B test by city zone on the operator's metric: station "
+    "minutes empty or full. The model runs as a batch job every 15 minutes, well within the budget, and I'd "
+    "monitor calibration drift when seasons change, retrain weekly, and roll out behind a shadow run. The "
+    "tradeoff is alert precision against van time: too many false alarms waste the fleet."
+)
+BIKES_RIDE_TIME = (
+    "I'd build a model that predicts how long each ride will take, so the app can show riders an arrival time "
+    "when they unlock a bike and pricing can charge the right amount for long rentals. The target is ride "
+    "duration in minutes from unlock to lock, a regression problem. Labels come straight from the trip logs, so "
+    "they are plentiful and arrive as soon as the ride ends, but there is noise from riders who stop for coffee "
+    "or forget to lock, so I would cap durations above three hours and drop trips under one minute. Features: "
+    "origin and destination coordinates, straight-line and street-network distance, elevation gain along the "
+    "likely route, hour of day and day of week, weather from a forecast API, rider history such as their median "
+    "speed over past trips, and whether the bike is electric. I'd start with a baseline of distance divided by "
+    "the median city speed, then train gradient boosted trees with a Huber loss because the error distribution "
+    "has a long tail. Splits are by time, training on earlier months and validating on the latest month, so "
+    "seasonality does not leak. Offline I'd report mean absolute error and the share of predictions within three "
+    "minutes, segmented by electric versus classic bikes and by new versus returning riders. Online, an A/B test "
+    "would compare complaint rates and the share of riders who end trips near the predicted time. Serving is a "
+    "small online model behind the unlock endpoint with a p99 budget of 50 ms; features for rider history come "
+    "from a feature store refreshed hourly. I'd monitor the error weekly, watch for drift when the weather "
+    "changes with the season, retrain monthly, and roll out new models behind a canary with automatic rollback. "
+    "The main tradeoff is accuracy against latency, and privacy matters because trip histories reveal where "
+    "people live."
+)
+
+
+def test_a_long_answer_that_leaves_the_questions_terms_unused_is_not_strong():
+    strong = dict(evidence=30.0, design_evidence=20.0, covered_items=10, relevance=0.5, red_flags=0, injection=False)
+    assert decide_band(Features(**strong, echo=0.3, words=400)) == "partial"
+    assert decide_band(Features(**strong, echo=0.6, words=400)) == "strong"
+    assert decide_band(Features(**strong, echo=0.3, words=150)) == "strong"  # a concise answer has no room for all
+    assert decide_band(Features(**strong, echo=None, words=400)) == "strong"  # not judged (a translation, a step)
+    partial = dict(strong, covered_items=3)
+    sidestepping = overall_score("partial", Features(**partial, echo=0.3, words=400))
+    assert 2.5 <= sidestepping < overall_score("partial", Features(**partial, echo=0.6, words=400))
+
+
+def test_unused_terms_are_the_questions_rarest_words_as_it_writes_them(grader):
+    unused = grader.task_check.unused_terms(BIKES, ["Each bike ride gets a predicted duration in minutes."])
+    assert "stations" in unused and "dispatchers" in unused and "minutes" not in unused
+    written = grader.task_check.unused_terms("Refer claims to the SIU.", ["Fraud scores."])
+    assert "SIU" in written and "siu" not in written
+
+
+def test_a_long_design_of_a_related_problem_in_the_questions_setting_is_not_strong(grader):
+    card = grader.grade(BIKES, BIKES_RIDE_TIME)
+    assert card.band == "partial" and "sidesteps_question" in card.flags
+    assert gap_text(card.gaps[0]).startswith("the setting and constraints the question states")
+    assert '"stations"' in card.gaps[0] and '"stations"' in card.narrative
+    on_task = grader.grade(BIKES, BIKES_ON_TASK)
+    assert on_task.band == "strong" and "sidesteps_question" not in on_task.flags
+    assert on_task.overall > card.overall
+
+
 def test_coverage_weights_the_question_terms_the_answer_echoes(grader):
     checker = grader.task_check
     terms = content_words("Detect fraudulent card payments")
