@@ -267,6 +267,26 @@ def specific_terms(question: str, sentences: list[str], weights: TermWeights) ->
     return sum(1 for s in added if weights.weight(s) >= SPECIFIC_WEIGHT)
 
 
+def telling(word: str, names: set[str]) -> bool:
+    """A question term worth naming in feedback: not a name, a figure or a word that stands in for another."""
+    bare = word.removesuffix("'s")
+    return (
+        bare not in names and not any(ch.isdigit() for ch in word) and bare not in _PLACEHOLDER_WORDS | _JOINING_WORDS
+    )
+
+
+def proper_names(text: str, weights: TermWeights) -> set[str]:
+    """Lowercased names in the text: words it capitalises inside a sentence ("Meridian Bank's"), and capitalised words
+    opening one that the text never writes in lowercase and the knowledge base never uses ("Northbrook runs ...")."""
+    inside = {m.group(1).lower() for m in re.finditer(r"(?<=[\w,;:)]\s)([A-Z][a-z]+)(?:'s)?\b", text)}
+    opening = {
+        word.lower()
+        for word in re.findall(r"(?:^|[.!?]\s+)([A-Z][a-z]+)(?:'s)?\b", text)
+        if weights.unknown(stem(word.lower())) and not re.search(rf"\b{word.lower()}", text)
+    }
+    return inside | opening
+
+
 def as_written(word: str, text: str) -> str:
     """A lowercased word in the case the text writes it ("siu" -> "SIU")."""
     match = re.search(rf"(?<![\w]){re.escape(word)}(?![\w])", text, re.IGNORECASE)
@@ -350,11 +370,15 @@ class TaskRelevance:
         return out
 
     def unused_terms(self, question: str, sentences: list[str], limit: int = 4) -> list[str]:
-        """The question's rarest terms that the answer neither uses nor stands in for, as the question writes them."""
+        """The question's terms that the answer neither uses nor stands in for, as the question writes them: those it
+        repeats first (what it keeps coming back to), then the rarest. Names and figures are left out: an answer
+        need not repeat the company's name to address its problem."""
+        used = Counter(stem(w) for w in content_words(question))
         terms = list(dict.fromkeys(content_words(question)))
         written = {stem(w): w for w in reversed(terms)}
-        missed = [s for s, echo in self.echoes(terms, sentences).items() if echo == 0.0]
-        missed.sort(key=lambda s: (-self.weights.weight(s), s))
+        names = proper_names(question, self.weights)
+        missed = [s for s, echo in self.echoes(terms, sentences).items() if echo == 0.0 and telling(written[s], names)]
+        missed.sort(key=lambda s: (-used[s], -self.weights.weight(s), s))
         return [as_written(written[s], question) for s in missed[:limit]]
 
     def check(self, question: str, scenario: Scenario | None, sentences: list[str]) -> TaskCheck:

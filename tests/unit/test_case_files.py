@@ -63,6 +63,13 @@ def test_the_blind_sets_load_and_split_by_question_or_query():
         assert all((c.question, k) in kinds for c in half for k in ("concise_strong", "long_weak", "partial"))
         assert all(len(c.answer.split()) <= 180 for c in half if c.kind == "concise_strong")
         assert all(len(c.answer.split()) >= 300 for c in half if c.kind == "long_weak")
+    neighbour = [eval_grading.load_cases(cases / "grading_neighbour.jsonl", s) for s in ("tune", "test")]
+    assert all(len({c.question for c in h}) == 4 and len(h) == 24 for h in neighbour)
+    assert not {c.question for c in neighbour[0]} & {c.question for c in neighbour[1]}
+    for half in neighbour:  # each question: a long strong answer, an outline, a concise one and a long neighbour
+        kinds = {(c.question, c.kind) for c in half}
+        assert all((c.question, k) in kinds for c in half for k in ("strong", "expert_outline", "neighbour_long"))
+        assert all(len(c.answer.split()) >= 300 for c in half if c.kind == "neighbour_long")
     queries = eval_retrieval.load_cases(cases / "retrieval_blind.jsonl")
     halves = [eval_retrieval.load_cases(cases / "retrieval_blind.jsonl", s) for s in ("tune", "test")]
     assert len(queries) >= 120 and sum(map(len, halves)) == len(queries) and all(any(c.hard for c in h) for h in halves)

@@ -735,10 +735,16 @@ def test_a_long_answer_that_leaves_the_questions_terms_unused_is_not_strong():
 
 
 def test_unused_terms_are_the_questions_rarest_words_as_it_writes_them(grader):
-    unused = grader.task_check.unused_terms(BIKES, ["Each bike ride gets a predicted duration in minutes."])
-    assert "stations" in unused and "dispatchers" in unused and "minutes" not in unused
+    unused = grader.task_check.unused_terms(BIKES, ["Each bike ride gets a predicted duration in minutes."], 12)
+    assert {"dispatchers", "vans", "docking"} <= set(unused) and "minutes" not in unused
+    most_repeated = grader.task_check.unused_terms(BIKES, ["Scores."], 2)  # "bike" and "stations", four times each
+    assert set(most_repeated) == {"bike", "stations"}
     written = grader.task_check.unused_terms("Refer claims to the SIU.", ["Fraud scores."])
     assert "SIU" in written and "siu" not in written
+    named = "Northbrook runs 12 clinics. At Meridian Bank's branches the clinics refer 3,000 patients to oncology."
+    terms = grader.task_check.unused_terms(named, ["Scores."], 8)
+    assert terms[0] == "clinics" and {"oncology", "patients"} <= set(terms)
+    assert not {"northbrook", "meridian", "bank", "bank's"} & {t.lower() for t in terms}
 
 
 def test_a_long_design_of_a_related_problem_in_the_questions_setting_is_not_strong(grader):
