@@ -797,7 +797,8 @@ class Grader:
                 for s in graded_steps
             ],
             red_flags=_flag_results(ledger.flags),
-            strengths=[] if band == "off_topic" or mistaken(band, features) else strengths,
+            # A design of a related problem shows its skills on that problem, not on the one asked.
+            strengths=[] if band == "off_topic" or mistaken(band, features) or sidestepped else strengths,
             gaps=gaps,
             study=study,
             flags=flags,

@@ -752,6 +752,7 @@ def test_a_long_design_of_a_related_problem_in_the_questions_setting_is_not_stro
     assert card.band == "partial" and "sidesteps_question" in card.flags
     assert gap_text(card.gaps[0]).startswith("the setting and constraints the question states")
     assert '"stations"' in card.gaps[0] and '"stations"' in card.narrative
+    assert card.strengths == [] and "Shown:" not in card.narrative  # its skills are shown on another problem
     on_task = grader.grade(BIKES, BIKES_ON_TASK)
     assert on_task.band == "strong" and "sidesteps_question" not in on_task.flags
     assert on_task.overall > card.overall
