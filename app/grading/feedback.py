@@ -126,7 +126,9 @@ def write_narrative(
         "grading_feedback", question=card.question, answer=fence_candidate(answer), ledger=ledger_summary(card)
     )
     try:
-        narrative = llm.structured([{"role": "user", "content": prompt}], Narrative, max_tokens=220).feedback.strip()
+        # Three to five sentences fit in 220 tokens: an answer cut off there has already said too much.
+        reply = llm.structured([{"role": "user", "content": prompt}], Narrative, max_tokens=220, grow=False)
+        narrative = reply.feedback.strip()
     except LLMError as exc:
         log.warning("narrative fell back to the ledger: %s", exc)
         return card.model_copy(update={"narrative": ledger_feedback(card, kb), "narrative_source": "ledger"})

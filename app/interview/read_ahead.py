@@ -117,7 +117,13 @@ class RequestRecorder:
         raise self._keep(messages)
 
     def structured(
-        self, messages: list[Message], schema: type[T], *, max_tokens: int | None = None, stats: CallStats | None = None
+        self,
+        messages: list[Message],
+        schema: type[T],
+        *,
+        max_tokens: int | None = None,
+        stats: CallStats | None = None,
+        grow: bool = True,
     ) -> T:
         raise self._keep(messages)
 

@@ -90,8 +90,17 @@ class LLM(Protocol):
     ) -> Iterator[str]: ...
 
     def structured(
-        self, messages: list[Message], schema: type[T], *, max_tokens: int | None = None, stats: CallStats | None = None
-    ) -> T: ...
+        self,
+        messages: list[Message],
+        schema: type[T],
+        *,
+        max_tokens: int | None = None,
+        stats: CallStats | None = None,
+        grow: bool = True,
+    ) -> T:
+        """JSON that validates into `schema`. With `grow`, an answer cut off by the length limit is asked again with
+        twice the limit; without it, a cut-off answer is an error (it has already said too much)."""
+        ...
 
     def close(self) -> None: ...
 
@@ -124,10 +133,17 @@ def extract_json(text: str) -> str:
 
 
 def parse_structured(text: str, schema: type[T]) -> T:
-    """Validate model output into the schema; raises ValueError with a short reason."""
+    """Validate model output into the schema; raises ValueError with a short reason. A line break written raw inside
+    a string (which strict JSON forbids, and small models write) is read as the line break it means."""
+    body = extract_json(text)
     try:
-        return schema.model_validate_json(extract_json(text))
+        return schema.model_validate_json(body)
     except ValidationError as exc:
+        if "control character" in str(exc):
+            try:
+                return schema.model_validate(json.loads(body, strict=False))
+            except (ValueError, ValidationError):
+                pass
         first = exc.errors()[0]
         raise ValueError(f"{'.'.join(str(p) for p in first['loc']) or 'output'}: {first['msg']}") from exc
 
@@ -288,7 +304,13 @@ class ChatBackend:
                 stats.total_s = time.perf_counter() - started
 
     def structured(
-        self, messages: list[Message], schema: type[T], *, max_tokens: int | None = None, stats: CallStats | None = None
+        self,
+        messages: list[Message],
+        schema: type[T],
+        *,
+        max_tokens: int | None = None,
+        stats: CallStats | None = None,
+        grow: bool = True,
     ) -> T:
         """Generate JSON that validates into `schema`: one retry on invalid output, then StructuredOutputError."""
         stats = stats if stats is not None else CallStats()
@@ -302,6 +324,8 @@ class ChatBackend:
                 text = self._invoke(attempt_messages, kwargs, stats)
             except OutputTruncated:
                 log.warning("structured output cut off at %d tokens (attempt %d)", limit, attempt)
+                if not grow:
+                    raise
                 limit *= 2
                 continue
             try:

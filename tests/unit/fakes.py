@@ -70,6 +70,7 @@ class FakeCall:
     messages: list[dict[str, str]]
     max_tokens: int | None
     temperature: float | None = None
+    grow: bool = True  # structured: whether a cut-off answer may be asked again with a larger budget
 
 
 @dataclass
@@ -83,8 +84,8 @@ class FakeLLM:
     calls: list[FakeCall] = field(default_factory=list)
     closed: bool = False
 
-    def _next(self, kind: str, messages: list[dict[str, str]], max_tokens: int | None) -> str:
-        self.calls.append(FakeCall(kind, list(messages), max_tokens))
+    def _next(self, kind: str, messages: list[dict[str, str]], max_tokens: int | None, grow: bool = True) -> str:
+        self.calls.append(FakeCall(kind, list(messages), max_tokens, grow=grow))
         if not self.replies:
             return ""
         reply = self.replies.pop(0)
@@ -122,9 +123,10 @@ class FakeLLM:
         *,
         max_tokens: int | None = None,
         stats: CallStats | None = None,
+        grow: bool = True,
     ) -> T:
         try:
-            return parse_structured(self._next("structured", messages, max_tokens), schema)
+            return parse_structured(self._next("structured", messages, max_tokens, grow), schema)
         except ValueError as exc:
             raise StructuredOutputError("The model's answer could not be read as the expected structure.") from exc
 

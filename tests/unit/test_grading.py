@@ -480,6 +480,16 @@ def test_narrative_validation(grader):
     assert "states a score or verdict" in narrative_problems(f'"{quote}" earns a score of 5.', STRONG, card)
 
 
+def test_a_narrative_cut_off_by_its_budget_falls_back_to_the_ledger_after_one_call(grader):
+    from app.llm.backend import OutputTruncated
+
+    card = grader.grade(QUESTION, STRONG)
+    llm = FakeLLM([OutputTruncated("The model's answer was cut off by the length limit.")])
+    worded = write_narrative(card, STRONG, llm, grader.kb)
+    assert worded.narrative_source == "ledger" and worded.narrative == card.narrative
+    assert [(c.kind, c.max_tokens, c.grow) for c in llm.calls] == [("structured", 220, False)]
+
+
 def test_a_narrative_that_calls_a_red_flagged_claim_correct_is_not_shown(grader):
     wrong = "We would judge the fraud model by its accuracy on last month's payments."
     card = grader.grade(QUESTION, f"{STRONG} {wrong}")

@@ -143,6 +143,21 @@ def test_structured_output_cut_off_is_retried_with_a_larger_budget():
     assert [call[1]["max_tokens"] for call in fake.calls] == [20, 40]
 
 
+def test_structured_output_cut_off_without_growing_is_an_error_after_one_call():
+    from app.llm.backend import OutputTruncated
+
+    llm, fake = backend(LengthFinishReasonError("length"), '{"covered": true, "quote": "q"}')
+    with pytest.raises(OutputTruncated):
+        llm.structured(MSGS, Verdict, max_tokens=20, grow=False)
+    assert len(fake.calls) == 1
+
+
+def test_a_raw_line_break_inside_a_json_string_is_read_as_one():
+    llm, fake = backend('{"covered": true, "quote": "first line\nsecond line"}')  # a raw line break, not "\\n"
+    assert llm.structured(MSGS, Verdict).quote == "first line\nsecond line"
+    assert len(fake.calls) == 1
+
+
 def test_closing_a_stream_early_stops_cleanly():
     llm, fake = backend("one two three four five")
     stats = CallStats()
