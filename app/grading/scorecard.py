@@ -786,7 +786,7 @@ class Grader:
             scenario_id=scenario.id if scenario else None,
             overall=overall_score(band, features),
             band=band,
-            covered_steps=covered_steps_of(band, ratios),
+            covered_steps=[] if sidestepped else covered_steps_of(band, ratios),
             steps=[
                 StepResult(
                     step=s,
@@ -797,7 +797,7 @@ class Grader:
                 for s in graded_steps
             ],
             red_flags=_flag_results(ledger.flags),
-            # A design of a related problem shows its skills on that problem, not on the one asked.
+            # A design of a related problem shows its steps and skills on that problem, not on the one asked.
             strengths=[] if band == "off_topic" or mistaken(band, features) or sidestepped else strengths,
             gaps=gaps,
             study=study,

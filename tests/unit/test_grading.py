@@ -763,8 +763,9 @@ def test_a_long_design_of_a_related_problem_in_the_questions_setting_is_not_stro
     assert gap_text(card.gaps[0]).startswith("the setting and constraints the question states")
     assert '"stations"' in card.gaps[0] and '"stations"' in card.narrative
     assert card.strengths == [] and "Shown:" not in card.narrative  # its skills are shown on another problem
+    assert card.covered_steps == []
     on_task = grader.grade(BIKES, BIKES_ON_TASK)
-    assert on_task.band == "strong" and "sidesteps_question" not in on_task.flags
+    assert on_task.band == "strong" and "sidesteps_question" not in on_task.flags and on_task.covered_steps
     assert on_task.overall > card.overall
 
 
