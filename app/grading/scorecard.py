@@ -76,6 +76,9 @@ STRONG_ECHO = 0.485  # ... and one that uses less than this weighted share of th
 # designs a related problem in the question's setting, or a generic system. On the tune halves the strong answers and
 # expert outlines use 0.51 or more; 16 of the 20 long designs of a neighbouring problem 0.46 or less (the other four
 # 0.61 to 0.86): the middle of that gap
+ECHO_FLOOR = 0.25  # ... and one that uses less than this share answers another question: on the tune halves three in
+# four long answers asked again under another question use 0.23 or less of its terms, every long answer written for
+# the question and labelled weak or better 0.29 or more
 
 
 class ItemResult(BaseModel):
@@ -213,6 +216,11 @@ class Features:
         return self.echo is not None and self.words >= FULL_DESIGN_WORDS and self.echo < STRONG_ECHO
 
     @property
+    def strays_from_question(self) -> bool:
+        """A long answer that uses almost none of the question's terms: it answers another question."""
+        return self.sidesteps_question and (self.echo or 0.0) < ECHO_FLOOR
+
+    @property
     def touches_own_points(self) -> bool:
         """Meets some of the asked design question's own expectations: the answer is about this problem."""
         return (
@@ -224,7 +232,7 @@ class Features:
     @property
     def elsewhere(self) -> bool:
         """Works on another problem than the one asked, by what it names or by what it leaves out."""
-        return self.different_task or self.misses_own_expectations
+        return self.different_task or self.misses_own_expectations or self.strays_from_question
 
 
 # ---------- pure policy ----------
@@ -816,6 +824,9 @@ class Grader:
         )
         if features.different_question or (features.misses_own_expectations and band == "off_topic"):
             card = earns_nothing(card)
+        elif features.strays_from_question and band == "off_topic":
+            card = earns_nothing(card)
+            card.gaps = [question_gap(self.task_check.unused_terms(asked, usable)), *card.gaps][:5]
         card.narrative = ledger_feedback(card, self.kb)
         log.debug("graded in %.0f ms", (time.perf_counter() - started) * 1000)
         return card

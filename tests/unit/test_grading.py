@@ -739,6 +739,10 @@ def test_a_long_answer_that_leaves_the_questions_terms_unused_is_not_strong():
     assert decide_band(Features(**strong, echo=0.6, words=400)) == "strong"
     assert decide_band(Features(**strong, echo=0.3, words=150)) == "strong"  # a concise answer has no room for all
     assert decide_band(Features(**strong, echo=None, words=400)) == "strong"  # not judged (a translation, a step)
+    astray = Features(**strong, echo=0.1, words=400)  # almost none of the question's terms: another question's answer
+    assert decide_band(astray) == "off_topic" and overall_score("off_topic", astray) == 1.0
+    assert decide_band(Features(**{**strong, "red_flags": 1}, echo=0.1, words=400)) == "weak"
+    assert decide_band(Features(**strong, echo=0.1, words=150)) == "strong"  # a concise answer is not judged by it
     partial = dict(strong, covered_items=3)
     sidestepping = overall_score("partial", Features(**partial, echo=0.3, words=400))
     assert 2.5 <= sidestepping < overall_score("partial", Features(**partial, echo=0.6, words=400))
