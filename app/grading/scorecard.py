@@ -484,7 +484,7 @@ def own_share(expectations: Expectations) -> float | None:
 
 
 def question_gap(unused: list[str]) -> str:
-    """The gap of a long answer that leaves the question's own terms unused, naming the rarest of them."""
+    """The gap of a long answer that leaves the question's own terms unused, naming some it never mentions."""
     quoted = [f'"{t}"' for t in unused]
     if not quoted:
         return "Question: the setting and constraints the question states, which a strong design works with"
