@@ -740,8 +740,8 @@ class Grader:
             specific_terms=None if steps and len(steps) < 7 else specific_terms(asked, usable, self.task_check.weights),
             overclaims=overclaims.throughout,
             dismissals=len(ledger.asserted),
-            # A translation chooses its own words, so how many of the question's it uses says little.
-            echo=fit.echo if judge_question and not translated else None,
+            # A translation chooses its own words, and an answer left in another language cannot use the question's.
+            echo=fit.echo if judge_question and not translated and not paragraphs_to_translate(answer) else None,
             words=sum(len(sentence.split()) for sentence in usable),
         )
         share = features.expectation_share

@@ -773,6 +773,24 @@ def test_a_long_design_of_a_related_problem_in_the_questions_setting_is_not_stro
     assert on_task.overall > card.overall
 
 
+ESTACIONES = (
+    "Cada quince minutos el sistema estima, para cada una de las 1.200 estaciones, la probabilidad de quedarse sin "
+    "bicicletas o sin anclajes libres en las próximas dos horas, y los despachadores reciben una lista ordenada para "
+    "enviar las furgonetas. Las etiquetas salen de los registros de estado de los anclajes: una estación cuenta como "
+    "vacía si pasa más de cinco minutos sin bicicletas. Usaría como variables el flujo neto de la última hora, el "
+    "mismo tramo de la semana anterior, la hora, el día, el tiempo y los eventos cercanos, con árboles de gradiente "
+    "y una partición temporal para evitar fugas de información. Mediría precisión y exhaustividad de las alertas con "
+    "la capacidad real de las furgonetas, y en producción vigilaría la deriva con cada cambio de estación del año. "
+)
+
+
+def test_an_answer_left_in_another_language_is_not_judged_by_the_questions_english_terms(grader):
+    long_spanish = ESTACIONES + ESTACIONES.replace("Cada quince minutos", "Además, cada quince minutos")
+    assert len(long_spanish.split()) >= 200
+    card = grader.grade(BIKES, long_spanish)  # no translator: graded on the words it has, untranslated
+    assert "not_translated" in card.flags and "sidesteps_question" not in card.flags
+
+
 def test_coverage_weights_the_question_terms_the_answer_echoes(grader):
     checker = grader.task_check
     terms = content_words("Detect fraudulent card payments")
