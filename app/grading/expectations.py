@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from app.grading.evidence import negated
 from app.grading.relevance import TermWeights, content_words
-from app.knowledge.base import KnowledgeBase, Scenario
+from app.knowledge.base import Concept, KnowledgeBase, Scenario
 from app.knowledge.embeddings import Embedder
 from app.knowledge.tokens import STOPWORDS, stem, words
 
@@ -31,6 +31,7 @@ OWN_WORDS = 0.5
 PARTIAL = 0.5
 SAME_QUESTION = 0.85  # a custom question this close to a bank question is that question, worded differently
 NEAREST = 0.45  # a custom question borrows a bank question's expectations only when it is at least this close
+SPEAKS_OF_CONCEPT = 0.45  # cosine of a question with a concept's name or definition at which it asks about the concept
 SPEAKS_TO = 0.35  # cosine at which a sentence speaks to a concept question or one of the concept's key points
 
 
@@ -74,6 +75,20 @@ class _Entry:
     title: str
     prompt: str
     points: tuple[tuple[int, str], ...]
+    names: tuple[frozenset[str], ...] = ()  # a concept's title and aliases, as word stems
+    about: tuple[str, ...] = ()  # a concept's name, its names together, and its definition's first sentence
+
+
+def name_stems(name: str) -> frozenset[str]:
+    """The words that name a concept, without numbers or "step" ("Step 3 feature engineering": feature, engineering)."""
+    return frozenset(s for s in stems_of(name) if not s.isdigit() and s != "step")
+
+
+def _concept_entry(concept: Concept, question: str) -> _Entry:
+    names = tuple(n for n in map(name_stems, [concept.title, *concept.aliases]) if n)
+    about = (concept.title, ", ".join([concept.title, *concept.aliases]), concept.explanation.split(". ")[0])
+    points = tuple((0, p) for p in concept.key_points)
+    return _Entry("concept", concept.id, concept.title, question, points, names, about)
 
 
 class ExpectationIndex:
@@ -87,9 +102,9 @@ class ExpectationIndex:
             concept = kb.concepts.get(drill.concept)
             if concept is None or not concept.key_points:
                 continue
-            points = tuple((0, p) for p in concept.key_points)
-            self.entries.append(_Entry("concept", concept.id, concept.title, drill.question, points))
+            self.entries.append(_concept_entry(concept, drill.question))
         self.prompts = embedder.encode([e.prompt for e in self.entries])
+        self.about = [embedder.encode(list(e.about)) if e.about else None for e in self.entries]
         texts = [text for e in self.entries for _, text in e.points]
         self.vectors = embedder.encode(texts) if texts else np.zeros((0, self.prompts.shape[1]), dtype=np.float32)
         self.offsets: list[int] = []
@@ -99,9 +114,25 @@ class ExpectationIndex:
             offset += len(entry.points)
 
     def nearest(self, question: str) -> tuple[int, float]:
-        sims = self.prompts @ self.embedder.encode_one(question)
-        best = int(np.argmax(sims))
-        return best, float(sims[best])
+        """The closest bank question that the asked one can stand for. A concept's drill question sets the concept in
+        an example ("the features for a product search ranking model"): a design question in that setting is close
+        to it by its setting alone. It asks about the concept only when it names it, speaks of its name or
+        definition, or is the drill question worded differently."""
+        vector = self.embedder.encode_one(question)
+        sims = self.prompts @ vector
+        stems = name_stems(question)
+        for best in (int(i) for i in np.argsort(-sims, kind="stable")):
+            if sims[best] >= SAME_QUESTION or self._asks_about(best, stems, vector):
+                return best, float(sims[best])
+        return 0, 0.0
+
+    def _asks_about(self, position: int, stems: frozenset[str], vector: np.ndarray) -> bool:
+        entry, about = self.entries[position], self.about[position]
+        if entry.kind != "concept" or about is None:
+            return True
+        if any(name <= stems for name in entry.names):
+            return True
+        return float((about @ vector).max()) >= SPEAKS_OF_CONCEPT
 
     def check(
         self,

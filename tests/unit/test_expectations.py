@@ -167,3 +167,42 @@ def test_a_wrong_claim_meets_no_expectation(grader):
     assert quotes, "the random split is a red flag"
     assert card.expectations is not None
     assert not quotes & {e.evidence for e in card.expectations.items}
+
+
+def test_a_design_question_set_where_a_concept_drill_is_set_does_not_borrow_the_concepts_points(grader):
+    # The feature-engineering drill asks about "the features for a product search ranking model": close by its setting.
+    question = "How would you build the ranking model for product search on a mid-sized online electronics store?"
+    position, _ = grader.expectations.nearest(question)
+    entry = grader.expectations.entries[position]
+    assert entry.kind == "scenario" and entry.id == "web-search-ranking"
+
+
+@pytest.mark.parametrize(
+    ("question", "concept"),
+    [
+        ("When would you choose RMSE over other metrics for a house-price model?", "mean-squared-error-and-rmse"),
+        (
+            "Some models only get their labels weeks after they predict. How would you train and evaluate one?",
+            "delayed-labels",
+        ),
+    ],
+)
+def test_a_question_that_names_a_concept_or_speaks_of_it_borrows_its_key_points(grader, question, concept):
+    position, _ = grader.expectations.nearest(question)
+    entry = grader.expectations.entries[position]
+    assert entry.kind == "concept" and entry.id == concept
+
+
+def test_a_sound_design_in_the_setting_of_a_concept_drill_is_not_graded_off_topic(grader):
+    question = "How would you build the ranking model for product search on a mid-sized online electronics store?"
+    answer = (
+        "Shoppers searching for a charger get a keyword-match list with out-of-stock items first, so conversion after "
+        "search is the goal. I'd frame it as learning to rank, with graded labels: purchase 3, add to cart 2, click 1. "
+        "Training data comes from search logs joined with the product catalog. Position bias is real, so I'd add "
+        "position as a feature and set it to a constant at serving. Features include BM25 between query and title, "
+        "the product's click-through rate for this query over 30 days, price against the category median and stock. "
+        "The model is LightGBM with a LambdaMART objective, since the features are tabular. Offline I'd measure "
+        "NDCG@10 on a held-out later week of queries, then run an A/B test on conversion rate."
+    )
+    card = grader.grade(question, answer)
+    assert card.band != "off_topic" and "different_question" not in card.flags
