@@ -67,19 +67,44 @@ _PEOPLE = (
     r"players?|patients?|clerks?|agents?|reps?|applicants?|merchants?|hosts?|guests?|advertisers?|creators?|"
     r"students?|employees?|operators?|analysts?|doctors?|nurses?|moderators?|reviewers?|travell?ers?|subscribers?"
 )
-# Statements that fill a slot without naming it: who wants what, "Offline we'd use ...", a time budget, a
-# threshold chosen, the model one builds and what it predicts.
+# Statements that fill a slot without naming it: who wants what or what the product costs them, "Offline we'd use
+# ...", a time budget or a cadence, a skewed base rate, a threshold chosen, the model one builds and what it predicts.
 _STATEMENTS: dict[str, re.Pattern[str]] = {
     "user_need_product_impact": re.compile(
         r"^\s*(?:(?:the|our|most|many|new|existing|their)\s+)?(?:[\w'-]+\s+){0,2}?(?:" + _PEOPLE + r")\s+"
         r"(?:(?:currently|often|usually|really|mostly|just|also|all)\s+)?(?:want|wants|need|needs|expect|expects|"
-        r"rely\s+on|relies\s+on|care\s+about|cares\s+about|hate|hates|struggle|struggles)\b",
+        r"rely\s+on|relies\s+on|care\s+about|cares\s+about|hate|hates|struggle|struggles)\b|"
+        # ... or who they are and what it costs them: "clerks key in every invoice by hand", "reps can only call 100".
+        r"^\s*(?:(?:the|our|most|many|new|existing|their)\s+)?(?:[\w'-]+\s+){0,2}?(?:" + _PEOPLE + r")\b"
+        r"(?:(?!,\s*so\s+(?:it|this|the|we|i)\b)[^.;]){0,100}?"
+        r"\b(?:by\s+hand|manually|can\s+only|can't|cannot|have\s+to|has\s+to|give\s+up|gives\s+up|never\s+come\s+back|"
+        r"stop\s+using|waste|wastes|wait|waits|(?:so\s+)?they\s+(?:need|want))\b|"
+        # ... or people named by what they do ("cardholders", "recruiters") and what they want.
+        r"^\s*(?:(?:the|our|most|many|new|existing|their)\s+)?(?:[\w'-]+\s+){0,2}?[a-z]+(?:ers|ors|ists|ants|ents)\s+"
+        r"(?:(?:currently|often|usually|really|mostly|just|also|all)\s+)?(?:want|wants|expect|expects|rely\s+on|"
+        r"care\s+about|hate|struggle)\b",
         re.IGNORECASE,
     ),
     "offline_metrics": re.compile(r"^\s*offline,?\s+(?:i|we|i'd|we'd|i'll|we'll|the)\b", re.IGNORECASE),
     "latency_realtime_vs_batch": re.compile(
-        r"\b(?:under|within|below|less\s+than|at\s+most|<)\s*~?\d[\d,.]*\s*(?:ms|milliseconds?|seconds?|secs?|"
-        r"s|minutes?|mins?)\b",
+        # A time budget ("under 50 ms", "<50 ms", "in under one second", "within an hour", "a few milliseconds") ...
+        r"(?:(?:\b(?:in|under|within|below|less\s+than|at\s+most|budget\s+of)|<)\s*(?:(?:about|roughly|around)\s+)?"
+        r"(?:~?\d[\d,.]*\s*(?:ms|milliseconds?|seconds?|secs?|s|minutes?|mins?)|(?:one|two|a\s+few|a)\s+"
+        r"(?:milliseconds?|seconds?))\b|"
+        r"\b(?:\d[\d,.]*\s*ms|milliseconds)\b|"
+        # ... or a cadence: a batch job on a schedule, work done asynchronously, per request or not.
+        r"\b(?:nightly|daily|weekly|hourly|micro-?)[- ]?batch\b(?!\s+of\b)|\basynchronous(?:ly)?\b|"
+        r"\bper-request\s+(?:scoring|serving|inference)\b)",
+        re.IGNORECASE,
+    ),
+    # A base rate far from even: "defective boards are about 0.5% of production", "3% of reviews are fake",
+    # "duplicates are maybe 1 in 500 pairs".
+    "class_skew": re.compile(
+        r"(?:\b(?:is|are|runs?|make\s+up|makes\s+up|represents?|accounts?\s+for)\s+(?:\w+\s+){0,3}?"
+        r"~?(?P<share>\d+(?:\.\d+)?)\s*%|"
+        r"^\s*(?:(?:maybe|about|around|roughly|only|just|under|less\s+than)\s+){0,2}(?P<lead>\d+(?:\.\d+)?)\s*%\s+of\s+"
+        r"[\w\s-]{1,40}?\s+(?:is|are|were|was|turns?\s+out)\b|"
+        r"\b1\s+in\s+(?P<one_in>\d[\d,]*)\b)",
         re.IGNORECASE,
     ),
     "metric_tradeoffs": re.compile(
@@ -110,6 +135,17 @@ _DESCRIBED = re.compile(
     re.IGNORECASE,
 )
 MIN_CONTENT_WORDS = 3  # what follows the signpost must say something
+_FIGURES = frozenset({"class_skew", "latency_realtime_vs_batch"})  # statements that state a figure
+SKEWED_SHARE = 10.0  # a class under this percentage of the data is a skewed one
+
+
+def skewed(match: re.Match[str]) -> bool:
+    """The base rate a class-skew statement states is far from even: under a tenth, or one in twenty or rarer."""
+    share = match.group("share") or match.group("lead")
+    if share:
+        return float(share) < SKEWED_SHARE
+    one_in = match.group("one_in")
+    return bool(one_in) and int(one_in.replace(",", "")) * SKEWED_SHARE >= 100 * 2
 
 
 def _content(text: str) -> int:
@@ -132,7 +168,12 @@ def signposted_items(sentence: str) -> set[str]:
             found.add(item)
             break
     for item, statement in _STATEMENTS.items():
-        if statement.search(sentence) and _content(sentence) >= MIN_CONTENT_WORDS + 2:
+        # A figure is content of its own: "only about 1% of claims are found fraudulent", "return in <50 ms".
+        least = MIN_CONTENT_WORDS if item in _FIGURES else MIN_CONTENT_WORDS + 2
+        if _content(sentence) < least:
+            continue
+        matches = list(statement.finditer(sentence))
+        if matches and (item != "class_skew" or any(skewed(m) for m in matches)):
             found.add(item)
     if framing_phrases(sentence):
         found.add("ml_task_framing")

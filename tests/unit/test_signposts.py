@@ -64,6 +64,15 @@ def test_a_plain_sentence_signposts_nothing():
         ),
         ("Offline we'd use recall at 20 on invites accepted in the following week.", "offline_metrics"),
         ("It needs to be fast since chat is live, so under 50 ms per message.", "latency_realtime_vs_batch"),
+        ("Real-time, has to return in <50 ms at checkout.", "latency_realtime_vs_batch"),
+        ("A board comes every two seconds, so inference must finish in under one second.", "latency_realtime_vs_batch"),
+        ("The classifier has to be cheap, a few milliseconds per message on CPU.", "latency_realtime_vs_batch"),
+        ("Nobody needs the invoices in seconds, so processing can run asynchronously.", "latency_realtime_vs_batch"),
+        ("Prices refresh often, so this is a micro-batch job over the city grid.", "latency_realtime_vs_batch"),
+        ("Defective boards are about 0.5% of production, and some defect types are rarer.", "class_skew"),
+        ("Maybe 3% of reviews are fake, so precision at the top of the list matters.", "class_skew"),
+        ("Billing is about 70% of tickets while security is under 2% of them.", "class_skew"),
+        ("Skew: maybe 1 in 50,000 logins is a takeover.", "class_skew"),
         (
             "We set the threshold where expected profit is highest, trading approvals against losses.",
             "metric_tradeoffs",
@@ -82,6 +91,12 @@ def test_a_statement_that_fills_a_slot_without_naming_it_signposts_its_item(sent
     [
         ("Users click on about 3% of the suggestions they see in a session.", "user_need_product_impact"),
         ("Training uses the events within 30 days of each label, nothing older.", "latency_realtime_vs_batch"),
+        ("Riders want a car within a few minutes, wherever they are in the city.", "latency_realtime_vs_batch"),
+        ("The label is whether the user opens the notification within an hour.", "latency_realtime_vs_batch"),
+        ("Train on a daily batch of new labels, keeping the last month.", "latency_realtime_vs_batch"),
+        ("Billing and technical questions are about 70% of all the tickets we get.", "class_skew"),
+        ("I'd downsample negatives to about 5% of the training set for speed.", "class_skew"),
+        ("We keep a long-term holdout of 1% of users for three months.", "class_skew"),
         ("The threshold matters less than the labels.", "metric_tradeoffs"),
     ],
 )
