@@ -85,6 +85,19 @@ _STATEMENTS: dict[str, re.Pattern[str]] = {
         r"care\s+about|hate|struggle)\b",
         re.IGNORECASE,
     ),
+    # The goal named after the copula ("conversion rate is basically the north star"), what "we want", or what the
+    # organisation wants to change ("the plant wants to cut the cost of ...").
+    "business_goal": re.compile(
+        r"\b(?:is|are|would\s+be|will\s+be|becomes?)\s+(?:\w+\s+){0,2}?(?:the|our|my)\s+(?:(?:real|main|primary|"
+        r"ultimate|overall|actual|true)\s+)?(?:north[- ]star|(?:business\s+)?(?:goal|objective))\b|"
+        r"^\s*(?:so\s+|and\s+)?what\s+(?:we|the\s+business|the\s+company)\s+(?:really\s+|actually\s+|ultimately\s+)?"
+        r"(?:want|wants|care\s+about|cares\s+about|need|needs)\b|"
+        r"^\s*(?:the|our)\s+(?:company|business|plant|bank|platform|store|retailer|hospital|insurer|lender|marketplace|"
+        r"publisher|site|app|utility|airline|operator|carrier)\s+(?:(?:mainly|mostly|really|ultimately)\s+)?(?:wants|"
+        r"needs|aims|hopes)\s+to\s+(?:cut|reduce|increase|grow|raise|lower|maximi[sz]e|minimi[sz]e|improve|keep|avoid|"
+        r"stop|catch|save)\b",
+        re.IGNORECASE,
+    ),
     "offline_metrics": re.compile(r"^\s*offline,?\s+(?:i|we|i'd|we'd|i'll|we'll|the)\b", re.IGNORECASE),
     "latency_realtime_vs_batch": re.compile(
         # A time budget ("under 50 ms", "<50 ms", "in under one second", "within an hour", "a few milliseconds") ...

@@ -73,6 +73,9 @@ def test_a_plain_sentence_signposts_nothing():
         ("Maybe 3% of reviews are fake, so precision at the top of the list matters.", "class_skew"),
         ("Billing is about 70% of tickets while security is under 2% of them.", "class_skew"),
         ("Skew: maybe 1 in 50,000 logins is a takeover.", "class_skew"),
+        ("More buying after search, so search conversion rate is basically the north star.", "business_goal"),
+        ("The plant wants to cut the cost of defective boards that reach customers.", "business_goal"),
+        ("What we really want is more riders completing trips in the evening peak.", "business_goal"),
         (
             "We set the threshold where expected profit is highest, trading approvals against losses.",
             "metric_tradeoffs",
@@ -97,6 +100,7 @@ def test_a_statement_that_fills_a_slot_without_naming_it_signposts_its_item(sent
         ("Billing and technical questions are about 70% of all the tickets we get.", "class_skew"),
         ("I'd downsample negatives to about 5% of the training set for speed.", "class_skew"),
         ("We keep a long-term holdout of 1% of users for three months.", "class_skew"),
+        ("The model is the main part of the pipeline we retrain weekly.", "business_goal"),
         ("The threshold matters less than the labels.", "metric_tradeoffs"),
     ],
 )
