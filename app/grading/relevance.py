@@ -287,10 +287,37 @@ def proper_names(text: str, weights: TermWeights) -> set[str]:
     return inside | opening
 
 
-def as_written(word: str, text: str) -> str:
-    """A lowercased word in the case the text writes it ("siu" -> "SIU")."""
+def as_written(word: str, text: str, whole: bool = False) -> str:
+    """A lowercased word in the case the text writes it ("siu" -> "SIU"); with `whole`, where the text never writes
+    it alone, the hyphenated compound it is part of ("mid" -> "mid-sized")."""
+    alone = re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text, re.IGNORECASE)
+    if whole and alone is None:
+        compound = re.search(rf"[\w-]*(?<![\w]){re.escape(word)}(?![\w])[\w-]*", text, re.IGNORECASE)
+        if compound is not None:
+            return compound.group(0)
+    return as_written(word, text) if whole else _written(word, text)
+
+
+def _written(word: str, text: str) -> str:
     match = re.search(rf"(?<![\w]){re.escape(word)}(?![\w])", text, re.IGNORECASE)
     return match.group(0) if match else word
+
+
+ASKING_SHARE = 0.2  # a word in this share of the bank's design questions is part of how they are asked
+# What a question asks the candidate to do, rather than where.
+_REQUEST_VERBS = "design build create develop propose describe explain outline sketch walk cover discuss implement"
+
+
+def asking_vocabulary(kb: KnowledgeBase) -> frozenset[str]:
+    """Stems of the words design questions are asked with ("design", "system", "million"), common to a fifth or more
+    of the bank's design questions, and the verbs of a request ("build", "walk me through"): an answer that never
+    says "build" has not left the question's setting."""
+    prompts = [s.prompt for s in kb.questions.scenarios]
+    counts: Counter[str] = Counter()
+    for prompt in prompts:
+        counts.update({stem(w) for w in content_words(prompt)})
+    common = {w for w, k in counts.items() if k >= ASKING_SHARE * max(len(prompts), 1)}
+    return frozenset(common | {stem(w) for w in _REQUEST_VERBS.split()})
 
 
 def coverage(echoes: dict[str, float], weights: TermWeights) -> float:
@@ -324,6 +351,7 @@ class TaskRelevance:
         self.weights = TermWeights(kb)
         self.method_stems = method_vocabulary(kb)
         self.framework = framework_vocabulary(kb)
+        self.asking = asking_vocabulary(kb)
         self._vectors: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
 
@@ -377,9 +405,14 @@ class TaskRelevance:
         terms = list(dict.fromkeys(content_words(question)))
         written = {stem(w): w for w in reversed(terms)}
         names = proper_names(question, self.weights)
-        missed = [s for s, echo in self.echoes(terms, sentences).items() if echo == 0.0 and telling(written[s], names)]
+        missed = [
+            s
+            for s, echo in self.echoes(terms, sentences).items()
+            if echo == 0.0 and telling(written[s], names) and s not in self.asking
+        ]
         missed.sort(key=lambda s: (-used[s], -self.weights.weight(s), s))
-        return [as_written(written[s], question) for s in missed[:limit]]
+        shown = [as_written(written[s], question, whole=True) for s in missed]
+        return list(dict.fromkeys(shown))[:limit]  # "mid-sized" once, not "mid" and "sized"
 
     def check(self, question: str, scenario: Scenario | None, sentences: list[str]) -> TaskCheck:
         """The answer's named tasks, its use of the question's terms, and whether it solves a different task."""

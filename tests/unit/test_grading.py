@@ -743,6 +743,7 @@ def test_a_long_answer_that_leaves_the_questions_terms_unused_is_not_strong():
     assert decide_band(astray) == "off_topic" and overall_score("off_topic", astray) == 1.0
     assert decide_band(Features(**{**strong, "red_flags": 1}, echo=0.1, words=400)) == "weak"
     assert decide_band(Features(**strong, echo=0.1, words=150)) == "strong"  # a concise answer is not judged by it
+    assert decide_band(Features(**strong, echo=0.3, words=220)) == "strong"  # nor a short design
     partial = dict(strong, covered_items=3)
     sidestepping = overall_score("partial", Features(**partial, echo=0.3, words=400))
     assert 2.5 <= sidestepping < overall_score("partial", Features(**partial, echo=0.6, words=400))
@@ -759,6 +760,15 @@ def test_unused_terms_are_the_questions_rarest_words_as_it_writes_them(grader):
     terms = grader.task_check.unused_terms(named, ["Scores."], 8)
     assert terms[0] == "clinics" and {"oncology", "patients"} <= set(terms)
     assert not {"northbrook", "meridian", "bank", "bank's"} & {t.lower() for t in terms}
+
+
+def test_unused_terms_leave_out_the_words_a_question_is_asked_with_and_keep_compounds_whole(grader):
+    question = "How would you build the ranking model for product search on a mid-sized online electronics store?"
+    unused = grader.task_check.unused_terms(question, ["Shoppers type a query and we rank the products."], 8)
+    assert {"mid-sized", "electronics", "store"} <= set(unused)
+    assert not {"build", "mid", "sized"} & set(unused)
+    design = grader.task_check.unused_terms("Design a system that flags fake reviews.", ["Scores."], 8)
+    assert "Design" not in design and "system" not in design and "reviews" in design
 
 
 def test_a_long_design_of_a_related_problem_in_the_questions_setting_is_not_strong(grader):
