@@ -1,11 +1,13 @@
 """The question's own checklist: a bank scenario's expectations, borrowed ones for a custom question, none for an
 unrelated one, and nothing met by an answer to another question."""
 
+import json
+
 import numpy as np
 import pytest
 
 from app.grading.expectations import Words, asserts_denied, expectation_result, stems_of
-from app.grading.scorecard import Grader
+from app.grading.scorecard import SAME_CONCEPT, Grader, match_scenario
 from app.knowledge.base import load_knowledge
 from app.settings import PROJECT_DIR
 from app.web.report import scorecard_markdown
@@ -206,3 +208,18 @@ def test_a_sound_design_in_the_setting_of_a_concept_drill_is_not_graded_off_topi
     )
     card = grader.grade(question, answer)
     assert card.band != "off_topic" and "different_question" not in card.flags
+
+
+def test_no_design_question_of_the_blind_set_is_taken_for_a_question_about_one_concept(grader):
+    """Written by people who had not read the grader: design questions set where a concept drill is set."""
+    rows = [json.loads(line) for line in (PROJECT_DIR / "eval/cases/questions_blind.jsonl").read_text().splitlines()]
+    designs = [r["question"] for r in rows if r["kind"] == "design"]
+    assert len(designs) == 20
+    taken = []
+    for question in designs:
+        if match_scenario(question, grader.kb, grader.embedder) is not None:
+            continue
+        position, closeness = grader.expectations.nearest(question)
+        if grader.expectations.entries[position].kind == "concept" and closeness >= SAME_CONCEPT:
+            taken.append(question)
+    assert taken == []
