@@ -290,15 +290,10 @@ def proper_names(text: str, weights: TermWeights) -> set[str]:
 def as_written(word: str, text: str, whole: bool = False) -> str:
     """A lowercased word in the case the text writes it ("siu" -> "SIU"); with `whole`, where the text never writes
     it alone, the hyphenated compound it is part of ("mid" -> "mid-sized")."""
-    alone = re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text, re.IGNORECASE)
-    if whole and alone is None:
+    if whole and not re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text, re.IGNORECASE):
         compound = re.search(rf"[\w-]*(?<![\w]){re.escape(word)}(?![\w])[\w-]*", text, re.IGNORECASE)
         if compound is not None:
             return compound.group(0)
-    return as_written(word, text) if whole else _written(word, text)
-
-
-def _written(word: str, text: str) -> str:
     match = re.search(rf"(?<![\w]){re.escape(word)}(?![\w])", text, re.IGNORECASE)
     return match.group(0) if match else word
 

@@ -100,7 +100,8 @@ _STATEMENTS: dict[str, re.Pattern[str]] = {
     ),
     "offline_metrics": re.compile(r"^\s*offline,?\s+(?:i|we|i'd|we'd|i'll|we'll|the)\b", re.IGNORECASE),
     "latency_realtime_vs_batch": re.compile(
-        # A time budget ("under 50 ms", "<50 ms", "in under one second", "within an hour", "a few milliseconds") ...
+        # A time budget ("under 50 ms", "<50 ms", "in under one second", "a few milliseconds"; not hours, which are
+        # label windows as often: "opens it within an hour") ...
         r"(?:(?:\b(?:in|under|within|below|less\s+than|at\s+most|budget\s+of)|<)\s*(?:(?:about|roughly|around)\s+)?"
         r"(?:~?\d[\d,.]*\s*(?:ms|milliseconds?|seconds?|secs?|s|minutes?|mins?)|(?:one|two|a\s+few|a)\s+"
         r"(?:milliseconds?|seconds?))\b|"
@@ -153,12 +154,12 @@ SKEWED_SHARE = 10.0  # a class under this percentage of the data is a skewed one
 
 
 def skewed(match: re.Match[str]) -> bool:
-    """The base rate a class-skew statement states is far from even: under a tenth, or one in twenty or rarer."""
+    """The base rate a class-skew statement states is far from even: under a tenth ("3%", "1 in 500")."""
     share = match.group("share") or match.group("lead")
     if share:
         return float(share) < SKEWED_SHARE
-    one_in = match.group("one_in")
-    return bool(one_in) and int(one_in.replace(",", "")) * SKEWED_SHARE >= 100 * 2
+    one_in = int((match.group("one_in") or "0").replace(",", ""))
+    return one_in > 0 and 100 / one_in < SKEWED_SHARE
 
 
 def _content(text: str) -> int:
