@@ -40,7 +40,7 @@ PAIR_FEATURES = (
     "lexical_sentence_margin",
     "signpost",
 )
-PAIR_WEIGHTS = (1.7, 0.47, 1.37, 6.01, 2.49, 12.63, 11.48, 15.54, 5.89)
+PAIR_WEIGHTS = (1.7, 0.47, 1.37, 6.01, 2.49, 12.63, 11.48, 15.54, 6.07)
 PAIR_BIAS = -2.31
 P_COVERED = 0.5  # probability at which the sentence shows the item
 P_PARTIAL = 0.3  # ... shows some of it
