@@ -20,7 +20,7 @@ _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _ENGLISH_WORDS = (
     "the a an of to and in is are was were be been for that this these those it its with on as by we i you they "
     "would will should could can at or from not no but which who what when where how have has had do does if then so "
-    "than there their our my your me us them he she his her also into only just because about over under"
+    "than there their our my your me us them he she his her also into only just because about over under per"
 )
 ENGLISH = frozenset(_ENGLISH_WORDS.split())
 
@@ -82,7 +82,8 @@ def check_language_words(text: str) -> LanguageCheck:
     """The counts behind `check_language`, for text of any length."""
     written = _WORD.findall(text)
     tokens = [t.lower() for t in written]
-    letters = [c for t in tokens for c in t]
+    # A lone letter is a symbol of a formula ("π", "Σ", "r_i"), not a word of a language.
+    letters = [c for t in tokens if sum(c.isalpha() for c in t) >= 2 for c in t if c.isalpha()]
     non_latin = sum(1 for c in letters if not _latin(c))
     return LanguageCheck(
         english_words=sum(t in ENGLISH for t in tokens),

@@ -112,3 +112,11 @@ def test_a_line_announcing_the_translation_is_not_part_of_the_graded_text(tmp_pa
     # A sentence that merely speaks of translation is kept.
     kept = "The translation layer matters: we keep the source text."
     assert without_preamble(kept) == kept
+
+
+def test_a_formula_with_greek_symbols_and_a_terse_english_line_are_not_translated():
+    formula = "V̂(π_new) = (1/n) Σ r_i · π_new(a_i|x_i) / π₀(a_i|x_i), the inverse propensity estimate of a policy."
+    terse = "Monitoring: freshness of availability feed, CTR per position, reservation rate per city."
+    assert not check_language_words(formula).needs_translation
+    assert not check_language(terse).needs_translation
+    assert check_language("Ο στόχος είναι να προβλέψουμε ποιοι χρήστες θα φύγουν τον επόμενο μήνα.").needs_translation
