@@ -70,6 +70,12 @@ def test_the_blind_sets_load_and_split_by_question_or_query():
         kinds = {(c.question, c.kind) for c in half}
         assert all((c.question, k) in kinds for c in half for k in ("strong", "expert_outline", "neighbour_long"))
         assert all(len(c.answer.split()) >= 300 for c in half if c.kind == "neighbour_long")
+    concept = [eval_grading.load_cases(cases / "grading_concept.jsonl", s) for s in ("tune", "test")]
+    assert all(len({c.question for c in h}) == 40 and len(h) == 60 for h in concept)
+    assert not {c.question for c in concept[0]} & {c.question for c in concept[1]}
+    for half in concept:  # each concept question: a strong and a weak answer; each design question: a concise one
+        assert sorted(c.kind for c in half).count("strong") == 20 == sorted(c.kind for c in half).count("weak")
+        assert all(c.band == ("weak" if c.kind == "weak" else "strong") for c in half)
     queries = eval_retrieval.load_cases(cases / "retrieval_blind.jsonl")
     halves = [eval_retrieval.load_cases(cases / "retrieval_blind.jsonl", s) for s in ("tune", "test")]
     assert len(queries) >= 120 and sum(map(len, halves)) == len(queries) and all(any(c.hard for c in h) for h in halves)
