@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 from pydantic import BaseModel, Field
 
+from app.grading.asked import ConceptNames, asks_for_design
 from app.grading.evidence import negated
 from app.grading.relevance import TermWeights, content_words
 from app.knowledge.base import Concept, KnowledgeBase, Scenario
@@ -33,6 +34,10 @@ SAME_QUESTION = 0.85  # a custom question this close to a bank question is that 
 NEAREST = 0.45  # a custom question borrows a bank question's expectations only when it is at least this close
 SPEAKS_OF_CONCEPT = 0.45  # cosine of a question with a concept's name or definition at which it asks about the concept
 SPEAKS_TO = 0.35  # cosine at which a sentence speaks to a concept question or one of the concept's key points
+# A question that asks for no design asks about a concept it names, or whose title, names or definition it is this
+# close to. Fitted on the tune questions (the middle of 0.38 to 0.43, where the fewest are taken for the wrong kind).
+ASKS_ABOUT = 0.4
+NAMED_FIRST = 0.2  # a concept the question names comes before one it is closer to by less than this
 
 
 class ExpectationResult(BaseModel):
@@ -50,6 +55,9 @@ class Expectations(BaseModel):
     )
     closeness: float = Field(
         default=1.0, description="cosine of the asked question with the bank question they belong to"
+    )
+    asked: bool = Field(
+        default=False, description="the question asks about this concept: asks for no design, names it or speaks of it"
     )
     items: list[ExpectationResult] = Field(default_factory=list)
     on_point: float | None = Field(
@@ -77,6 +85,7 @@ class _Entry:
     points: tuple[tuple[int, str], ...]
     names: tuple[frozenset[str], ...] = ()  # a concept's title and aliases, as word stems
     about: tuple[str, ...] = ()  # a concept's name, its names together, and its definition's first sentence
+    called: ConceptNames | None = None  # its names, as they appear in a question
 
 
 def name_stems(name: str) -> frozenset[str]:
@@ -88,7 +97,14 @@ def _concept_entry(concept: Concept, question: str) -> _Entry:
     names = tuple(n for n in map(name_stems, [concept.title, *concept.aliases]) if n)
     about = (concept.title, ", ".join([concept.title, *concept.aliases]), concept.explanation.split(". ")[0])
     points = tuple((0, p) for p in concept.key_points)
-    return _Entry("concept", concept.id, concept.title, question, points, names, about)
+    called = ConceptNames([concept.title, *concept.aliases])
+    return _Entry("concept", concept.id, concept.title, question, points, names, about, called)
+
+
+class Nearest(NamedTuple):
+    position: int
+    closeness: float  # cosine of the question with the bank question at `position`
+    asked: bool = False  # the question asks about the concept at `position` (see `ExpectationIndex.asked_concept`)
 
 
 class ExpectationIndex:
@@ -113,18 +129,43 @@ class ExpectationIndex:
             self.offsets.append(offset)
             offset += len(entry.points)
 
-    def nearest(self, question: str) -> tuple[int, float]:
-        """The closest bank question that the asked one can stand for. A concept's drill question sets the concept in
-        an example ("the features for a product search ranking model"): a design question in that setting is close
-        to it by its setting alone. It asks about the concept only when it names it, speaks of its name or
-        definition, or is the drill question worded differently."""
+    def nearest(self, question: str) -> Nearest:
+        """The bank question whose expectations the asked one takes. A question that asks for no design and names a
+        concept or speaks of it asks about that concept. Otherwise the closest bank question that it can stand for: a
+        concept's drill question sets the concept in an example ("the features for a product search ranking model"),
+        and a design question in that setting is close to it by its setting alone, so it stands for a drill only when
+        it names the concept, speaks of its name or definition, or is the drill question worded differently."""
         vector = self.embedder.encode_one(question)
         sims = self.prompts @ vector
+        asked = self.asked_concept(question, vector, sims)
+        if asked is not None:
+            return Nearest(asked, float(sims[asked]), asked=True)
         stems = name_stems(question)
         for best in (int(i) for i in np.argsort(-sims, kind="stable")):
             if sims[best] >= SAME_QUESTION or self._asks_about(best, stems, vector):
-                return best, float(sims[best])
-        return 0, 0.0
+                return Nearest(best, float(sims[best]))
+        return Nearest(0, 0.0)
+
+    def asked_concept(self, question: str, vector: np.ndarray, sims: np.ndarray) -> int | None:
+        """The concept drill of the concept a question asks about, when it asks for no design: among the concepts it
+        names or is close to (`ASKS_ABOUT`, by the concept's title, names or definition), the closest, one it names
+        first; of that concept's drills, the one worded most like it."""
+        if asks_for_design(question):
+            return None
+        best: tuple[float, float] | None = None
+        chosen = None
+        for position, entry in enumerate(self.entries):
+            about = self.about[position]
+            if entry.kind != "concept" or about is None or entry.called is None:
+                continue
+            close = float((about @ vector).max())
+            named = entry.called.named_in(question)
+            if not named and close < ASKS_ABOUT:
+                continue
+            rank = (close + NAMED_FIRST * named, float(sims[position]))
+            if best is None or rank > best:
+                best, chosen = rank, position
+        return chosen
 
     def _asks_about(self, position: int, stems: frozenset[str], vector: np.ndarray) -> bool:
         entry, about = self.entries[position], self.about[position]
@@ -151,17 +192,19 @@ class ExpectationIndex:
             changed = [row for row, text in enumerate(asserted) if text != sentences[row]]
             vectors[changed] = self.embedder.encode([asserted[row] or "-" for row in changed])
             wrong = wrong | {sentences[row] for row in changed if not asserted[row]}
-        sim = 1.0
+        sim, asked = 1.0, False
         if scenario is not None:
             position = next(i for i, e in enumerate(self.entries) if e.kind == "scenario" and e.id == scenario.id)
             source, borrowed = scenario.title, False
         else:
-            position, sim = self.nearest(question)
+            position, sim, asked = self.nearest(question)
             entry = self.entries[position]
-            if sim < NEAREST:
+            if sim < NEAREST and not asked:
                 return Expectations(source="", borrowed=True)
             borrowed = sim < SAME_QUESTION
-            source = entry.title if not borrowed else f"the closest bank question: {entry.title}"
+            source = entry.title
+            if borrowed:
+                source = f"{'the concept it asks about' if asked else 'the closest bank question'}: {entry.title}"
         entry = self.entries[position]
         start = self.offsets[position]
         block = self.vectors[start : start + len(entry.points)]
@@ -178,14 +221,15 @@ class ExpectationIndex:
         ]
         on_point = None
         if entry.kind == "concept" and len(sentences):
-            asked = vectors @ self.embedder.encode_one(question)
-            best = np.maximum(asked, sims.max(axis=1)) if sims.shape[1] else asked
+            to_question = vectors @ self.embedder.encode_one(question)
+            best = np.maximum(to_question, sims.max(axis=1)) if sims.shape[1] else to_question
             on_point = round(float((best >= SPEAKS_TO).mean()), 3)
         return Expectations(
             source=source,
             borrowed=borrowed,
             kind=entry.kind,
             closeness=round(sim, 3),
+            asked=asked,
             items=items,
             on_point=on_point,
         )
@@ -202,8 +246,8 @@ class ExpectationIndex:
         if scenario is not None:
             own = next(i for i, e in enumerate(self.entries) if e.kind == "scenario" and e.id == scenario.id)
         else:
-            position, sim = self.nearest(question)
-            own = position if sim >= NEAREST else -1  # the list `check` took as the question's own
+            position, sim, asked = self.nearest(question)
+            own = position if sim >= NEAREST or asked else -1  # the list `check` took as the question's own
         sims = vectors @ self.vectors.T
         stems = [stems_of(s) for s in sentences]
         kind = self.entries[own].kind if own >= 0 else None

@@ -480,7 +480,8 @@ def own_share(expectations: Expectations) -> float | None:
     question about one concept, worded in its own way, expects that concept's key points."""
     if not expectations.items:
         return None
-    if expectations.borrowed and not (expectations.kind == "concept" and expectations.closeness >= SAME_CONCEPT):
+    asks_concept = expectations.asked or expectations.closeness >= SAME_CONCEPT
+    if expectations.borrowed and not (expectations.kind == "concept" and asks_concept):
         return None
     return share_of(expectations.items)
 

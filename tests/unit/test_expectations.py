@@ -174,8 +174,7 @@ def test_a_wrong_claim_meets_no_expectation(grader):
 def test_a_design_question_set_where_a_concept_drill_is_set_does_not_borrow_the_concepts_points(grader):
     # The feature-engineering drill asks about "the features for a product search ranking model": close by its setting.
     question = "How would you build the ranking model for product search on a mid-sized online electronics store?"
-    position, _ = grader.expectations.nearest(question)
-    entry = grader.expectations.entries[position]
+    entry = grader.expectations.entries[grader.expectations.nearest(question).position]
     assert entry.kind == "scenario" and entry.id == "web-search-ranking"
 
 
@@ -190,8 +189,7 @@ def test_a_design_question_set_where_a_concept_drill_is_set_does_not_borrow_the_
     ],
 )
 def test_a_question_that_names_a_concept_or_speaks_of_it_borrows_its_key_points(grader, question, concept):
-    position, _ = grader.expectations.nearest(question)
-    entry = grader.expectations.entries[position]
+    entry = grader.expectations.entries[grader.expectations.nearest(question).position]
     assert entry.kind == "concept" and entry.id == concept
 
 
@@ -210,16 +208,69 @@ def test_a_sound_design_in_the_setting_of_a_concept_drill_is_not_graded_off_topi
     assert card.band != "off_topic" and "different_question" not in card.flags
 
 
-def test_no_design_question_of_the_blind_set_is_taken_for_a_question_about_one_concept(grader):
-    """Written by people who had not read the grader: design questions set where a concept drill is set."""
+def asks_about(grader, question: str) -> str | None:
+    """The concept whose key points the question takes as its own, if any."""
+    if match_scenario(question, grader.kb, grader.embedder) is not None:
+        return None
+    position, closeness, asked = grader.expectations.nearest(question)
+    entry = grader.expectations.entries[position]
+    return entry.id if entry.kind == "concept" and (asked or closeness >= SAME_CONCEPT) else None
+
+
+def blind_questions(split: str) -> list[dict]:
     rows = [json.loads(line) for line in (PROJECT_DIR / "eval/cases/questions_blind.jsonl").read_text().splitlines()]
-    designs = [r["question"] for r in rows if r["kind"] == "design"]
+    return [r for r in rows if r["split"] == split]
+
+
+@pytest.mark.parametrize("split", ["tune", "test"])
+def test_no_design_question_of_the_blind_set_is_taken_for_a_question_about_one_concept(grader, split):
+    """Written by people who had not read the grader: design questions set where a concept drill is set."""
+    designs = [r["question"] for r in blind_questions(split) if r["kind"] == "design"]
     assert len(designs) == 20
-    taken = []
-    for question in designs:
-        if match_scenario(question, grader.kb, grader.embedder) is not None:
-            continue
-        position, closeness = grader.expectations.nearest(question)
-        if grader.expectations.entries[position].kind == "concept" and closeness >= SAME_CONCEPT:
-            taken.append(question)
-    assert taken == []
+    assert [q for q in designs if asks_about(grader, q) is not None] == []
+
+
+@pytest.mark.parametrize(("split", "floor"), [("tune", 12), ("test", 9)])
+def test_questions_about_one_concept_in_a_new_setting_take_that_concepts_key_points(grader, split, floor):
+    """Half of them name the concept, half describe it; before a question was read for what it asks, 4 of the tune
+    half's 20 and 2 of the test half's 20 were recognised. A question taken for the wrong concept counts as missed."""
+    concepts = [r for r in blind_questions(split) if r["kind"] == "concept"]
+    assert len(concepts) == 20
+    assert sum(asks_about(grader, r["question"]) == r["concept"] for r in concepts) >= floor
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What does NDCG@10 tell us about our recipe search results, and why is it normalized?",
+        "Would KNN work for recommending recipes from ingredient vectors?",
+    ],
+)
+def test_a_question_that_asks_for_no_design_and_names_a_concept_asks_about_it(grader, question):
+    nearest = grader.expectations.nearest(question)
+    assert nearest.asked and nearest.closeness < SAME_CONCEPT  # set in a new example, far from the drill's wording
+    card = grader.grade(question, "It depends on the data.")
+    assert card.expectations is not None and card.expectations.source.startswith("the concept it asks about")
+
+
+def test_a_design_question_in_the_same_setting_asks_for_a_design(grader):
+    assert asks_about(grader, "Design a recipe recommendation system for a cooking app with 5 million users.") is None
+
+
+NDCG_QUESTION = "What does NDCG@10 tell us about our recipe search results, and why is it normalized?"
+
+
+def test_a_sound_account_of_the_asked_concept_in_a_new_setting_is_graded_strong(grader):
+    answer = (
+        "NDCG@10 scores the top ten recipes a query returns using graded relevance, say 3 for a recipe the user "
+        "cooked, 2 for saved, 1 for clicked and 0 for skipped. Each result's gain is discounted by the log of its "
+        "position, so a cooked recipe in slot 1 counts far more than the same recipe in slot 8; summing gives "
+        "DCG@10. We normalize by the ideal DCG, the DCG of the same results sorted perfectly, so every query lands "
+        "between 0 and 1. Without that, a query like 'chicken' with dozens of relevant recipes would dominate the "
+        "average over a rare query like 'vegan haggis' with one. Clicks carry position bias, so I'd build the graded "
+        "labels from logs with some randomized top slots or from editorial judgments. NDCG tells us ranking quality "
+        "at the top, not whether users found what they wanted, so I'd pair it with cook-through rate in an A/B test."
+    )
+    card = grader.grade(NDCG_QUESTION, answer)
+    assert card.band == "strong"
+    assert any(e.verdict != "not_met" for e in card.expectations.items)
