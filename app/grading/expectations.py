@@ -37,7 +37,7 @@ SPEAKS_TO = 0.35  # cosine at which a sentence speaks to a concept question or o
 # A question that asks for no design asks about a concept it names, or whose title, names or definition it is this
 # close to. Fitted on the tune questions (the middle of 0.38 to 0.43, where the fewest are taken for the wrong kind).
 ASKS_ABOUT = 0.4
-NAMED_FIRST = 0.2  # a concept the question names comes before one it is closer to by less than this
+NAMED_FIRST = 0.1  # a concept the question names comes before one it is closer to by less than this
 
 
 class ExpectationResult(BaseModel):
@@ -148,8 +148,8 @@ class ExpectationIndex:
 
     def asked_concept(self, question: str, vector: np.ndarray, sims: np.ndarray) -> int | None:
         """The concept drill of the concept a question asks about, when it asks for no design: among the concepts it
-        names or is close to (`ASKS_ABOUT`, by the concept's title, names or definition), the closest, one it names
-        first; of that concept's drills, the one worded most like it."""
+        names or is close to (`ASKS_ABOUT`, by the concept's title, names or definition), the closest by those or by
+        the drill's wording, one it names a little ahead; of that concept's drills, the one worded most like it."""
         if asks_for_design(question):
             return None
         best: tuple[float, float] | None = None
@@ -162,7 +162,7 @@ class ExpectationIndex:
             named = entry.called.named_in(question)
             if not named and close < ASKS_ABOUT:
                 continue
-            rank = (close + NAMED_FIRST * named, float(sims[position]))
+            rank = (max(close, float(sims[position])) + NAMED_FIRST * named, float(sims[position]))
             if best is None or rank > best:
                 best, chosen = rank, position
         return chosen
