@@ -49,6 +49,7 @@ class ExpectationResult(BaseModel):
 
 class Expectations(BaseModel):
     source: str = Field(description="where the expectations come from: the question itself or the closest one")
+    source_id: str = Field(default="", description="the id of the scenario or concept they belong to")
     borrowed: bool = False
     kind: Literal["scenario", "concept"] | None = Field(
         default=None, description="the kind of bank question they belong to"
@@ -226,6 +227,7 @@ class ExpectationIndex:
             on_point = round(float((best >= SPEAKS_TO).mean()), 3)
         return Expectations(
             source=source,
+            source_id=entry.id,
             borrowed=borrowed,
             kind=entry.kind,
             closeness=round(sim, 3),

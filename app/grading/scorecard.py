@@ -495,6 +495,13 @@ def question_gap(unused: list[str]) -> str:
     return f"Question: the setting and constraints the question states: the answer never mentions {named}"
 
 
+def study_the_asked_concept(study: list[str], expectations: Expectations) -> list[str]:
+    """Asked about one concept and short of some of its key points: that concept is the first thing to study."""
+    if expectations.met == len(expectations.items) or not expectations.source_id:
+        return study
+    return [expectations.source_id, *(c for c in study if c != expectations.source_id)]
+
+
 def key_point_gaps(expectations: Expectations) -> list[str]:
     """The key points of the asked concept the answer does not state, then those it states only in part."""
     missing = [e.text for e in expectations.items if e.verdict == "not_met"]
@@ -790,6 +797,7 @@ class Grader:
         )
         if features.own_list == "concept" and features.expectation_share is not None:
             gaps = key_point_gaps(expectations)  # a concept question asks for its key points, not a whole design
+            study = study_the_asked_concept(study, expectations)
         if sidestepped:
             gaps.insert(0, question_gap(self.task_check.unused_terms(asked, usable)))
         card = Scorecard(

@@ -274,3 +274,5 @@ def test_a_sound_account_of_the_asked_concept_in_a_new_setting_is_graded_strong(
     card = grader.grade(NDCG_QUESTION, answer)
     assert card.band == "strong"
     assert any(e.verdict != "not_met" for e in card.expectations.items)
+    # Some of its key points are left unstated: the concept asked about is the first thing to study.
+    assert card.expectations.met < len(card.expectations.items) and card.study[0] == "ndcg"
