@@ -36,6 +36,24 @@ def asks_for_design(question: str) -> bool:
     return bool(DESIGN_REQUEST.search(_NOT_WANTED.sub(" ", question)))
 
 
+_WANTED = re.compile(r"\b(?:wants?|needs?|would like|asks? for|is looking for)\b", re.IGNORECASE)
+BARE_ASK_WORDS = 6  # "Design the system." or "How would you design it?" says what is asked no more than "it" does
+
+
+def the_ask(question: str) -> str:
+    """The question's own sentence that says what is asked ("Design a system that decides which claims should be
+    referred to the SIU."): the first that asks for a design in words of its own, else its last question, else the
+    sentence that says what someone wants ("The operations team wants a no-show risk score ..."), else its first."""
+    sentences = [part.strip() for part in re.split(r"(?<=[.?!])\s+", question.strip()) if part.strip()]
+    if not sentences:
+        return ""
+    full = [s for s in sentences if len(s.split()) >= BARE_ASK_WORDS]
+    asking = [s for s in full if DESIGN_REQUEST.search(_NOT_WANTED.sub(" ", s))]
+    questions = [s for s in full if s.endswith("?")]
+    wanted = [s for s in full if _WANTED.search(s)]
+    return (asking or questions[-1:] or wanted or sentences)[0]
+
+
 class ConceptNames:
     """A concept's names (its title and aliases) as they can appear in a question: a name of several words as a run
     of word stems, a one-word name as that very word. Stemming a one-word name would make "transformed" name

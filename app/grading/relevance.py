@@ -77,6 +77,20 @@ _DELIVERABLE = re.compile(
     r"(?:(?:the|a|an|our|my)\s+)?" + _PHRASE,
     re.IGNORECASE,
 )
+# What the answer says, in its opening sentences, it will predict: "I'd predict a priority level for each report",
+# "The way I'd approach it is to predict the ultimate cost of each claim", "I'd frame it as detecting invalid clicks".
+# The target of a prediction is a deliverable as much as a named system is. What is ranked, scored or classified ("I'd
+# rank customer accounts by risk") is the entity, which says nothing of the task.
+_TARGET = re.compile(
+    r"(?:\b(?:i'd|i\s+would|i'll|i\s+will|we'd|we\s+would|we'll|we\s+will|let's|i\s+want\s+to|"
+    r"(?:my|the|our)\s+(?:plan|goal|idea|aim|approach)\s+(?:here\s+)?(?:is|would\s+be)\s+to|"
+    r"the\s+way\s+i'd\s+approach\s+(?:it|this)\s+is\s+to)\s+(?:\w+ly\s+)?"
+    r"(?:predict|forecast|estimate|detect)\s+"
+    r"|\bframe\s+(?:this|it)\s+(?:around|as)\s+(?:predicting|forecasting|estimating|detecting)\s+"
+    r"|\bwhat\s+i'd\s+build\s+is\s+)"
+    r"(?:(?:the|a|an|our|my|each|every)\s+)?(?!(?:it|this|that|them|these|those)\b)" + _PHRASE,
+    re.IGNORECASE,
+)
 OPENING_SENTENCES = 2
 
 # Words that say how a task is formulated, not what it predicts: they never make a named task foreign.
@@ -421,7 +435,7 @@ class TaskRelevance:
         clauses = self.embedder.encode(question_sentences(asked))
         framings: list[Framing] = []
         for position, sentence in enumerate(sentences):
-            declared = framing_phrases(sentence, [_DELIVERABLE]) if position < OPENING_SENTENCES else []
+            declared = framing_phrases(sentence, [_DELIVERABLE, _TARGET]) if position < OPENING_SENTENCES else []
             for phrase in [*framing_phrases(sentence), *declared]:
                 specific = [w for w in specific_words(phrase) if stem(w) not in self.method_stems]
                 if phrase in declared:

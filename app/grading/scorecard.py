@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
+from app.grading.asked import the_ask
 from app.grading.evidence import FlagEvidence, ItemEvidence, Ledger, RubricIndex, build_ledger
 from app.grading.expectations import ExpectationIndex, Expectations, share_of
 from app.grading.injection import find_injections
@@ -122,6 +123,10 @@ class Scorecard(BaseModel):
     relevance: float
     evidence_total: float
     task_framing: str = Field("", description="the answer's own words naming a task other than the one asked")
+    task_framing_quote: str = Field("", description="the answer's sentence that names that task, quoted exactly")
+    asked_task: str = Field(
+        "", description="the question's sentence that says what it asks, when the answer works on another task"
+    )
     answers_instead: str = Field("", description="what the answer addresses instead, when it answers another question")
     narrative: str = ""
     narrative_source: Literal["llm", "ledger"] = "ledger"
@@ -509,11 +514,12 @@ def key_point_gaps(expectations: Expectations) -> list[str]:
     return [f"Key point: {text}" for text in missing] + [f"Key point, only in part: {text}" for text in in_part]
 
 
-def task_framing(task: TaskCheck, fit: QuestionFit) -> str:
-    """The answer's own words for the task it works on instead of the asked one."""
+def task_framing(task: TaskCheck, fit: QuestionFit) -> tuple[str, str]:
+    """The answer's own words for the task it works on instead of the asked one, and its sentence that says them."""
     if task.mismatch and task.foreign_framing:
-        return task.foreign_framing.phrase
-    return fit.declared_elsewhere
+        return task.foreign_framing.phrase, task.foreign_framing.sentence
+    sentence = next((f.sentence for f in task.framings if f.phrase == fit.declared_elsewhere), "")
+    return fit.declared_elsewhere, sentence if fit.declared_elsewhere else ""
 
 
 def answers_instead(fit: QuestionFit, rival_list: str = "") -> str:
@@ -527,6 +533,18 @@ def answers_instead(fit: QuestionFit, rival_list: str = "") -> str:
     if len(fit.named) >= 2:
         return "a problem about " + ", ".join(fit.named[:4])
     return "another problem than the one asked"
+
+
+def other_task_feedback(card: Scorecard) -> str:
+    """Says what the answer works on, in its own sentence, and what the question asks, in its own."""
+    works_on = f'The answer works on "{card.task_framing}"'
+    if card.task_framing_quote:
+        works_on += f' ("{first_sentence(card.task_framing_quote)}")'
+    if not card.asked_task:
+        return f"{works_on}, which is not the task asked. Its design earns little credit for this question."
+    return (
+        f'{works_on}, but the question asks: "{first_sentence(card.asked_task)}" Its design earns little credit here.'
+    )
 
 
 def first_sentence(text: str) -> str:
@@ -603,10 +621,7 @@ def ledger_feedback(card: Scorecard, kb: KnowledgeBase) -> str:
             "to steer the grade is an integrity failure, so this answer receives the lowest score."
         )
     if card.task_framing:
-        parts.append(
-            f'The answer treats the problem as "{card.task_framing}", which is not the task asked, '
-            "so its design earns little credit."
-        )
+        parts.append(other_task_feedback(card))
     elif card.answers_instead:
         parts.append(
             f"This answer addresses a different question ({card.answers_instead.rstrip('.?')}), not the one asked, "
@@ -800,6 +815,7 @@ class Grader:
             study = study_the_asked_concept(study, expectations)
         if sidestepped:
             gaps.insert(0, question_gap(self.task_check.unused_terms(asked, usable)))
+        framing, framing_quote = task_framing(task, fit)
         card = Scorecard(
             question=question,
             scenario_id=scenario.id if scenario else None,
@@ -823,7 +839,9 @@ class Grader:
             flags=flags,
             relevance=features.relevance,
             evidence_total=round(features.evidence, 2),
-            task_framing=task_framing(task, fit),
+            task_framing=framing,
+            task_framing_quote=framing_quote,
+            asked_task=the_ask(asked) if framing else "",
             hints_used=hints_used,
             graded_text=text if translated else "",
             answers_instead=answers_instead(fit, rival_list if features.fits_rival_better else "")
@@ -833,8 +851,10 @@ class Grader:
             overclaims=list(overclaims.quotes) if overclaims.throughout else [],
             waved_away=waved_away(ledger, band),
         )
-        if features.different_question or (features.misses_own_expectations and band == "off_topic"):
-            card = earns_nothing(card)
+        if features.different_question or (
+            band == "off_topic" and (features.misses_own_expectations or features.different_task)
+        ):
+            card = earns_nothing(card)  # a design of another task shows nothing of the asked one either
         elif features.strays_from_question and band == "off_topic":
             card = earns_nothing(card)
             card.gaps = [question_gap(self.task_check.unused_terms(asked, usable)), *card.gaps][:5]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.grading.asked import ConceptNames, asks_for_design
+from app.grading.asked import ConceptNames, asks_for_design, the_ask
 
 
 @pytest.mark.parametrize(
@@ -50,3 +50,31 @@ def test_a_one_word_name_is_found_only_as_that_very_word():
     assert not ConceptNames(["productionization"]).named_in("The model runs in production.")
     assert ConceptNames(["Transformers", "BERT"]).named_in("Would a fine-tuned BERT beat TF-IDF here?")
     assert ConceptNames(["Mean reciprocal rank", "MRR"]).named_in("What is MRR, and when does it mislead?")
+
+
+@pytest.mark.parametrize(
+    ("question", "ask"),
+    [
+        (
+            "We run 300 robots in a warehouse. Design an ML system that ranks which pending orders to release next. "
+            "It must run every 30 seconds.",
+            "Design an ML system that ranks which pending orders to release next.",
+        ),
+        (
+            "A clinic network books 12,000 appointments a day. The operations team wants a no-show risk score for "
+            "each appointment. Design the system.",
+            "The operations team wants a no-show risk score for each appointment.",
+        ),
+        (
+            "Our churn model has an AUC of 0.82. What does that number tell a product manager?",
+            "What does that number tell a product manager?",
+        ),
+        (
+            "Design a duplicate-question detector for a Q&A site.",
+            "Design a duplicate-question detector for a Q&A site.",
+        ),
+        ("", ""),
+    ],
+)
+def test_the_ask_is_the_sentence_that_says_what_is_asked_in_words_of_its_own(question, ask):
+    assert the_ask(question) == ask

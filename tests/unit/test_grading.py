@@ -24,6 +24,7 @@ from app.grading.feedback import (
 )
 from app.grading.relevance import (
     _DELIVERABLE,
+    _TARGET,
     Framing,
     TermWeights,
     content_words,
@@ -617,6 +618,51 @@ def test_a_declared_deliverable_unrelated_to_the_question_is_another_task_howeve
 )
 def test_what_an_answer_says_it_will_build_is_read_from_its_opening(opening, phrases):
     assert framing_phrases(opening, [_DELIVERABLE]) == phrases
+
+
+@pytest.mark.parametrize(
+    ("opening", "phrases"),
+    [
+        ("I'd predict a priority level, P0 to P3, for each incoming report.", ["priority level"]),
+        ("The way I'd approach it is to predict the resolution time of each ticket.", ["resolution time"]),
+        ("My plan is to estimate the lifetime value of every new subscriber.", ["lifetime value"]),
+        ("I'd frame it as detecting invalid clicks so advertisers aren't billed.", ["invalid clicks"]),
+        ("What I'd build is an hourly forecast of calls per queue.", ["hourly forecast"]),
+        ("We would estimate each claim's recoverable amount.", ["claim's recoverable amount"]),
+        # What is ranked or scored is an entity, not a target.
+        ("I'd frame this as ranking customer accounts by laundering risk.", []),
+        ("We would score each claim by expected savings.", []),
+        # A goal restated as a clause, or a formulation with no target, names no deliverable.
+        ("I'd predict whether the shipment is late.", []),
+        ("I'd predict, each week, the probability that a student drops out.", []),
+        ("I'd model it with gradient boosted trees.", []),
+    ],
+)
+def test_what_an_answer_says_it_will_predict_is_read_from_its_opening(opening, phrases):
+    assert framing_phrases(opening, [_TARGET]) == phrases
+
+
+def test_an_answer_opening_with_a_neighbouring_prediction_target_is_another_task(grader):
+    question = (
+        "A software company with 140 engineering teams gets about 900 support tickets a day, and a third of them "
+        "are first sent to the wrong team. Design an ML system that routes each incoming ticket to the team that "
+        "owns the problem."
+    )
+    answer = (
+        "The way I'd approach it is to predict the satisfaction rating a customer will give when the ticket closes, "
+        "so support managers can step in early. Labels are the one-to-five survey ratings sent after closing, "
+        "which only a fifth of customers answer. Features: product area, customer plan, text length, "
+        "attachments, the day of week and the current backlog. Gradient boosted trees with a time-based split, "
+        "evaluated on mean absolute error in hours, then an A/B test on how many customers we warn correctly."
+    )
+    card = grader.grade(question, answer)
+    assert card.band == "off_topic" and "different_task" in card.flags
+    assert card.task_framing == "satisfaction rating a customer will give"
+    # The feedback quotes both: the answer's sentence naming its task, and the question's naming the asked one.
+    assert card.asked_task.startswith("Design an ML system that routes each incoming ticket")
+    assert card.task_framing_quote.startswith("The way I'd approach it is to predict the satisfaction rating")
+    assert card.asked_task in card.narrative and "satisfaction rating" in card.narrative
+    assert all(step.score == 0.0 for step in card.steps)  # its design shows nothing of the asked task
 
 
 def test_an_answer_opening_with_a_neighbouring_deliverable_is_off_topic_and_earns_nothing(grader):
