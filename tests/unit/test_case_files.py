@@ -4,9 +4,11 @@ from pathlib import Path
 import pytest
 
 from app.evaluation import conversations as eval_conversations
+from app.evaluation import evidence as eval_evidence
 from app.evaluation import grading as eval_grading
 from app.evaluation import retrieval as eval_retrieval
 from app.evaluation.cases import CaseFileError
+from app.knowledge.base import load_knowledge
 from app.settings import PROJECT_DIR
 
 
@@ -80,6 +82,20 @@ def test_the_blind_sets_load_and_split_by_question_or_query():
     halves = [eval_retrieval.load_cases(cases / "retrieval_blind.jsonl", s) for s in ("tune", "test")]
     assert len(queries) >= 120 and sum(map(len, halves)) == len(queries) and all(any(c.hard for c in h) for h in halves)
     assert len(eval_conversations.load_cases(cases / "conversations_blind.jsonl")) >= 16
+
+
+def test_the_evidence_sets_quote_their_answers_and_name_checklist_items():
+    kb = load_knowledge(PROJECT_DIR / "knowledge")
+    ids = {item.id for _step, item in kb.rubric.items()}
+    cases = PROJECT_DIR / "eval" / "cases"
+    blind = eval_evidence.load_cases(cases / "evidence_blind.jsonl")
+    fresh = eval_evidence.load_cases(cases / "evidence_fresh.jsonl")
+    assert len(blind) >= 30 and len(fresh) >= 20
+    assert {c.split for c in fresh} == {"test"}  # nothing is fitted on it
+    assert not {c.question for c in blind} & {c.question for c in fresh}
+    for one in [*blind, *fresh]:
+        assert set(one.items) <= ids, one.id
+        assert all(quote in one.answer for quotes in one.items.values() for quote in quotes), one.id
 
 
 def case(cid, question, band, kind="", answer="text"):
