@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.grading.asked import the_ask
 from app.knowledge.base import KnowledgeBase, Scenario
 from app.knowledge.embeddings import Embedder
 from app.knowledge.tokens import STOPWORDS, stem, words
@@ -122,6 +123,7 @@ class Framing:
     similarity: float  # cosine of the phrase with the question
     declared: bool = False  # what the answer says, in its opening, it will build ("I'd build X")
     ask_similarity: float = 0.0  # the highest cosine of the phrase with one sentence of the question
+    foreign_to_ask: tuple[str, ...] = ()  # its specific words the question's ask does not use (its setting may)
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,7 @@ class TaskCheck:
     @property
     def foreign_framing(self) -> Framing | None:
         """The first framing that names a task foreign to the question."""
-        return next((f for f in self.framings if framing_is_foreign(f)), None)
+        return next((f for f in self.framings if framing_is_foreign(f) or framing_leaves_ask(f)), None)
 
 
 # A named task ends where a qualifier starts: "binary classification | per review at submission".
@@ -234,15 +236,25 @@ def framing_is_foreign(framing: Framing) -> bool:
     return share >= FOREIGN_SHARE and framing.similarity < PHRASE_MATCH and framing.ask_similarity < SENTENCE_MATCH
 
 
+def framing_leaves_ask(framing: Framing) -> bool:
+    """A named task foreign to what the question asks, though its words may come from the question's setting: "lift
+    queue wait-time forecasting" for a ski resort asked to detect shared season passes."""
+    if not framing.specific:
+        return False
+    share = len(framing.foreign_to_ask) / len(framing.specific)
+    return share >= FOREIGN_SHARE and framing.similarity < PHRASE_MATCH and framing.ask_similarity < SENTENCE_MATCH
+
+
 def task_mismatch(framings: list[Framing] | tuple[Framing, ...], coverage: float) -> bool:
-    """Solves a different task: it names a task foreign to the question and barely uses the question's terms. An
-    answer that opens by declaring a foreign deliverable needs more of the question's terms to stay on task."""
+    """Solves a different task: it names a task foreign to the question, or to what the question asks, and barely
+    uses the question's terms. An answer that opens by declaring such a deliverable needs more of the question's terms
+    to stay on task; one foreign to the whole question is another task however much of it the answer repeats."""
     return any(
-        framing_is_foreign(f)
-        and (
-            coverage < (DECLARED_COVERAGE_FLOOR if f.declared else COVERAGE_FLOOR)
-            or (f.declared and len(f.specific) >= 2 and f.similarity < DECLARED_UNRELATED)
+        (
+            (framing_is_foreign(f) or framing_leaves_ask(f))
+            and coverage < (DECLARED_COVERAGE_FLOOR if f.declared else COVERAGE_FLOOR)
         )
+        or (framing_is_foreign(f) and f.declared and len(f.specific) >= 2 and f.similarity < DECLARED_UNRELATED)
         for f in framings
     )
 
@@ -431,6 +443,8 @@ class TaskRelevance:
         if scenario is not None:
             allowed += content_words(f"{scenario.ml_task} {' '.join(scenario.key_terms)}")
         allowed = list(dict.fromkeys(allowed))
+        ask_words = set(content_words(the_ask(asked)))
+        ask_allowed = [w for w in allowed if w in ask_words] or allowed
         target = self.embedder.encode_one(asked)
         clauses = self.embedder.encode(question_sentences(asked))
         framings: list[Framing] = []
@@ -454,9 +468,10 @@ class TaskRelevance:
                         similarity=round(float(vector @ target), 3),
                         declared=phrase in declared,
                         ask_similarity=round(float((clauses @ vector).max()), 3) if len(clauses) else 0.0,
+                        foreign_to_ask=tuple(self.foreign_words(specific, ask_allowed)),
                     )
                 )
-        if not any(framing_is_foreign(f) for f in framings):
+        if not any(framing_is_foreign(f) or framing_leaves_ask(f) for f in framings):
             return TaskCheck(tuple(framings), None, False)
         share = coverage(self.echoes(question_terms, sentences), self.weights)
         return TaskCheck(tuple(framings), share, task_mismatch(framings, share))

@@ -30,6 +30,7 @@ from app.grading.relevance import (
     content_words,
     coverage,
     framing_is_foreign,
+    framing_leaves_ask,
     framing_phrases,
     specific_terms,
     specific_words,
@@ -586,6 +587,47 @@ def test_a_declared_deliverable_needs_more_of_the_question_to_stay_on_task():
     assert task_mismatch([declared], coverage=0.4)  # would pass as an incidental framing
     assert not task_mismatch([Framing(**{**declared.__dict__, "declared": False})], coverage=0.4)
     assert not task_mismatch([declared], coverage=0.6)
+
+
+def test_a_task_named_in_the_setting_s_words_but_not_the_ask_s_is_another_task_with_little_of_the_question():
+    # Asked to detect shared season passes at a ski resort whose setting speaks of lifts and queues.
+    lifts = Framing(
+        "I'd build lift queue wait-time forecasting.",
+        "lift queue wait-time forecasting",
+        ("lift", "queue", "wait"),
+        (),  # every word is in the question's setting
+        0.25,
+        declared=True,
+        foreign_to_ask=("lift", "queue", "wait"),
+    )
+    assert not framing_is_foreign(lifts) and framing_leaves_ask(lifts)
+    assert task_mismatch([lifts], coverage=0.3)
+    # An answer that uses half of the question's terms stays on task: the setting's words are the question's too.
+    assert not task_mismatch([lifts], coverage=0.55)
+    # Close in meaning to the question's ask, it is the asked task in other words.
+    assert not framing_leaves_ask(Framing(**{**lifts.__dict__, "ask_similarity": 0.65}))
+
+
+def test_a_neighbouring_target_in_the_setting_s_own_words_is_another_task(grader):
+    question = (
+        "A ski company runs five resorts with 96 lifts; skiers scan a season pass at every lift queue, and the app "
+        "shows the wait at each lift. Some passes are shared between friends, which costs about 4% of pass "
+        "revenue. Design a system that detects season passes used by more than one person."
+    )
+    answer = (
+        "I'd build lift wait-time forecasting for the app, since skiers care most about queues. For each lift, "
+        "predict the wait in 15-minute steps for the next two hours from recent scan counts, weather, snow and "
+        "the day's ticket sales. Labels are waits measured from scan timestamps at the gate and at the top "
+        "station. Gradient boosted trees per resort, evaluated on mean absolute error in minutes on held-out "
+        "weeks, and shown in the app next to each lift."
+    )
+    check = grader.task_check.check(question, None, [s.text for s in split_sentences(answer)])
+    framing = check.foreign_framing
+    assert check.mismatch and framing is not None and framing.phrase == "lift wait-time forecasting"
+    assert not framing.foreign and framing.foreign_to_ask  # its words are the setting's, not the ask's
+    card = grader.grade(question, answer)
+    assert card.band == "off_topic" and "different_task" in card.flags
+    assert card.asked_task.startswith("Design a system that detects season passes")
 
 
 def test_a_declared_deliverable_unrelated_to_the_question_is_another_task_however_much_it_echoes():
