@@ -78,6 +78,12 @@ def test_the_blind_sets_load_and_split_by_question_or_query():
     for half in concept:  # each concept question: a strong and a weak answer; each design question: a concise one
         assert sorted(c.kind for c in half).count("strong") == 20 == sorted(c.kind for c in half).count("weak")
         assert all(c.band == ("weak" if c.kind == "weak" else "strong") for c in half)
+    target = eval_grading.load_cases(cases / "grading_target.jsonl", "tune")
+    assert len(target) == len(eval_grading.load_cases(cases / "grading_target.jsonl")) == 80
+    kinds = {(c.question, c.kind) for c in target}
+    assert len({c.question for c in target}) == 16
+    assert all((c.question, k) in kinds for c in target for k in ("strong", "off_topic_neighbour", "neighbour_long"))
+    assert all(c.band == "off_topic" and not c.covered_steps for c in target if "neighbour" in c.kind)
     queries = eval_retrieval.load_cases(cases / "retrieval_blind.jsonl")
     halves = [eval_retrieval.load_cases(cases / "retrieval_blind.jsonl", s) for s in ("tune", "test")]
     assert len(queries) >= 120 and sum(map(len, halves)) == len(queries) and all(any(c.hard for c in h) for h in halves)
