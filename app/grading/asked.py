@@ -40,11 +40,16 @@ _WANTED = re.compile(r"\b(?:wants?|needs?|would like|asks? for|is looking for)\b
 BARE_ASK_WORDS = 6  # "Design the system." or "How would you design it?" says what is asked no more than "it" does
 
 
+def question_sentences(question: str) -> list[str]:
+    """The question's sentences: its setting and its ask apart."""
+    return [part.strip() for part in re.split(r"(?<=[.?!])\s+", question) if part.strip()]
+
+
 def the_ask(question: str) -> str:
     """The question's own sentence that says what is asked ("Design a system that decides which claims should be
     referred to the SIU."): the first that asks for a design in words of its own, else its last question, else the
     sentence that says what someone wants ("The operations team wants a no-show risk score ..."), else its first."""
-    sentences = [part.strip() for part in re.split(r"(?<=[.?!])\s+", question.strip()) if part.strip()]
+    sentences = question_sentences(question)
     if not sentences:
         return ""
     full = [s for s in sentences if len(s.split()) >= BARE_ASK_WORDS]

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.grading.asked import the_ask
+from app.grading.asked import question_sentences, the_ask
 from app.knowledge.base import KnowledgeBase, Scenario
 from app.knowledge.embeddings import Embedder
 from app.knowledge.tokens import STOPWORDS, stem, words
@@ -221,11 +221,6 @@ def method_vocabulary(kb: KnowledgeBase) -> frozenset[str]:
     gradient boosted model") is a choice of method, never another task."""
     texts = [c.title for c in kb.concepts.values()]
     return frozenset(stem(w) for text in texts for w in content_words(text.replace("-", " ")))
-
-
-def question_sentences(question: str) -> list[str]:
-    """The question's sentences: its setting and its ask apart."""
-    return [part.strip() for part in re.split(r"(?<=[.?!])\s+", question) if part.strip()]
 
 
 def framing_is_foreign(framing: Framing) -> bool:

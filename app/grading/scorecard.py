@@ -519,7 +519,7 @@ def task_framing(task: TaskCheck, fit: QuestionFit) -> tuple[str, str]:
     if task.mismatch and task.foreign_framing:
         return task.foreign_framing.phrase, task.foreign_framing.sentence
     sentence = next((f.sentence for f in task.framings if f.phrase == fit.declared_elsewhere), "")
-    return fit.declared_elsewhere, sentence if fit.declared_elsewhere else ""
+    return fit.declared_elsewhere, sentence
 
 
 def answers_instead(fit: QuestionFit, rival_list: str = "") -> str:
