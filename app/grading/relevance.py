@@ -71,25 +71,57 @@ _FRAMINGS = [
     re.compile(r"\b(?:this|it)\s+is\s+an?\s+(?P<phrase>[^:;,.()\n]{3,60}?)\s+(?:problem|task)\b", re.IGNORECASE),
 ]
 
-# What the answer says it will build, in its opening sentences: "I'd build the host pricing assistant".
-_DELIVERABLE = re.compile(
-    r"\b(?:i'd|i\s+would|i'll|i\s+will|we'd|we\s+would|let's|let\s+me|i\s+want\s+to)\s+(?:like\s+to\s+)?"
-    r"(?:build|work\s+on|design|create|develop|tackle|take\s+on|focus\s+on|discuss|talk\s+about|look\s+at)\s+"
-    r"(?:(?:the|a|an|our|my)\s+)?" + _PHRASE,
-    re.IGNORECASE,
-)
+# What the answer says it will build, in its opening sentences: "I'd build the host pricing assistant"; or, with a
+# topic announced rather than a thing built, what it will work on ("I'll tackle premium subscription churn").
+_BUILDS_VERBS = r"build|design|create|develop"
+_ANNOUNCES_VERBS = r"work\s+on|tackle|take\s+on|focus\s+on|discuss|talk\s+about|look\s+at"
+
+
+def _declaring(verbs: str) -> re.Pattern[str]:
+    return re.compile(
+        r"\b(?:i'd|i\s+would|i'll|i\s+will|we'd|we\s+would|let's|let\s+me|i\s+want\s+to)\s+(?:like\s+to\s+)?"
+        rf"(?:{verbs})\s+"
+        # "The piece I'd build is X": the verb ends a subject, and X is read as a target (below).
+        r"(?!(?:is|are|was|would|will|here\s+is|first\s+is|predicts|estimates|forecasts|detects)\b)"
+        r"(?:(?:the|a|an|our|my)\s+)?" + _PHRASE,
+        re.IGNORECASE,
+    )
+
+
+_DELIVERABLE = _declaring(f"{_BUILDS_VERBS}|{_ANNOUNCES_VERBS}")
+_BUILDS = _declaring(_BUILDS_VERBS)
 # What the answer says, in its opening sentences, it will predict: "I'd predict a priority level for each report",
-# "The way I'd approach it is to predict the ultimate cost of each claim", "I'd frame it as detecting invalid clicks".
-# The target of a prediction is a deliverable as much as a named system is. What is ranked, scored or classified ("I'd
-# rank customer accounts by risk") is the entity, which says nothing of the task.
+# "The way I'd approach it is to predict the ultimate cost of each claim", "I'd frame it as detecting invalid clicks",
+# "The system I'd build predicts the cycle time of each haul", "What I'd put in place is a no-show model", "I would
+# start with forecasting the demand", "we predict whether the translator will miss the deadline". The target of a
+# prediction is a deliverable as much as a named system is. What is ranked, scored or classified ("I'd rank customer
+# accounts by risk") is the entity, which says nothing of the task; so does a pronoun, and so does a quantity asked
+# ("I'd estimate how many orders arrive").
+_WHO = r"(?:i'd|i\s+would|i'll|i\s+will|we'd|we\s+would|we'll|we\s+will|i|we)"
+_SETS_UP = r"(?:build|design|set\s+up|put\s+in\s+place|tackle|propose|do|want|model|start\s+with|focus\s+on)"
+_PREDICTS = r"(?:predicts?|predicting|forecasts?|forecasting|estimates?|estimating|detects?|detecting)"
+_BUILT = r"(?:system|model|piece|part|thing|tool|solution|service)"
+_TARGET_OPENINGS = [
+    rf"\b(?:{_WHO}|let's|i\s+want\s+to)\s+(?:\w+ly\s+)?{_PREDICTS}\s+",
+    rf"\b(?:my|the|our)\s+(?:plan|goal|idea|aim|approach|focus|priority)\s+(?:here\s+)?(?:is|would\s+be)\s+(?:on|to)\s+"
+    rf"{_PREDICTS}\s+",
+    rf"\bthe\s+way\s+i'd\s+approach\s+(?:it|this)\s+is\s+to\s+{_PREDICTS}\s+",
+    rf"\b(?:start|begin)\s+(?:with|by)\s+{_PREDICTS}\s+",
+    rf"\bframe\s+(?:this|it)\s+(?:around|as)\s+{_PREDICTS}\s+",
+    rf"\b(?:the|my|our|this)\s+{_BUILT}\s+(?:that\s+)?(?:{_WHO}\s+{_SETS_UP}\s+|here\s+)?{_PREDICTS}\s+",
+    rf"\bwhat\s+(?:this|the|my)\s+(?:system|model)\s+does\s+is\s+(?:to\s+)?{_PREDICTS}\s+",
+    rf"\bwhat\s+{_WHO}\s+{_SETS_UP}\s+(?:here\s+|first\s+)?is\s+",
+    rf"\b(?:the|my|our)\s+{_BUILT}\s+(?:that\s+)?{_WHO}\s+{_SETS_UP}\s+(?:here\s+|first\s+)?is\s+",
+    r"\bthe\s+(?:core|heart)\s+of\s+(?:this|it)\s+is\s+",
+    rf"\bthe\s+first\s+thing\s+(?:to\s+model|{_WHO}\s+{_SETS_UP}(?:\s+at\s+\w+)?)\s+is\s+",
+    rf"\b{_WHO}\s+(?:rather|instead)\s+build\s+",
+    r"\b(?:start|begin)\s+with\s+(?=[\w-]+\s+(?:prediction|forecast|model|detector|estimator|score)\b)",
+]
 _TARGET = re.compile(
-    r"(?:\b(?:i'd|i\s+would|i'll|i\s+will|we'd|we\s+would|we'll|we\s+will|let's|i\s+want\s+to|"
-    r"(?:my|the|our)\s+(?:plan|goal|idea|aim|approach)\s+(?:here\s+)?(?:is|would\s+be)\s+to|"
-    r"the\s+way\s+i'd\s+approach\s+(?:it|this)\s+is\s+to)\s+(?:\w+ly\s+)?"
-    r"(?:predict|forecast|estimate|detect)\s+"
-    r"|\bframe\s+(?:this|it)\s+(?:around|as)\s+(?:predicting|forecasting|estimating|detecting)\s+"
-    r"|\bwhat\s+i'd\s+build\s+is\s+)"
-    r"(?:(?:the|a|an|our|my|each|every)\s+)?(?!(?:it|this|that|them|these|those)\b)" + _PHRASE,
+    "(?:"
+    + "|".join(_TARGET_OPENINGS)
+    + r")(?:(?:the|a|an|our|my|each|every)\s+)?(?:(?:which|whether|if)\s+(?:(?:the|a|an)\s+)?)?"
+    r"(?!(?:it|this|that|them|these|those|when|where|how|what|for|to|in|on|at|by|from|over|with)\b)" + _PHRASE,
     re.IGNORECASE,
 )
 OPENING_SENTENCES = 2
@@ -107,7 +139,7 @@ _FORMULATION_WORDS = (
     "neighbor search candidate candidates generation generative survival hazard event quantile calibrated "
     "risk level based ml machine deep neural network instance instances example examples sample row rows "
     "record records entity entities pair pairs query queries document documents tagging tag tags type types "
-    "category categories categorical outcome outcomes target targets signal signals step"
+    "category categories categorical outcome outcomes target targets signal signals step log logarithm logarithmic"
 )
 FORMULATION = frozenset(stem(w) for w in _FORMULATION_WORDS.split())
 
@@ -215,11 +247,16 @@ def specific_words(phrase: str) -> list[str]:
     return out
 
 
+# Concepts that name what a business measures ("Retention and churn", "Conversion rate"): what a system is for, so a
+# deliverable named in their words ("an early-churn model") can be another task.
+BUSINESS_TOPICS = frozenset({"online_metrics"})
+
+
 def method_vocabulary(kb: KnowledgeBase) -> frozenset[str]:
     """Stems of the words that name how a system is built, not what it is for: the knowledge base's concept titles
     ("Gradient boosted trees", "Two-tower models", "Delayed labels"). A deliverable named in them ("I'd build a
     gradient boosted model") is a choice of method, never another task."""
-    texts = [c.title for c in kb.concepts.values()]
+    texts = [c.title for c in kb.concepts.values() if c.topic not in BUSINESS_TOPICS]
     return frozenset(stem(w) for text in texts for w in content_words(text.replace("-", " ")))
 
 
@@ -387,6 +424,12 @@ class TaskRelevance:
                 return np.zeros((0, self.embedder.dimension), dtype=np.float32)
             return np.stack([self._vectors[w] for w in items])
 
+    def names_alone(self, word: str, built: bool) -> bool:
+        """Whether one word is enough to name a task. A topic announced ("let me focus on the lead time first") needs
+        a word the knowledge base never uses; what is built or predicted ("I'd build a demand forecast", "an effort
+        estimator") needs only one it rarely uses."""
+        return self.weights.unknown(stem(word)) or (built and self.weights.weight(stem(word)) >= SPECIFIC_WEIGHT)
+
     def foreign_words(self, specific: list[str], allowed: list[str]) -> list[str]:
         """Specific words neither used by the question (as stems) nor close in meaning to one of its words."""
         allowed_stems = {stem(w) for w in allowed}
@@ -445,14 +488,15 @@ class TaskRelevance:
         framings: list[Framing] = []
         for position, sentence in enumerate(sentences):
             declared = framing_phrases(sentence, [_DELIVERABLE, _TARGET]) if position < OPENING_SENTENCES else []
+            built = framing_phrases(sentence, [_BUILDS, _TARGET]) if declared else []
             for phrase in [*framing_phrases(sentence), *declared]:
                 specific = [w for w in specific_words(phrase) if stem(w) not in self.method_stems]
                 if phrase in declared:
                     # A part of the interview ("let's discuss the use case") is not a deliverable.
                     parts = self.framework_words(phrase)
                     specific = [w for w in specific if stem(w) not in parts]
-                if phrase in declared and len(specific) == 1 and not self.weights.unknown(stem(specific[0])):
-                    specific = []  # one common word ("the lead time first") says too little to name a task
+                if phrase in declared and len(specific) == 1 and not self.names_alone(specific[0], phrase in built):
+                    specific = []
                 vector = self.embedder.encode_one(phrase)
                 framings.append(
                     Framing(

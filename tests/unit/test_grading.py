@@ -661,6 +661,19 @@ def test_a_declared_deliverable_unrelated_to_the_question_is_another_task_howeve
         ("I'd frame it as detecting invalid clicks so advertisers aren't billed.", ["invalid clicks"]),
         ("My aim is to forecast weekly calls per queue.", ["weekly calls"]),
         ("We would estimate each claim's recoverable amount.", ["claim's recoverable amount"]),
+        # ... and so is a clause saying what is predicted, or a system named by what it predicts.
+        ("I'd predict whether the shipment is late.", ["shipment is late"]),
+        (
+            "When a job is assigned, we predict if the translator will miss the deadline.",
+            ["translator will miss the deadline"],
+        ),
+        ("My focus would be on predicting which loans will never come back.", ["loans will never come back"]),
+        ("I would start with forecasting the demand: how many visits each clinic gets.", ["demand"]),
+        ("The core of this is a dwell-time prediction for containers in the yard.", ["dwell-time prediction"]),
+        ("I'd rather build an underperformance detector, because losses go unnoticed.", ["underperformance detector"]),
+        ("The first thing I'd want at FundForge is a detector for fraudulent campaigns.", ["detector"]),
+        ("The piece I'd build is an effort estimator for quoting.", ["effort estimator"]),
+        ("What this system does is predict the handle time of each call.", ["handle time"]),
         # None: a step of the interview, a style, what is ranked or scored (an entity, not a target), a goal
         # restated as a clause, a formulation with no target.
         *[
@@ -670,8 +683,9 @@ def test_a_declared_deliverable_unrelated_to_the_question_is_another_task_howeve
                 "I'd take a fully neural approach.",
                 "I'd frame this as ranking customer accounts by laundering risk.",
                 "We would score each claim by expected savings.",
-                "I'd predict whether the shipment is late.",
                 "I'd predict, each week, the probability that a student drops out.",
+                "I would start with the business objective.",
+                "We'd estimate how many orders arrive per hour.",
                 "I'd model it with gradient boosted trees.",
             )
         ],
@@ -751,6 +765,24 @@ def test_announcing_a_part_of_the_interview_is_not_declaring_a_deliverable(grade
     assert [f.specific for f in named.framings if f.declared] == [("drone", "blade", "inspection")]
     entity = grader.task_check.check(TURBINES, None, ["Let me focus on the merchant side."])
     assert [f.specific for f in entity.framings if f.declared] == [("merchant", "side")]
+
+
+@pytest.mark.parametrize(
+    ("opening", "specific"),
+    [
+        # What a business measures names what a system is for: churn is another task than gearbox failures.
+        ("What I'd build is an early-churn model for the turbine technicians.", {("churn",)}),
+        # One word the knowledge base rarely uses names a task; one it uses often does not.
+        ("I would start with forecasting the demand for spare parts.", {("demand",)}),
+        ("I'd rather build an underperformance detector.", {("underperformance",)}),
+        ("Let me focus on the lead time first.", {()}),
+        # A method, however it is worded, is not a task.
+        ("I'd build a gradient boosted model.", {()}),
+    ],
+)
+def test_what_a_declared_deliverable_is_about(grader, opening, specific):
+    check = grader.task_check.check(TURBINES, None, [opening])
+    assert {f.specific for f in check.framings if f.declared} == specific
 
 
 @pytest.mark.parametrize(
