@@ -96,10 +96,13 @@ def test_the_evidence_sets_quote_their_answers_and_name_checklist_items():
     cases = PROJECT_DIR / "eval" / "cases"
     blind = eval_evidence.load_cases(cases / "evidence_blind.jsonl")
     fresh = eval_evidence.load_cases(cases / "evidence_fresh.jsonl")
-    assert len(blind) >= 30 and len(fresh) >= 20
+    plain = eval_evidence.load_cases(cases / "evidence_plain.jsonl")
+    assert len(blind) >= 30 and len(fresh) >= 20 and len(plain) >= 20
     assert {c.split for c in fresh} == {"test"}  # nothing is fitted on it
-    assert not {c.question for c in blind} & {c.question for c in fresh}
-    for one in [*blind, *fresh]:
+    assert {c.split for c in plain} == {"tune"}  # the statement forms were read from it
+    questions = [{c.question for c in group} for group in (blind, fresh, plain)]
+    assert not questions[0] & questions[1] and not (questions[0] | questions[1]) & questions[2]
+    for one in [*blind, *fresh, *plain]:
         assert set(one.items) <= ids, one.id
         assert all(quote in one.answer for quotes in one.items.values() for quote in quotes), one.id
 
