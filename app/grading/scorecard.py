@@ -537,14 +537,13 @@ def answers_instead(fit: QuestionFit, rival_list: str = "") -> str:
 
 def other_task_feedback(card: Scorecard) -> str:
     """Says what the answer works on, in its own sentence, and what the question asks, in its own."""
-    works_on = f'The answer works on "{card.task_framing}"'
     if card.task_framing_quote:
-        works_on += f' ("{first_sentence(card.task_framing_quote)}")'
+        works_on = f'The answer sets out to solve another problem: "{first_sentence(card.task_framing_quote)}"'
+    else:
+        works_on = f'The answer works on "{card.task_framing}", which is not the task asked.'
     if not card.asked_task:
-        return f"{works_on}, which is not the task asked. Its design earns little credit for this question."
-    return (
-        f'{works_on}, but the question asks: "{first_sentence(card.asked_task)}" Its design earns little credit here.'
-    )
+        return f"{works_on} Its design earns little credit for this question."
+    return f'{works_on} The question asks: "{first_sentence(card.asked_task)}" Its design earns little credit here.'
 
 
 def first_sentence(text: str) -> str:

@@ -717,6 +717,8 @@ def test_an_answer_opening_with_a_neighbouring_prediction_target_is_another_task
     assert card.asked_task.startswith("Design an ML system that routes each incoming ticket")
     assert card.task_framing_quote.startswith("The way I'd approach it is to predict the satisfaction rating")
     assert card.asked_task in card.narrative and "satisfaction rating" in card.narrative
+    # It quotes the answer's whole sentence rather than a fragment cut from it.
+    assert "another problem: \"The way I'd approach it is to predict the satisfaction rating" in card.narrative
     assert all(step.score == 0.0 for step in card.steps)  # its design shows nothing of the asked task
 
 
