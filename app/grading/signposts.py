@@ -24,12 +24,12 @@ from app.knowledge.tokens import STOPWORDS, words
 SLOT_NAMES: dict[str, str] = {
     "business_goal": r"(?:business\s+)?(?:goal|objective|aim)s?|business\s+(?:metric|kpi)s?|north[- ]star"
     r"(?:\s+metric)?",
-    "ml_task_framing": r"(?:ml\s+)?(?:problem|task)|framing|formulation|predict|prediction|target",
+    "ml_task_framing": r"(?:ml\s+)?(?:problem|task)|framing|formulation",
     "model_choice_justified": r"model|architecture",
     "user_item_interaction_features": r"features?|feature\s+set",
     "data_sources": r"(?:training\s+)?data(?:\s+sources?)?",
-    "label_definition": r"labels?|training\s+target|positives?|negatives?",
-    "offline_metrics": r"offline(?:\s+(?:metrics?|evaluation))?|evaluation",
+    "label_definition": r"labels?|training\s+target",
+    "offline_metrics": r"offline\s+(?:metrics?|evaluation)|evaluation",
     "metric_tradeoffs": r"thresholds?|operating\s+points?",
     "ab_test_online_metrics": r"online\s+(?:metrics?|evaluation|tests?)|a/b\s+tests?",
     "serving_mode": r"serving|inference",
@@ -54,7 +54,7 @@ _COPULA = r"(?:is|are|would\s+be|will\s+be|includes?|:)"
 
 def _patterns(slot: str) -> list[re.Pattern[str]]:
     return [
-        re.compile(r"^\s*(?P<mods>)(?:" + slot + r")\s*[:=\u2014]\s+", re.IGNORECASE),
+        re.compile(r"^\s*(?P<mods>)(?:" + slot + r")\s*[:\u2014]\s+", re.IGNORECASE),
         re.compile(_LEAD + _DETERMINER + _MODIFIERS + r"(?:" + slot + r")\s*" + _COPULA + r"\s+", re.IGNORECASE),
         re.compile(_LEAD + r"(?P<mods>)for\s+(?:the\s+)?(?:" + slot + r")s?,\s+", re.IGNORECASE),
     ]
@@ -67,27 +67,20 @@ _PEOPLE = (
     r"players?|patients?|clerks?|agents?|reps?|applicants?|merchants?|hosts?|guests?|advertisers?|creators?|"
     r"students?|employees?|operators?|analysts?|doctors?|nurses?|moderators?|reviewers?|travell?ers?|subscribers?"
 )
-_ORGANISATION = (
-    r"(?:company|business|firm|plant|bank|platform|store|retailer|hospital|insurer|lender|marketplace|publisher|site|"
-    r"app|utility|airline|operator|carrier|paper|department|agency|clinic|school|city|council)"
-)
-# A spoken opening before the statement: "So yeah, the tutors can only message fifty people a week".
-_SPOKEN_LEAD = r"^\s*(?:(?:so|and|but|well|yeah|now|right\s+now|today|currently)[,]?\s+){0,3}"
 # Statements that fill a slot without naming it: who wants what or what the product costs them, "Offline we'd use
 # ...", a time budget or a cadence, a skewed base rate, a threshold chosen, the model one builds and what it predicts.
 _STATEMENTS: dict[str, re.Pattern[str]] = {
     "user_need_product_impact": re.compile(
-        _SPOKEN_LEAD + r"(?:(?:the|our|most|many|new|existing|their)\s+)?(?:[\w'-]+\s+){0,2}?(?:" + _PEOPLE + r")\s+"
+        r"^\s*(?:(?:the|our|most|many|new|existing|their)\s+)?(?:[\w'-]+\s+){0,2}?(?:" + _PEOPLE + r")\s+"
         r"(?:(?:currently|often|usually|really|mostly|just|also|all)\s+)?(?:want|wants|need|needs|expect|expects|"
         r"rely\s+on|relies\s+on|care\s+about|cares\s+about|hate|hates|struggle|struggles)\b|"
         # ... or who they are and what it costs them: "clerks key in every invoice by hand", "reps can only call 100".
-         + _SPOKEN_LEAD + r"(?:(?:the|our|most|many|new|existing|their)\s+)?(?:[\w'-]+\s+){0,2}?(?:" + _PEOPLE + r")\b"
+        r"^\s*(?:(?:the|our|most|many|new|existing|their)\s+)?(?:[\w'-]+\s+){0,2}?(?:" + _PEOPLE + r")\b"
         r"(?:(?!,\s*so\s+(?:it|this|the|we|i)\b)[^.;]){0,100}?"
         r"\b(?:by\s+hand|manually|can\s+only|can't|cannot|have\s+to|has\s+to|give\s+up|gives\s+up|never\s+come\s+back|"
         r"stop\s+using|waste|wastes|wait|waits|(?:so\s+)?they\s+(?:need|want))\b|"
         # ... or people named by what they do ("cardholders", "recruiters") and what they want.
-        + _SPOKEN_LEAD
-        + r"(?:(?:the|our|most|many|new|existing|their)\s+)?(?:[\w'-]+\s+){0,2}?[a-z]+(?:ers|ors|ists|ants|ents)\s+"
+        r"^\s*(?:(?:the|our|most|many|new|existing|their)\s+)?(?:[\w'-]+\s+){0,2}?[a-z]+(?:ers|ors|ists|ants|ents)\s+"
         r"(?:(?:currently|often|usually|really|mostly|just|also|all)\s+)?(?:want|wants|expect|expects|rely\s+on|"
         r"care\s+about|hate|struggle)\b",
         re.IGNORECASE,
@@ -97,20 +90,15 @@ _STATEMENTS: dict[str, re.Pattern[str]] = {
     "business_goal": re.compile(
         r"\b(?:is|are|would\s+be|will\s+be|becomes?)\s+(?:\w+\s+){0,2}?(?:the|our|my)\s+(?:(?:real|main|primary|"
         r"ultimate|overall|actual|true)\s+)?(?:north[- ]star|(?:business\s+)?(?:goal|objective))\b|"
-        r"^\s*(?:so\s+|and\s+)?what\s+(?:we|the\s+business|(?:the\s+)?" + _ORGANISATION + r")\s+"
-        r"(?:really\s+|actually\s+|ultimately\s+)?(?:want|wants|care\s+about|cares\s+about|need|needs)\b|"
-        r"^\s*(?:the|our)\s+" + _ORGANISATION + r"\s+(?:(?:mainly|mostly|really|ultimately)\s+)?(?:wants|"
+        r"^\s*(?:so\s+|and\s+)?what\s+(?:we|the\s+business|the\s+company)\s+(?:really\s+|actually\s+|ultimately\s+)?"
+        r"(?:want|wants|care\s+about|cares\s+about|need|needs)\b|"
+        r"^\s*(?:the|our)\s+(?:company|business|plant|bank|platform|store|retailer|hospital|insurer|lender|marketplace|"
+        r"publisher|site|app|utility|airline|operator|carrier)\s+(?:(?:mainly|mostly|really|ultimately)\s+)?(?:wants|"
         r"needs|aims|hopes)\s+to\s+(?:cut|reduce|increase|grow|raise|lower|maximi[sz]e|minimi[sz]e|improve|keep|avoid|"
-        r"stop|catch|save)\b|"
-        # What the organisation cares about or gains: "the company cares about two things here: fewer support calls",
-        # "for the company it's about paying out less", "the win for Voltaris is fewer returns", "goal for the paper
-        # is more subscribers".
-        r"^\s*(?:so\s+|and\s+)?(?:the|our)\s+" + _ORGANISATION + r"\s+(?:mainly\s+|mostly\s+|really\s+)?cares?\s+"
-        r"about\b|^\s*(?:so\s+|and\s+)?for\s+the\s+" + _ORGANISATION + r",?\s+(?:it's|it\s+is|this\s+is)\s+"
-        r"(?:all\s+)?about\b|\bthe\s+(?:win|payoff|gain)\s+for\s+(?:the\s+)?[\w-]+\s+is\b|"
-        r"^\s*(?:the\s+)?(?:business\s+)?(?:goal|objective)\s+for\s+(?:the\s+)?[\w-]+\s+is\b",
+        r"stop|catch|save)\b",
         re.IGNORECASE,
     ),
+    "offline_metrics": re.compile(r"^\s*offline,?\s+(?:i|we|i'd|we'd|i'll|we'll|the)\b", re.IGNORECASE),
     "latency_realtime_vs_batch": re.compile(
         # A time budget ("under 50 ms", "<50 ms", "in under one second", "a few milliseconds"; not hours, which are
         # label windows as often: "opens it within an hour") ...
@@ -133,62 +121,6 @@ _STATEMENTS: dict[str, re.Pattern[str]] = {
         r"\b1\s+in\s+(?P<one_in>\d[\d,]*)\b)",
         re.IGNORECASE,
     ),
-    # Who actually had the outcome against who was found, in plain words: "of the learners who actually quit, how many
-    # were on the lists", "how many of the actual no-shows are in the top 10%"; or an error on held-out data.
-    "offline_metrics": re.compile(
-        r"^\s*offline,?\s+(?:i|we|i'd|we'd|i'll|we'll|the)\b|"
-        r"\bhow\s+many\s+of\s+the\s+(?:[\w-]+\s+){0,2}?(?:actual|real|true|confirmed)\b|"
-        r"\bof\s+the\s+[^,.;]{1,50},\s+how\s+many\b|"
-        r"\b(?:share|fraction|percentage|proportion)\s+of\s+(?:the\s+)?(?:actual|real|true|confirmed)\b|"
-        r"\b(?:error|accuracy|recall|precision|mae|rmse|mape)\b[^.;]{0,40}?\bon\s+(?:the\s+)?(?:hold-?out|held-?out|"
-        r"test|validation)\b",
-        re.IGNORECASE,
-    ),
-    # Which examples count as positive: "a login is positive if it's tied to a confirmed fraud case".
-    "label_definition": re.compile(
-        r"\b(?:is|are|counts?\s+as|count\s+as|as)\s+(?:a\s+)?(?:positive|negative)s?\b(?!\s+(?:feedback|impact|effect|"
-        r"reviews?|experience|side|sentiment))|\b(?:positive|negative)s?\s+(?:if|when|means)\b",
-        re.IGNORECASE,
-    ),
-    # Where and how often the model runs: "scoring runs monthly as a batch job", "estimates are recomputed nightly",
-    # "the model sits behind a small service", "it has to run on the line, not in some cloud".
-    "serving_mode": re.compile(
-        r"\bas\s+an?\s+(?:\w+\s+)?batch\s+job\b|"
-        r"\b(?:scor\w*|predictions?|estimates|recomput\w*|refresh\w*|written|pushed)\b[^.;]{0,50}?\b(?:nightly|hourly|"
-        r"monthly|weekly|daily|every\s+(?:hour|night|morning|day|week|month|\d+\s+minutes))\b|"
-        r"\bbehind\s+an?\s+(?:[\w-]+\s+){0,2}?(?:service|api|endpoint)\b|\bon[- ]device\b|\bat\s+the\s+edge\b|"
-        r"\bloaded\s+in\s+memory\b|\bruns?\s+(?:right\s+)?(?:there\s+)?on\s+the\s+(?:line|device|phone|edge|camera)\b",
-        re.IGNORECASE,
-    ),
-    # Metrics looked at by segment: "check it separately for big-city versus rural claims", "recall per language",
-    # "split by city", "new readers vs regulars".
-    "segment_analysis": re.compile(
-        r"\b(?:separately|broken\s+down|break\s+(?:it|them|this)\s+down|split\s+by|sliced?\s+by)\b|"
-        r"\b(?:check\w*|look\w*\s+at|measur\w*|report\w*|evaluat\w*|eval|recall|precision|error|accuracy)\b[^.;]{0,40}?"
-        r"\b(?:per|by|for\s+each)\s+(?:language|region|city|country|segment|device|line|store|category|group|cohort|"
-        r"market|branch|depot|site|age|gender|product|channel)s?\b|"
-        r"\bnew\s+(?:[\w-]+\s+)?(?:vs\.?|versus)\s+(?:returning|regulars?|existing|old|long-time)\b",
-        re.IGNORECASE,
-    ),
-    # The simple thing a model must beat: "that's the bar to beat", "the starting point is the current rules",
-    # "the first version would just be the suburb median", "Start: most-read in the last 6 hours".
-    "baseline_first": re.compile(
-        r"\b(?:bar|thing|one|number)\s+to\s+beat\b|\b(?:has|have|needs?)\s+to\s+beat\b|"
-        r"^\s*(?:start|starting\s+point|first\s+version|v0)\s*[:=]|"
-        r"\b(?:starting\s+point|first\s+version)\s+(?:is|(?:would|will)\s+(?:just\s+|simply\s+)?be)\b|\bstart\s+from\s+(?:a|an|the)?\s*"
-        r"(?:simple|plain|current|existing|rules?|heuristics?|popularity|most[- ]popular|bm25|keyword|average|median|"
-        r"last)\b",
-        re.IGNORECASE,
-    ),
-    # Where the data comes from, in plain words: "every recruiter action is logged", "the signals come from billing",
-    # "the department already has eight years of inspection results", "Data we have: ...".
-    "data_sources": re.compile(
-        r"\b(?:is|are|gets?|get)\s+logged\b|"
-        r"\b(?:signals?|data|features?|events?|records?|inputs?)\s+(?:\w+\s+)?comes?\s+from\b|"
-        r"\b(?:already\s+)?(?:has|have)\s+(?:about\s+|roughly\s+|around\s+)?(?:\w+\s+)?(?:years?|months?)\s+of\b|"
-        r"^\s*(?:data\s+)?(?:we\s+)?have\s*:",
-        re.IGNORECASE,
-    ),
     "metric_tradeoffs": re.compile(
         r"(?:^\s*(?:thresholds?|cut-?offs?|operating\s+points?)\s*:|\b(?:pick|set|choose|tune|place)\s+"
         r"(?:the\s+|a\s+|two\s+|our\s+)?(?:thresholds?|cut-?offs?|operating\s+points?)\b)",
@@ -203,21 +135,6 @@ _STATEMENTS: dict[str, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
 }
-# What is predicted, for which unit: "I'd predict, for each remaining stop, the minutes until the driver arrives",
-# "for every booked appointment I want a probability that the patient doesn't show up", "score each one by how
-# likely the user is to order". A prediction verb or a probability, and the unit it is made for.
-_PREDICTION = re.compile(
-    r"\bpredict(?:s|ing)?\b|\b(?:to|we|i|i'd|will|would|should|model|it)\s+(?:forecasts?|estimates?)\b|"
-    r"\b(?:a|the)\s+(?:probability|likelihood|chance)\b|\bhow\s+likely\b",
-    re.IGNORECASE,
-)
-_UNIT = re.compile(r"\b(?:for\s+(?:each|every|an?)|per|each|every)\s+[\w(]", re.IGNORECASE)
-
-
-def states_prediction(sentence: str) -> bool:
-    return bool(_PREDICTION.search(sentence) and _UNIT.search(sentence))
-
-
 # "The goal is to predict ...": the task restated, not what the business wants.
 _TASK_RESTATED = re.compile(
     r"^\s*(?:to\s+)?(?:predict|classify|detect|rank|forecast|estimate|score|build|design|decide|identify|flag|find|"
@@ -272,6 +189,6 @@ def signposted_items(sentence: str) -> set[str]:
         matches = list(statement.finditer(sentence))
         if matches and (item != "class_skew" or any(skewed(m) for m in matches)):
             found.add(item)
-    if framing_phrases(sentence) or (states_prediction(sentence) and _content(sentence) >= MIN_CONTENT_WORDS + 2):
+    if framing_phrases(sentence):
         found.add("ml_task_framing")
     return found

@@ -83,33 +83,6 @@ def test_a_plain_sentence_signposts_nothing():
         ("I'd model it as predicting for each notification the probability the user opens it.", "ml_task_framing"),
         ("Train a BERT classifier that labels each chat message as toxic or not toxic.", "ml_task_framing"),
         ("The publisher makes money from subscriptions, so the real goal is a daily reading habit.", "business_goal"),
-        # What is predicted, and for which unit, in plain words.
-        ("For every open ticket I'd give a probability that it gets escalated within a day.", "ml_task_framing"),
-        ("We predict, for each warehouse, the number of pallets arriving tomorrow.", "ml_task_framing"),
-        ("Then rank each hotel by how likely the guest is to book it tonight.", "ml_task_framing"),
-        ("Target: kWh used by each household over the next 24 hours.", "ml_task_framing"),
-        # Which examples are positive; offline measures stated as who was caught; a heading with "=".
-        ("A shipment is positive if the customer files a damage claim within 14 days.", "label_definition"),
-        ("Positive = the viewer watched at least half of the episode.", "label_definition"),
-        ("Offline: MAE in minutes on the last two months.", "offline_metrics"),
-        ("Of the tenants who actually left, how many were in our top 5% each month?", "offline_metrics"),
-        ("I'd count how many of the real defaults land in the riskiest decile.", "offline_metrics"),
-        ("Error in euros on the held-out weeks is what I'd look at first.", "offline_metrics"),
-        # Where and how often the model runs.
-        ("Scores are recomputed nightly and written to the CRM.", "serving_mode"),
-        ("The model sits behind a small REST service next to checkout.", "serving_mode"),
-        ("It has to run on the line itself, next to the camera, not in the cloud.", "serving_mode"),
-        # Segments, baselines, sources and what the organisation cares about, in plain words.
-        ("I'd check the error separately for weekday and weekend shifts.", "segment_analysis"),
-        ("Recall per language, since the Polish traffic is small.", "segment_analysis"),
-        ("The current hand-written rules are the bar the model has to beat.", "baseline_first"),
-        ("The first version would just be last week's count for the same hour.", "baseline_first"),
-        ("Every dispatcher action is logged with a timestamp.", "data_sources"),
-        ("The signals come from the meter readings and the billing system.", "data_sources"),
-        ("The hospital already has six years of discharge records.", "data_sources"),
-        ("The clinic cares about empty chairs more than anything.", "business_goal"),
-        ("For the insurer it's about paying out less on claims that should never be paid.", "business_goal"),
-        ("So yeah, the nurses can only call about thirty patients a day.", "user_need_product_impact"),
     ],
 )
 def test_a_statement_that_fills_a_slot_without_naming_it_signposts_its_item(sentence, item):
@@ -129,14 +102,6 @@ def test_a_statement_that_fills_a_slot_without_naming_it_signposts_its_item(sent
         ("We keep a long-term holdout of 1% of users for three months.", "class_skew"),
         ("The model is the main part of the pipeline we retrain weekly.", "business_goal"),
         ("The threshold matters less than the labels.", "metric_tradeoffs"),
-        # A prediction without its unit, a count without a prediction, a topic only named.
-        ("Predicting demand is hard in general.", "ml_task_framing"),
-        ("For each store we keep the last 90 days of sales.", "ml_task_framing"),
-        ("Reviews were mostly positive about the new layout.", "label_definition"),
-        ("Monitoring is important, especially every week.", "serving_mode"),
-        ("We should think about segments too.", "segment_analysis"),
-        ("Data quality matters a lot.", "data_sources"),
-        ("Start with the business goal.", "baseline_first"),
     ],
 )
 def test_a_statement_of_something_else_signposts_nothing(sentence, item):
