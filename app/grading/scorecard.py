@@ -20,8 +20,9 @@ from app.grading.expectations import ExpectationIndex, Expectations, share_of
 from app.grading.injection import find_injections
 from app.grading.language import paragraphs_to_translate, split_paragraphs
 from app.grading.overclaim import Overclaims
-from app.grading.relevance import TaskCheck, TaskRelevance, specific_terms
-from app.grading.topic import QuestionFit, RivalPool, question_fit
+from app.grading.relevance import BUSINESS_TOPICS, TaskCheck, TaskRelevance, specific_terms
+from app.grading.topic import FRAMEWORK_TOPIC, QuestionFit, RivalPool, question_fit
+from app.knowledge.aliases import AliasTable
 from app.knowledge.base import KnowledgeBase, Scenario
 from app.knowledge.embeddings import Embedder
 
@@ -162,6 +163,7 @@ class Features:
     overclaims: bool = False  # states as certain, universal or needless, sentence after sentence, what a design weighs
     dismissals: int = 0  # sentences that wave a practice away ("no need for a model"): decisions, if wrong ones
     echo: float | None = None  # weighted share of the question's terms the answer uses (None: not judged)
+    named_concepts: int = 0  # the knowledge base's methods, models, metrics and practices the answer names
     words: int = 0  # the answer's length in words
 
     @property
@@ -261,13 +263,14 @@ def decide_band(f: Features) -> Band:
     one that leaves most of the question's own terms unused. Partial: real design content, at least one checklist
     item shown in full rather than only loose matches, with at most one wrong claim (overclaiming throughout counts as
     one), which costs evidence. Weak: everything else. A thin answer that waves a practice of the asked design away
-    ("no need for a model") decides something about it, wrongly, and one that meets some of the question's own
-    expectations is about it: weak, not off topic."""
+    ("no need for a model") decides something about it, wrongly; one that meets some of the question's own
+    expectations is about it; and one that names a method, model, metric or practice of the design ("predict P(click)
+    with a GBDT") attempts it, however little it decides: weak, not off topic."""
     elsewhere = f.relevance < RELEVANCE_FLOOR or f.elsewhere
     astray = elsewhere or f.design_evidence < DESIGN_EVIDENCE_FLOOR
     if f.different_question:
         band: Band = "off_topic"
-    elif f.red_flags == 0 and astray and (elsewhere or not (f.dismissals or f.touches_own_points)):
+    elif f.red_flags == 0 and astray and (elsewhere or not (f.dismissals or f.touches_own_points or f.named_concepts)):
         band = "off_topic"
     elif (
         f.evidence >= STRONG_EVIDENCE
@@ -674,6 +677,15 @@ class Grader:
             return dict(zip(ids, self.embedder.encode(texts), strict=True)) if ids else {}
 
     @cached_property
+    def design_vocabulary(self) -> AliasTable:
+        """The names of the knowledge base's methods, models, metrics and practices: its concepts but the interview's
+        own steps and the business measures a system is for."""
+        with self._lock:
+            cached: AliasTable | None = self.__dict__.get("design_vocabulary")
+            concepts = [c for c in self.kb.concepts.values() if c.topic not in {FRAMEWORK_TOPIC, *BUSINESS_TOPICS}]
+            return cached or AliasTable((c.title, c.aliases) for c in concepts)
+
+    @cached_property
     def task_check(self) -> TaskRelevance:
         with self._lock:
             return self._task_check_unlocked()
@@ -767,6 +779,7 @@ class Grader:
             # A translation chooses its own words, and an answer left in another language cannot use the question's.
             echo=fit.echo if judge_question and not translated and not paragraphs_to_translate(answer) else None,
             words=sum(len(sentence.split()) for sentence in usable),
+            named_concepts=len(self.design_vocabulary.named(" ".join(usable))),
         )
         share = features.expectation_share
         rival_list = ""

@@ -19,6 +19,7 @@ _DISMISSAL = re.compile(
     r"\b(?:no need|there's no need|(?:don't|doesn't|do not|does not|won't|will not) (?:really |even )?need|"
     r"(?:is|are|isn't|aren't|not|be) (?:really |strictly |even )?(?:unnecessary|redundant|superfluous|overkill)|"
     r"(?:isn't|aren't|is not|are not|not) (?:really |strictly |even )?(?:necessary|needed|required|worth (?:it|the))|"
+    r"\bno (?:[\w/'-]+ ){1,3}(?:is |are |will be |would be )?(?:really |even )?(?:necessary|needed|required)\b|"
     r"makes? (?:[\w/'-]+ ){1,4}(?:unnecessary|redundant|obsolete|pointless)|"
     r"(?:can|could|should|will|'ll|would|let's|just|simply) (?:safely |probably |also |even |just )?skip\b|"
     r"skip(?:ping)? (?:the|any|a|all)\b|can be skipped|(?:is|are) overkill|no point in|don't bother|waste of time)",

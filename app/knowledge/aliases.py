@@ -60,6 +60,11 @@ class AliasTable:
                     break
         return found
 
+    def named(self, text: str) -> list[str]:
+        """The titles of every concept the text names, by its title or an alias, in table order."""
+        tokens = tokenize(text)
+        return list(dict.fromkeys(a.title for a in self.aliases if contains(tokens, a.tokens)))
+
     def expand(self, query: str) -> str:
         """The query followed by the titles of the concepts its aliases name."""
         titles = self.titles_in(query)

@@ -1363,6 +1363,38 @@ def test_a_thin_answer_that_waves_practices_away_is_weak_not_off_topic():
     assert decide_band(Features(**{**thin, "dismissals": 1, "different_question": True})) == "off_topic"
 
 
+def test_a_thin_answer_that_names_a_method_of_the_design_is_weak_not_off_topic():
+    thin = dict(evidence=2.4, design_evidence=0.0, covered_items=0, relevance=0.6, red_flags=0, injection=False)
+    assert decide_band(Features(**thin)) == "off_topic"  # policy advice, or the question said back
+    assert decide_band(Features(**{**thin, "named_concepts": 1})) == "weak"  # "predict P(click) with a GBDT"
+    assert decide_band(Features(**{**thin, "named_concepts": 2, "relevance": 0.1})) == "off_topic"
+    assert decide_band(Features(**{**thin, "named_concepts": 2, "different_task": True})) == "off_topic"
+    assert decide_band(Features(**{**thin, "named_concepts": 2, "different_question": True})) == "off_topic"
+
+
+def test_the_design_vocabulary_is_the_knowledge_bases_methods_not_its_steps_or_business_measures(grader):
+    named = grader.design_vocabulary.named
+    assert "Gradient boosted trees" in named("Predict P(click) for each candidate post with a GBDT and sort by it.")
+    assert "Transformers" in named("I'd take a big transformer that reads the whole watch history.")
+    assert "Accuracy" in named("Accuracy is the metric.")
+    assert named("The task is to route each ticket to the right team, and it matters for the business.") == []
+    assert named("Retention is what the business cares about, and churn hurts revenue.") == []
+    assert named("Time-of-use tariffs and smart thermostats shave the evening peak.") == []
+
+
+def test_a_terse_sketch_that_names_its_model_is_weak_and_advice_without_one_is_off_topic(grader):
+    sketch = (
+        "Keep it simple: a random forest trained on last year's chargebacks scores every payment, and the highest "
+        "scores go to the fraud team before the order ships."
+    )
+    advice = (
+        "Fraud is mostly a policy matter. The store should require 3-D Secure for expensive orders, cap how much a new "
+        "customer can spend on day one, and let the risk team own the rules."
+    )
+    assert grader.grade(QUESTION, sketch).band == "weak"
+    assert grader.grade(QUESTION, advice).band == "off_topic"
+
+
 def test_a_partial_grade_needs_one_checklist_item_shown_in_full():
     loose = dict(evidence=4.8, design_evidence=2.0, covered_items=0, relevance=0.5, red_flags=0, injection=False)
     assert decide_band(Features(**loose)) == "weak"  # five loose matches of business advice add up to no design

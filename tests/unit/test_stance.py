@@ -33,6 +33,8 @@ QUESTION = "Design a system that suggests duplicate questions to moderators of a
             "Heatmaps for radiologists aren't needed, since the scores speak for themselves.",
             "since the scores speak for themselves.",
         ),
+        ("No model is needed, which saves a lot of engineering time.", "which saves a lot of engineering time."),
+        ("No ML needed.", ""),
     ],
 )
 def test_a_dismissing_clause_is_cut_and_the_rest_of_the_sentence_kept(sentence, left):
