@@ -22,6 +22,7 @@ import numpy as np
 from app.grading.injection import InjectionSpan
 from app.grading.signposts import signposted_items
 from app.grading.stance import without_dismissals
+from app.knowledge.aliases import AliasTable
 from app.knowledge.base import ChecklistItem, KnowledgeBase, RedFlag, Step
 from app.knowledge.embeddings import Embedder
 from app.knowledge.tokens import STOPWORDS, stem, words
@@ -128,6 +129,9 @@ _REJECTION = re.compile(
     r"pitfalls?|anti-?patterns?|gotchas?|why not|(?:it|that|this)(?:'s| is) a (?:real |big |classic |common )?problem|"
     r"over-?optimistic|too optimistic|optimistic (?:numbers|metrics|scores|results|estimates?)|"
     r"(?:isn't|is not|not) automatically|only goes so far|"
+    # the claim's promise denied: "more data won't fix it", "dropping gender doesn't make it fair"
+    r"(?:won't|will not|doesn't|does not|didn't|did not) (?:by itself |on its own |automatically )?"
+    r"(?:fix|make|solve|guarantee|cure)|"
     # a practice named as the hazard: "the main risk is that a random split ..."
     r"risks? (?:here )?(?:is|are) that)\b",
     re.IGNORECASE,
@@ -220,6 +224,19 @@ class RubricIndex:
         self.matrix = embedder.encode(texts)
         self.columns = {t.ref.id: c for c, t in enumerate(self.items)}  # checklist item id -> its column
         self.lexicon = Lexicon([item_vocabulary(t.ref) for t in self.items if isinstance(t.ref, ChecklistItem)])
+        self.choices = {
+            column: choice_names(kb, t.ref.named_by)
+            for column, t in enumerate(self.items)
+            if isinstance(t.ref, ChecklistItem) and t.ref.named_by
+        }
+
+    def named_choices(self, sentences: list[str]) -> np.ndarray:
+        """(sentences, items): 1 where the sentence names a choice the item asks for ("with a GBDT" for the model)."""
+        out = np.zeros((len(sentences), len(self.items)), dtype=np.float32)
+        for column, table in self.choices.items():
+            for row, sentence in enumerate(sentences):
+                out[row, column] = float(bool(sentence and table.named(sentence)))
+        return out
 
     @staticmethod
     def _target(
@@ -245,6 +262,11 @@ class RubricIndex:
             if sims.shape[0]:
                 out[:, column] = sims[:, target.row_start : target.row_end].max(axis=1)
         return out
+
+
+def choice_names(kb: KnowledgeBase, concept_ids: list[str]) -> AliasTable:
+    """The titles and aliases of the concepts that name a choice."""
+    return AliasTable((kb.concepts[c].title, kb.concepts[c].aliases) for c in concept_ids if c in kb.concepts)
 
 
 def item_vocabulary(item: ChecklistItem) -> str:
@@ -431,6 +453,8 @@ def build_ledger(
         matched_terms.append([t.name for t in target.terms if t.name in found])
     signposts = index.signposts([text or "-" for text in asserted])
     probability = pair_probability(pair_features(similarity, terms, index.lexicon.similarities(asserted), signposts))
+    # A choice named is a choice made: shown in part whatever the sentence's wording, its reasons still to come.
+    probability = np.maximum(probability, index.named_choices(asserted) * P_PARTIAL)
     for row in changed:
         if not asserted[row]:
             probability[row, :] = 0.0  # nothing left but the dismissal

@@ -147,6 +147,9 @@ class ChecklistItem(BaseModel):
     examples: list[str] = Field(default_factory=list)
     key_terms: list[str] = Field(default_factory=list)
     concepts: list[str] = Field(default_factory=list)
+    named_by: list[str] = Field(
+        default_factory=list, description="concepts whose name, in a sentence, makes the choice this item asks for"
+    )
     probe: str
     hint_area: str = ""
 
@@ -305,6 +308,7 @@ def reference_problems(kb: KnowledgeBase) -> list[str]:
             problems.append(f"rubric item id {item.id} is repeated")
         seen.add(item.id)
         problems.extend(f"rubric item {item.id} links unknown concept {c}" for c in item.concepts if c not in ids)
+        problems.extend(f"rubric item {item.id} is named by unknown concept {c}" for c in item.named_by if c not in ids)
     for _step, flag in kb.rubric.red_flags():
         if flag.id in seen:
             problems.append(f"red flag id {flag.id} is repeated")

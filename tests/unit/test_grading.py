@@ -1282,6 +1282,22 @@ def test_an_off_topic_answer_is_told_why_in_the_ledgers_words_not_the_models(gra
     assert "sales volume forecasting" in worded.narrative and "well structured" not in worded.narrative
 
 
+def test_a_model_family_named_is_the_model_choice_shown_in_part(grader):
+    from app.grading.evidence import P_PARTIAL, build_ledger
+
+    named = grader.index.named_choices(
+        ["Predict P(click) for each candidate post with a GBDT and sort by it.", "Sort posts by recency.", ""]
+    )
+    column = grader.index.columns["model_choice_justified"]
+    assert named[:, column].tolist() == [1.0, 0.0, 0.0]
+    assert named.sum() == 1.0  # no other item is named by a model family
+    ledger = build_ledger("Honestly I'd just train a random forest on last year's chargebacks.", grader.index, [])
+    model = next(i for i in ledger.items if i.item_id == "model_choice_justified")
+    assert model.verdict in ("partial", "covered") and model.strength >= P_PARTIAL
+    plain = build_ledger("Send the riskiest payments to the fraud team every morning.", grader.index, [])
+    assert next(i for i in plain.items if i.item_id == "model_choice_justified").verdict == "missing"
+
+
 def test_a_wrong_claim_named_only_to_be_turned_down_is_not_flagged():
     from app.grading.evidence import rejects
 
@@ -1289,9 +1305,13 @@ def test_a_wrong_claim_named_only_to_be_turned_down_is_not_flagged():
     assert rejects("ROC AUC looks great at 0.2% positives and tells you little, so I'd use PR AUC.")
     assert rejects("Why not just maximise clicks? Because accidental taps inflate CTR while sales fall.")
     assert rejects("A bigger GPU only goes so far; at this traffic we need replicas and caching.")
+    assert rejects("Collecting more labels won't fix a model whose features cannot see the defect.")
+    assert rejects("Dropping age from the inputs doesn't make the scores fair: postcode stands in for it.")
     assert not rejects("No need for a time split; a random split is fine here.")  # a plain negation can be the claim
     assert not rejects("I'm optimistic the model will be accurate, so we can skip the A/B test.")
     assert not rejects("I'll shuffle two years of transactions and take a random 20% as the test set.")
+    assert not rejects("More data will fix the cold start, so we just wait a month.")
+    assert not rejects("Dropping the user id makes the model fair by construction.")
 
 
 def test_an_answer_worded_like_a_concept_question_but_meeting_its_own_questions_list_is_graded(grader):
@@ -1412,7 +1432,7 @@ def test_a_thin_answer_that_meets_some_of_the_questions_own_points_is_weak_not_o
     assert decide_band(Features(**{**own, "expectation_share": None, "own_list": None})) == "off_topic"
 
 
-def test_a_sketch_of_the_asked_design_is_weak_not_off_topic(grader):
+def test_a_sketch_of_the_asked_design_is_graded_not_off_topic(grader):
     question = (
         "Design a system that reads scanned invoices and receipts uploaded by businesses and extracts fields like "
         "vendor, date, total and line items, for about a million documents a day."
@@ -1423,7 +1443,8 @@ def test_a_sketch_of_the_asked_design_is_weak_not_off_topic(grader):
         "near the bottom. The documents go through a queue to a pool of GPU workers, so a million a day is fine."
     )
     card = grader.grade(question, sketch)
-    assert card.band == "weak" and "off_topic" not in card.flags
+    # It names its model ("a layout-aware transformer"), which shows the model choice in part.
+    assert card.band in ("weak", "partial") and "off_topic" not in card.flags
     assert card.expectations is not None and any(e.verdict != "not_met" for e in card.expectations.items)
     assert "does not design a system for this question" not in card.narrative
 

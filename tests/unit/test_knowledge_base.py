@@ -1,5 +1,6 @@
 """Checks on the knowledge base itself: valid YAML, complete concepts, references that resolve."""
 
+import copy
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,13 @@ def kb():
 
 def test_references_resolve_and_concepts_are_complete(kb):
     assert reference_problems(kb) == []
+
+
+def test_a_choice_named_by_an_unknown_concept_is_a_broken_reference(kb):
+    broken = copy.deepcopy(kb)
+    item = broken.rubric.steps[3].checklist[0]
+    item.named_by = ["no-such-concept"]
+    assert reference_problems(broken) == [f"rubric item {item.id} is named by unknown concept no-such-concept"]
 
 
 def test_sizes(kb):
