@@ -39,6 +39,9 @@ class AliasTable:
                     aliases.append(Alias(tokens, title))
         # Longest runs first: "mean absolute error" wins over "error".
         self.aliases = sorted(aliases, key=lambda a: (-len(a.tokens), a.title))
+        self._by_first: dict[str, list[Alias]] = {}
+        for alias in self.aliases:
+            self._by_first.setdefault(alias.tokens[0], []).append(alias)
 
     def __len__(self) -> int:
         return len(self.aliases)
@@ -63,7 +66,13 @@ class AliasTable:
     def named(self, text: str) -> list[str]:
         """The titles of every concept the text names, by its title or an alias, in table order."""
         tokens = tokenize(text)
-        return list(dict.fromkeys(a.title for a in self.aliases if contains(tokens, a.tokens)))
+        found = {
+            alias
+            for start, token in enumerate(tokens)
+            for alias in self._by_first.get(token, ())
+            if tuple(tokens[start : start + len(alias.tokens)]) == alias.tokens
+        }
+        return list(dict.fromkeys(a.title for a in self.aliases if a in found))
 
     def expand(self, query: str) -> str:
         """The query followed by the titles of the concepts its aliases name."""

@@ -124,6 +124,13 @@ def test_alias_expansion_is_capped():
     assert len(table.titles_in(" ".join(f"word{n}" for n in range(6)))) == 3
 
 
+def test_named_lists_every_concept_a_text_names_in_table_order():
+    table = alias_table()
+    text = "The MAE stays flat while predictions are hours old, so cache them."
+    assert sorted(table.named(text)) == ["Batch inference", "Caching", "Mean absolute error"]
+    assert table.named("") == [] and table.named("nothing here") == []
+
+
 def test_field_boost_repeats_the_heading_and_alias_line():
     text = "Inference > Batch\n\nBody text.\n\n**Aliases:** precomputed scores"
     chunk = StoredChunk("c1", text, {"heading": "Batch"})
