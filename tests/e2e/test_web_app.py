@@ -33,7 +33,8 @@ def messages(page: Page):
 def start(page: Page, url: str) -> None:
     page.goto(url)
     page.get_by_role("button", name="Start", exact=True).click()
-    expect(page.locator("#mi-tracker .mi-current")).to_contain_text("1.")
+    # The opening question is the interviewer's first turn: on a loaded machine it can take longer than a click.
+    expect(page.locator("#mi-tracker .mi-current")).to_contain_text("1.", timeout=REPLY_TIMEOUT_MS)
     expect(messages(page)).to_have_count(1)
 
 
