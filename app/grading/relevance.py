@@ -37,9 +37,10 @@ SENTENCE_MATCH = 0.6  # ... and so is one this close to one sentence of the ques
 # named foreign in the case files is at 0.42 or less; a neighbouring problem of the same ask sits near 0.55
 COVERAGE_FLOOR = 0.35  # an answer that uses more of the question's weighted terms is on task whatever it names
 DECLARED_COVERAGE_FLOOR = 0.5  # ... and more than this when it opens with "I'd build <a foreign deliverable>"
-DECLARED_UNRELATED = 0.25  # a declared deliverable (of two or more specific words) this far from the question is
-# another task, however many of the question's words the answer repeats (a neighbouring problem in the same product
-# shares most of them)
+DECLARED_UNRELATED = 0.25  # a declared deliverable foreign to the question and this far from it is another task,
+# however many of the question's words the answer repeats (a neighbouring problem in the same product shares most of
+# them). One specific word is enough ("an early-churn model" for a question about cheating): a lone word has already
+# passed `TaskRelevance.names_alone`, so it is one the knowledge base rarely uses
 MAX_FRAMING_WORDS = 8
 ECHO_SIMILARITY = 0.6  # an answer word this close to a question term echoes it at half weight ("defect" ~ "flaw")
 ECHO_PARTIAL = 0.5
@@ -286,9 +287,14 @@ def task_mismatch(framings: list[Framing] | tuple[Framing, ...], coverage: float
             (framing_is_foreign(f) or framing_leaves_ask(f))
             and coverage < (DECLARED_COVERAGE_FLOOR if f.declared else COVERAGE_FLOOR)
         )
-        or (framing_is_foreign(f) and f.declared and len(f.specific) >= 2 and f.similarity < DECLARED_UNRELATED)
+        or (framing_is_foreign(f) and f.declared and names_a_thing(f.specific) and f.similarity < DECLARED_UNRELATED)
         for f in framings
     )
+
+
+def names_a_thing(specific: tuple[str, ...]) -> bool:
+    """Specific words that can name a deliverable: two or more, or one that is not a word of manner ("fully")."""
+    return len(specific) >= 2 or (len(specific) == 1 and not specific[0].endswith("ly"))
 
 
 class TermWeights:

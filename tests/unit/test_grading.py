@@ -644,6 +644,10 @@ def test_a_declared_deliverable_unrelated_to_the_question_is_another_task_howeve
     assert not task_mismatch([Framing(**{**neighbour.__dict__, "similarity": 0.3})], coverage=0.6)
     adjective = Framing("I'd build a fully neural engine.", "fully neural", ("fully",), ("fully",), 0.05, declared=True)
     assert not task_mismatch([adjective], coverage=0.6)
+    # One rare word naming what is built is enough: an early-churn model for a question about cheating at chess.
+    churn = Framing("What I'd build is an early-churn model.", "early-churn model", ("churn",), ("churn",), 0.14, True)
+    assert task_mismatch([churn], coverage=0.55)
+    assert not task_mismatch([Framing(**{**churn.__dict__, "similarity": 0.3})], coverage=0.55)
 
 
 @pytest.mark.parametrize(
