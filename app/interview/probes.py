@@ -163,10 +163,14 @@ def as_supposition(probe: str) -> str:
 
 
 def lower_first(text: str) -> str:
-    """The text with its first letter in lower case, unless the first word is an acronym ("INT8", "KS")."""
-    if len(text) > 1 and text[0].isupper() and text[1].islower():
-        return text[0].lower() + text[1:]
-    return text
+    """The text with its first letter in lower case, unless the first word is an acronym ("INT8", "KS", "A/B") or
+    "I": "A false negative costs $500" becomes "a false negative costs $500"."""
+    first = text.split(maxsplit=1)[0] if text.strip() else ""
+    if not first or not first[0].isupper() or sum(ch.isupper() for ch in first) > 1:
+        return text
+    if first == "I" or first.startswith("I'"):
+        return text
+    return text[0].lower() + text[1:]
 
 
 SUPPOSING = re.compile(r"\b(?:suppose|supposing|imagine|if|say|hypothetically)\b", re.IGNORECASE)

@@ -1,7 +1,14 @@
 """Replies to messages that are not answers, and depth probes, as pure functions of the session's counters."""
 
 from app.interview import meta
-from app.interview.probes import as_supposition, best_sentence, keeps_supposition, pick_seed, short_quote
+from app.interview.probes import (
+    as_supposition,
+    best_sentence,
+    keeps_supposition,
+    lower_first,
+    pick_seed,
+    short_quote,
+)
 from app.interview.wording import keeps_point
 from app.knowledge.base import load_knowledge
 from app.settings import PROJECT_DIR
@@ -120,6 +127,14 @@ def test_a_probe_that_sets_up_a_situation_is_asked_as_a_supposition():
     seed = as_supposition(probe)
     assert seed == "Suppose validation loss starts rising after 400 rounds: what is happening and what do you do?"
     assert as_supposition("KS p-values are below 0.001. What do you do?").startswith("Suppose KS p-values")  # acronym
+    assert lower_first("A/B results are flat") == "A/B results are flat" and lower_first("I'd retrain") == "I'd retrain"
+    # The article is not an acronym: "Suppose a false negative costs $500", not "Suppose A false negative".
+    article = as_supposition(
+        "A false negative costs $500 and a false positive costs $5. How do you pick the threshold?"
+    )
+    assert (
+        article == "Suppose a false negative costs $500 and a false positive costs $5: how do you pick the threshold?"
+    )
     plain = "How would you split a 200 ms latency budget across the stages?"
     assert as_supposition(plain) == plain
     # A rewording that states the supposition as a fact about the candidate's system is refused.
