@@ -3,12 +3,13 @@ answer review."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pydantic import BaseModel
 
 from app.grading.feedback import write_narrative
-from app.grading.scorecard import Grader, Scorecard, interview_card, ledger_feedback
+from app.grading.scorecard import FRAMEWORK_TOPIC, Grader, Scorecard, interview_card, ledger_feedback
 from app.interview.state import mock_state, scenario_of
 from app.knowledge.base import KnowledgeBase
 from app.llm.backend import LLM
@@ -98,7 +99,15 @@ class Reports:
         )
 
     def study_plan(self, card: Scorecard) -> list[StudyItem]:
-        """The three weakest steps, each with up to three concepts behind its items not yet covered."""
+        """The three weakest steps, each with up to three concepts behind its items not yet covered: the interview's
+        own concepts first, then those closest to its question, so a delivery-time interview is not sent to NDCG."""
+        scenario = next((s for s in self.kb.questions.scenarios if s.id == card.scenario_id), None)
+        question = self.grader.embedder.encode_one(card.question)
+        vectors = self.grader.concept_vectors
+
+        def fit(concept: str) -> float:
+            return float(vectors[concept] @ question) if concept in vectors else -1.0
+
         plan = []
         for step in sorted(card.steps, key=lambda s: (s.score, s.step))[:3]:
             concepts: list[str] = []
@@ -106,7 +115,12 @@ class Reports:
                 if item.verdict != "covered":
                     rubric_item = next(i for i in self.kb.rubric.step(step.step).checklist if i.id == item.id)
                     concepts.extend(c for c in rubric_item.concepts if c not in concepts)
-            plan.append(StudyItem(step=step.step, name=step.name, score=step.score, concepts=concepts[:3]))
+            # A step never shown sends the candidate to the framework's pages on it first.
+            basics = [c for c in concepts if c in self.kb.concepts and self.kb.concepts[c].topic == FRAMEWORK_TOPIC]
+            basics.sort(key=lambda c: not self.kb.concepts[c].title.startswith(f"Step {step.step} "))  # its own page
+            own = scenario.concepts if scenario is not None else []
+            ranked = closest_first(concepts, own, fit, basics if step.score == 0 else [])
+            plan.append(StudyItem(step=step.step, name=step.name, score=step.score, concepts=ranked[:3]))
         return plan
 
     def review(self, question: str, answer: str, *, user: str = "local") -> Scorecard:
@@ -120,6 +134,15 @@ class Reports:
         self.repo.save_scorecard(session_id, None, card.model_dump_json())
         self.repo.save_state(session_id, {"question": question}, status="ended")
         return card
+
+
+def closest_first(
+    concepts: list[str], own: list[str], fit: Callable[[str], float], basics: list[str] | None = None
+) -> list[str]:
+    """Concepts to read: `basics` first in their order, then those the question itself lists, then by how close each
+    is to the question."""
+    first = basics or []
+    return sorted(concepts, key=lambda c: (first.index(c) if c in first else len(first), c not in own, -fit(c)))
 
 
 def all_answers(record: SessionRecord) -> str:

@@ -7,6 +7,7 @@ import pytest
 
 from app.grading.scorecard import Grader
 from app.interview.engine import Interviewer
+from app.interview.final import closest_first
 from app.interview.state import mock_state
 from app.knowledge.base import load_knowledge
 from app.llm.backend import Capabilities, ChatBackend, LLMUnavailable
@@ -171,6 +172,25 @@ def test_end_gives_scorecard_outline_and_a_three_step_study_plan(setup):
     assert set(report.outline) == set(range(1, 8))
     assert set(repo.mastery("local", "step")) == {str(s) for s in range(1, 8)}
     assert "ended" in say(engine, session_id, "hello?")
+    for item in report.study_plan:  # after the framework's pages, the interview's own concepts come first
+        own = [c in SCENARIO.concepts for c in item.concepts if KB.concepts[c].topic != "framework"]
+        assert own == sorted(own, reverse=True)
+
+
+def test_a_study_plan_reads_the_question_s_own_concepts_first_then_the_closest():
+    closeness = {
+        "ndcg": 0.1,
+        "mean-absolute-error": 0.6,
+        "gradient-boosted-trees": 0.4,
+        "tf-idf-with-a-linear-model": 0.05,
+    }
+    concepts = ["ndcg", "tf-idf-with-a-linear-model", "gradient-boosted-trees", "mean-absolute-error"]
+    ranked = closest_first(concepts, ["gradient-boosted-trees"], lambda c: closeness.get(c, -1.0))
+    assert ranked == ["gradient-boosted-trees", "mean-absolute-error", "ndcg", "tf-idf-with-a-linear-model"]
+    # A step never shown leads with the framework's pages on it, in the order given.
+    pages = ["step-4-modeling-and-training", "the-seven-step-framework"]
+    ranked = closest_first([*concepts, *reversed(pages)], ["gradient-boosted-trees"], lambda c: 0.0, pages)
+    assert ranked[:3] == [*pages, "gradient-boosted-trees"]
 
 
 def test_a_session_resumes_from_the_database(setup, tmp_path):
