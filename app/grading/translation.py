@@ -16,10 +16,11 @@ log = logging.getLogger(__name__)
 
 MAX_PARAGRAPH_CHARS = 1800  # longer paragraphs are translated in pieces, sentence-aligned
 _PARAGRAPHS = re.compile(r"\n\s*\n")
-# The model sometimes announces its output ("Here is the translation of the text into plain English:").
+# The model sometimes announces its output ("Here is the translation of the text into plain English:", "Here are the
+# English translations of the given text:").
 _PREAMBLE = re.compile(
-    r"^\s*(?:(?:here\s+is|here's|below\s+is)\s+(?:the|an?|my)?\s*(?:[\w\s-]{0,40}?)\btranslation\b[^\n:]{0,80}:"
-    r"|(?:english\s+)?translation\s*:)\s*",
+    r"^\s*(?:(?:here\s+(?:is|are)|here's|below\s+(?:is|are))\s+(?:the|an?|my)?\s*(?:[\w\s-]{0,40}?)\btranslations?\b"
+    r"[^\n:]{0,80}:|(?:english\s+)?translations?\s*:)\s*",
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
