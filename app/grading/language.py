@@ -119,17 +119,50 @@ _PARAGRAPH_BREAK = re.compile(r"(\n\s*\n)")
 
 def paragraphs_to_translate(text: str) -> list[int]:
     """Indices, in `split_paragraphs(text)`, of the parts to translate: all of them when the answer as a whole is
-    not in English, else the paragraphs that are not (an English answer with a paragraph in Spanish)."""
+    not in English, else the paragraphs that are not (an English answer with a paragraph in Spanish) and, in a
+    paragraph in English, its sentences that are not ("Los datos: historial de pedidos ... The label is ...")."""
     parts = split_paragraphs(text)
     texts = [i for i in range(0, len(parts), 2) if parts[i].strip()]
     if check_language(text).needs_translation:
         return texts
-    return [i for i in texts if check_language(parts[i]).needs_translation]
+    return [i for i in texts if check_language(parts[i]).needs_translation or foreign_sentence(parts[i])]
+
+
+FOREIGN_SENTENCE_WORDS = 6  # a sentence this long or longer can be told apart by its function words
+
+
+def foreign_sentence(text: str) -> bool:
+    """One sentence in another language: another script, or at least two different foreign function words, more of
+    them than English ones, and as many words unknown to English as a paragraph in another language has. Neither
+    alone is enough for one sentence: an English one can be mostly names and acronyms, or use "come" and "plus"."""
+    tokens = [t.lower() for t in _WORD.findall(text) if len(t) >= 2]  # "P(y|x)" holds symbols, not Spanish "y"
+    if len(tokens) < FOREIGN_SENTENCE_WORDS:
+        return False
+    other = [t for t in tokens if t in OTHER]
+    english = sum(t in ENGLISH for t in tokens)
+    # Two different foreign words at least (a chat template's "<|im_start|>" repeats German "im"), and words English
+    # does not have: "come" and "plus" are English words too.
+    found = check_language_words(text)
+    return found.non_latin_share >= NON_LATIN_SHARE or (
+        len(set(other)) >= 2 and len(other) > english and found.unknown_share >= UNKNOWN_SHARE
+    )
+
+
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])(\s+)(?=\S)")
 
 
 def split_paragraphs(text: str) -> list[str]:
-    """Paragraphs at even indices, the blank-line separators between them at odd ones; joined, they are the text."""
-    return _PARAGRAPH_BREAK.split(text)
+    """The text cut where a translation may start or stop: paragraphs at even indices, the blank-line separators
+    between them at odd ones; a paragraph in English that holds a sentence in another language is cut into its
+    sentences (the spaces between them at odd indices). Joined, they are the text."""
+    parts: list[str] = []
+    for index, part in enumerate(_PARAGRAPH_BREAK.split(text)):
+        if index % 2 or check_language(part).needs_translation:
+            parts.append(part)
+            continue
+        sentences = _SENTENCE_BREAK.split(part)
+        parts.extend(sentences if any(foreign_sentence(s) for s in sentences[::2]) else [part])
+    return parts
 
 
 def query_in_other_language(text: str) -> bool:

@@ -109,6 +109,8 @@ def test_a_line_announcing_the_translation_is_not_part_of_the_graded_text(tmp_pa
     translator = Translator(FakeLLM(replies=[announced]), Prompts(PROJECT_DIR / "prompts"), TranslationCache(tmp_path))
     assert translator(SPANISH) == english
     assert without_preamble("Here's the English translation:\nWe log every impression.") == "We log every impression."
+    plural = "Here are the English translations of the given text:\n\nHistorical orders with timestamps for each stage."
+    assert without_preamble(plural) == "Historical orders with timestamps for each stage."
     # A sentence that merely speaks of translation is kept.
     kept = "The translation layer matters: we keep the source text."
     assert without_preamble(kept) == kept
@@ -120,3 +122,24 @@ def test_a_formula_with_greek_symbols_and_a_terse_english_line_are_not_translate
     assert not check_language_words(formula).needs_translation
     assert not check_language(terse).needs_translation
     assert check_language("Ο στόχος είναι να προβλέψουμε ποιοι χρήστες θα φύγουν τον επόμενο μήνα.").needs_translation
+
+
+def test_a_sentence_in_another_language_inside_an_english_paragraph_is_translated_on_its_own():
+    from app.grading.language import foreign_sentence, paragraphs_to_translate, split_paragraphs
+
+    spanish = (
+        "Los datos: historial de pedidos con los tiempos de cada etapa, la ubicación del repartidor por GPS, el "
+        "tráfico y el clima."
+    )
+    english = (
+        "The label is the actual delivery time minus the order time, and cancelled orders are kept aside so we can "
+        "check that they are not biased. Everything is joined on the order id in the warehouse."
+    )
+    paragraph = f"{spanish} {english}"
+    parts = split_paragraphs(paragraph)
+    assert "".join(parts) == paragraph
+    assert [parts[i] for i in paragraphs_to_translate(paragraph)] == [spanish]
+    # Names and acronyms do not make an English sentence foreign, nor does a short phrase in another language.
+    assert not foreign_sentence("Features: pCTR, GBDT leaves, PSI and KS on the RMSE of the LightGBM baseline.")
+    assert not foreign_sentence("Así de simple.")
+    assert split_paragraphs(english) == [english]
