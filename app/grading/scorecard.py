@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from app.grading.asked import the_ask
+from app.grading.asked import asks_for_design, the_ask
 from app.grading.evidence import FlagEvidence, ItemEvidence, Ledger, RubricIndex, build_ledger
 from app.grading.expectations import ExpectationIndex, Expectations, share_of
 from app.grading.injection import find_injections
@@ -317,6 +317,12 @@ def overall_score(band: Band, f: Features) -> float:
     if f.injection:
         return INJECTION_SCORE
     return round(min(5.0, max(1.0, score)), 2)
+
+
+def whole_design_ceiling(covered_steps: int) -> float:
+    """The most a strong whole design can score: the top of the range (5.0) only with all seven steps shown, each
+    step missing a seventh of the range above 3.8 ("Wrap-up & tradeoffs 0/4" under a 5.00 would read as a slip)."""
+    return round(3.8 + 1.2 * min(covered_steps, 7) / 7, 2)
 
 
 def covered_steps_of(band: Band, ratios: dict[int, float]) -> list[int]:
@@ -828,12 +834,16 @@ class Grader:
         if sidestepped:
             gaps.insert(0, question_gap(self.task_check.unused_terms(asked, usable)))
         framing, framing_quote = task_framing(task, fit)
+        covered = [] if sidestepped else covered_steps_of(band, ratios)
+        overall = overall_score(band, features)
+        if band == "strong" and asks_for_design(asked):
+            overall = min(overall, whole_design_ceiling(len(covered)))
         card = Scorecard(
             question=question,
             scenario_id=scenario.id if scenario else None,
-            overall=overall_score(band, features),
+            overall=overall,
             band=band,
-            covered_steps=[] if sidestepped else covered_steps_of(band, ratios),
+            covered_steps=covered,
             steps=[
                 StepResult(
                     step=s,

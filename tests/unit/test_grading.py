@@ -46,6 +46,7 @@ from app.grading.scorecard import (
     overall_score,
     own_share,
     strengths_and_gaps,
+    whole_design_ceiling,
 )
 from app.knowledge.base import load_knowledge
 from app.knowledge.tokens import stem
@@ -100,10 +101,17 @@ def grader():
     return Grader(load_knowledge(PROJECT_DIR / "knowledge"), real_embedder())
 
 
+def test_a_whole_design_scores_the_top_of_the_strong_range_only_with_every_step_shown():
+    assert whole_design_ceiling(7) == 5.0
+    assert whole_design_ceiling(6) == 4.83  # "Wrap-up & tradeoffs 0/4" costs a seventh of the range above 3.8
+    assert whole_design_ceiling(0) == 3.8
+
+
 def test_strong_answer_is_strong_with_exact_quotes(grader):
     card = grader.grade(QUESTION, STRONG)
     assert card.band == "strong" and card.overall >= 3.8
     assert {4, 5, 6} <= set(card.covered_steps)
+    assert card.overall <= whole_design_ceiling(len(card.covered_steps))
     for step in card.steps:
         for item in step.items:
             for quote in item.evidence:
