@@ -440,17 +440,21 @@ def eval_expectations(
 
 @eval_app.command("fit-evidence")
 def eval_fit_evidence(
-    cases: Annotated[Path, typer.Option(help="JSONL file of labelled evidence cases with a tune/test split.")],
+    cases: Annotated[
+        list[Path],
+        typer.Option(help="JSONL file of labelled evidence cases with a tune/test split; repeat to fit on several."),
+    ],
 ) -> None:
-    """Fit the evidence pair model on the tune half and print its weights and both halves' precision and recall."""
+    """Fit the evidence pair model on the tune halves and print its weights and both halves' precision and recall."""
     settings = settings_or_exit()
     with clean_errors():
         from app.container import Container
         from app.evaluation.evidence import load_cases
         from app.evaluation.fitting import fit_evidence
 
+        loaded = [case for path in cases for case in load_cases(path)]
         try:
-            report = fit_evidence(load_cases(cases), Container(settings).grader.index)
+            report = fit_evidence(loaded, Container(settings).grader.index)
         except ValueError as exc:
             raise SettingsError(str(exc)) from exc
     print(json.dumps(report, indent=1))

@@ -134,6 +134,20 @@ def test_the_evidence_pair_weights_are_the_ones_fitted_on_the_tune_half(tmp_path
     assert test["item_precision"] >= 0.85 and test["item_recall"] >= 0.5
 
 
+def test_the_evidence_pair_model_fits_on_the_tune_halves_of_several_case_files(tmp_path):
+    folder = PROJECT_DIR / "eval" / "cases"
+    files = [folder / f"evidence_{name}.jsonl" for name in ("blind", "plain", "fresh")]
+    args = [arg for path in files for arg in ("--cases", str(path))]
+    done = run_cli("eval", "fit-evidence", *args, env_dir=tmp_path)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    one = json.loads(run_cli("eval", "fit-evidence", "--cases", str(files[0]), env_dir=tmp_path).stdout)
+    assert report["pairs"] > 2 * one["pairs"] and report["positives"] > 2 * one["positives"]
+    assert report["weights"] != one["weights"]  # fitted on the plain answers' tune half too
+    test = report["halves"]["test"]["0.5"]  # the blind test half and every fresh answer
+    assert test["item_precision"] >= 0.8 and test["item_recall"] >= 0.5
+
+
 ENGLISH_ANSWER = (
     "Each card payment at checkout gets a fraud probability before the store accepts it, within 100 ms. "
     "Labels come from chargebacks, which arrive weeks later, and fraud is about 0.2% of card payments, so I'd use "
