@@ -132,19 +132,14 @@ def test_the_evidence_pair_weights_are_the_ones_fitted_on_the_tune_half(tmp_path
     # The held-out half, at the product's threshold for "covered".
     test = report["halves"]["test"]["0.5"]
     assert test["item_precision"] >= 0.85 and test["item_recall"] >= 0.5
-
-
-def test_the_evidence_pair_model_fits_on_the_tune_halves_of_several_case_files(tmp_path):
-    folder = PROJECT_DIR / "eval" / "cases"
-    files = [folder / f"evidence_{name}.jsonl" for name in ("blind", "plain", "fresh")]
-    args = [arg for path in files for arg in ("--cases", str(path))]
-    done = run_cli("eval", "fit-evidence", *args, env_dir=tmp_path)
+    # Fitted on the tune halves of several files at once (the plain answers are all tune, the fresh ones all test).
+    more = [cases, *(cases.parent / f"evidence_{name}.jsonl" for name in ("plain", "fresh"))]
+    done = run_cli("eval", "fit-evidence", *(a for path in more for a in ("--cases", str(path))), env_dir=tmp_path)
     assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)
-    one = json.loads(run_cli("eval", "fit-evidence", "--cases", str(files[0]), env_dir=tmp_path).stdout)
-    assert report["pairs"] > 2 * one["pairs"] and report["positives"] > 2 * one["positives"]
-    assert report["weights"] != one["weights"]  # fitted on the plain answers' tune half too
-    test = report["halves"]["test"]["0.5"]  # the blind test half and every fresh answer
+    several = json.loads(done.stdout)
+    assert several["pairs"] > 2 * report["pairs"] and several["positives"] > 2 * report["positives"]
+    assert several["weights"] != report["weights"]
+    test = several["halves"]["test"]["0.5"]  # the blind test half and every fresh answer
     assert test["item_precision"] >= 0.8 and test["item_recall"] >= 0.5
 
 
