@@ -82,15 +82,19 @@ def check_language_words(text: str) -> LanguageCheck:
     """The counts behind `check_language`, for text of any length."""
     written = _WORD.findall(text)
     tokens = [t.lower() for t in written]
-    # A lone letter is a symbol of a formula ("π", "Σ", "r_i"), not a word of a language.
-    letters = [c for t in tokens if sum(c.isalpha() for c in t) >= 2 for c in t if c.isalpha()]
-    non_latin = sum(1 for c in letters if not _latin(c))
     return LanguageCheck(
         english_words=sum(t in ENGLISH for t in tokens),
         other_words=sum(t in OTHER for t in tokens),
-        non_latin_share=round(non_latin / len(letters), 3) if letters else 0.0,
+        non_latin_share=0.0 if text.isascii() else _non_latin_share(tokens),
         unknown_share=unknown_share([t.lower() for t in written if not _CODE.search(t)]),
     )
+
+
+def _non_latin_share(tokens: list[str]) -> float:
+    # A lone letter is a symbol of a formula ("π", "Σ", "r_i"), not a word of a language.
+    letters = [c for t in tokens if sum(c.isalpha() for c in t) >= 2 for c in t if c.isalpha()]
+    non_latin = sum(1 for c in letters if not _latin(c))
+    return round(non_latin / len(letters), 3) if letters else 0.0
 
 
 # A capital after a small letter ("pCTR", "LightGBM", a base64 run) marks a name or a code, not a word of a language.
@@ -106,6 +110,8 @@ def unknown_share(tokens: list[str]) -> float:
 
 
 def _unaccented(word: str) -> str:
+    if word.isascii():
+        return word
     return "".join(c for c in unicodedata.normalize("NFD", word) if unicodedata.category(c) != "Mn")
 
 
@@ -142,10 +148,11 @@ def foreign_sentence(text: str) -> bool:
     english = sum(t in ENGLISH for t in tokens)
     # Two different foreign words at least (a chat template's "<|im_start|>" repeats German "im"), and words English
     # does not have: "come" and "plus" are English words too.
+    mostly_foreign = len(set(other)) >= 2 and len(other) > english
+    if not mostly_foreign and text.isascii():
+        return False  # the counts below cannot tell it apart: no other script, too few foreign words
     found = check_language_words(text)
-    return found.non_latin_share >= NON_LATIN_SHARE or (
-        len(set(other)) >= 2 and len(other) > english and found.unknown_share >= UNKNOWN_SHARE
-    )
+    return found.non_latin_share >= NON_LATIN_SHARE or (mostly_foreign and found.unknown_share >= UNKNOWN_SHARE)
 
 
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?])(\s+)(?=\S)")

@@ -715,10 +715,11 @@ class Grader:
                 self.kb, self.embedder, self._task_check_unlocked().weights
             )
 
-    def english_text(self, answer: str) -> tuple[str, bool]:
+    def english_text(self, answer: str, todo: list[int] | None = None) -> tuple[str, bool]:
         """The answer in English: as written, or with its parts in other languages translated (the whole answer, or
-        only the paragraphs that are not in English). The flag says whether anything was translated."""
-        todo = paragraphs_to_translate(answer)
+        only the paragraphs that are not in English, `todo` when the caller has found them). The flag says whether
+        anything was translated."""
+        todo = paragraphs_to_translate(answer) if todo is None else todo
         if not todo or self.translate is None:
             return answer, False
         parts = split_paragraphs(answer)
@@ -750,7 +751,8 @@ class Grader:
         """The scorecard of an answer. `judge_question=False` skips the check that it answers another question (a
         mock interview's answers reply to the interviewer's own step questions)."""
         started = time.perf_counter()
-        text, translated = self.english_text(answer)
+        foreign = paragraphs_to_translate(answer)
+        text, translated = self.english_text(answer, foreign)
         injections = find_injections(answer) + (find_injections(text) if translated else [])
         ledger = build_ledger(text, self.index, find_injections(text), steps)
         scenario = match_scenario(question, self.kb, self.embedder)
@@ -783,7 +785,7 @@ class Grader:
             overclaims=overclaims.throughout,
             dismissals=len(ledger.asserted),
             # A translation chooses its own words, and an answer left in another language cannot use the question's.
-            echo=fit.echo if judge_question and not translated and not paragraphs_to_translate(answer) else None,
+            echo=fit.echo if judge_question and not translated and not foreign else None,
             words=sum(len(sentence.split()) for sentence in usable),
             named_concepts=len(self.design_vocabulary.named(" ".join(usable))),
         )
@@ -817,7 +819,7 @@ class Grader:
             flags.append("hints_used")
         if translated:
             flags.append("translated")
-        elif paragraphs_to_translate(answer):
+        elif foreign:
             flags.append("not_translated")
         question_vector = self.embedder.encode_one(asked)
         vectors_of = self.concept_vectors
