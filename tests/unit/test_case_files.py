@@ -78,6 +78,13 @@ def test_the_blind_sets_load_and_split_by_question_or_query():
     for half in concept:  # each concept question: a strong and a weak answer; each design question: a concise one
         assert sorted(c.kind for c in half).count("strong") == 20 == sorted(c.kind for c in half).count("weak")
         assert all(c.band == ("weak" if c.kind == "weak" else "strong") for c in half)
+    generic = [eval_grading.load_cases(cases / "grading_generic.jsonl", s) for s in ("tune", "test")]
+    assert all(len({c.question for c in h}) == 8 and len(h) == 32 for h in generic)
+    assert not {c.question for c in generic[0]} & {c.question for c in generic[1]}
+    for half in generic:  # each question: a strong and a partial answer, and two designs of a neighbouring task
+        bands = sorted(c.band for c in half)
+        assert bands.count("strong") == bands.count("partial") == 8 and bands.count("off_topic") == 16
+        assert all((c.band == "off_topic") == (c.kind == "generic_opening_neighbour") for c in half)
     target = eval_grading.load_cases(cases / "grading_target.jsonl", "tune")
     assert len(target) == len(eval_grading.load_cases(cases / "grading_target.jsonl")) == 80
     kinds = {(c.question, c.kind) for c in target}
