@@ -72,10 +72,14 @@ THIN_ON_QUESTION_SHARE = 0.1  # a thin answer (below DESIGN_EVIDENCE_FLOOR) that
 # question's own expectations (one met or two in part in ten) is about the asked problem however little it decides:
 # weak, not off topic. On the tune halves the thin partial and weak answers meet 0.119 to 0.143; the two thin answers
 # to a neighbouring task meet 0.024 and 0.238, and are told apart by the task they name (`elsewhere`) instead
-FULL_DESIGN_WORDS = 235  # an answer this long has room to work with the question's own setting and constraints (a
-# concise answer, 180 words or fewer, does not). On the tune halves the shortest long neighbour design has 249 words;
-# a sound 218-word design of product search for "a mid-sized online electronics store", which never says
-# "electronics" or "store", has 218: the middle of that gap
+FULL_DESIGN_WORDS = 235  # an answer this long has room for the question's own terms: one that uses almost none of
+# them answers another question (`ECHO_FLOOR`). A concise answer (180 words or fewer) has no room for every term; a
+# sound 218-word design of product search for "a mid-sized online electronics store", which never says "electronics"
+# or "store", has 218 words, the shortest long neighbour design of the first tune halves 249: the middle of that gap
+SIDESTEP_WORDS = 280  # ... and an answer this long has room to work with most of them (`STRONG_ECHO`). Sound designs
+# of 237 to 252 words (the concept and generic tune halves) use 0.30 to 0.48 of a long question's terms, as
+# neighbour designs do; every long neighbour design that the check holds back from strong on the tune halves has 311
+# words or more: the middle of that gap
 STRONG_ECHO = 0.485  # ... and one that uses less than this weighted share of the question's terms is not strong: it
 # designs a related problem in the question's setting, or a generic system. On the tune halves the strong answers and
 # expert outlines use 0.51 or more; 16 of the 20 long designs of a neighbouring problem 0.46 or less (the other four
@@ -222,12 +226,12 @@ class Features:
     def sidesteps_question(self) -> bool:
         """A long answer that uses little of the question's own terms: it works in its own setting, or in the
         question's setting on a related problem, rather than on the constraints the question states."""
-        return self.echo is not None and self.words >= FULL_DESIGN_WORDS and self.echo < STRONG_ECHO
+        return self.echo is not None and self.words >= SIDESTEP_WORDS and self.echo < STRONG_ECHO
 
     @property
     def strays_from_question(self) -> bool:
         """A long answer that uses almost none of the question's terms: it answers another question."""
-        return self.sidesteps_question and (self.echo or 0.0) < ECHO_FLOOR
+        return self.echo is not None and self.words >= FULL_DESIGN_WORDS and self.echo < ECHO_FLOOR
 
     @property
     def touches_own_points(self) -> bool:

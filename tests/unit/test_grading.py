@@ -877,6 +877,10 @@ def test_a_long_answer_that_leaves_the_questions_terms_unused_is_not_strong():
     assert decide_band(Features(**{**strong, "red_flags": 1}, echo=0.1, words=400)) == "weak"
     assert decide_band(Features(**strong, echo=0.1, words=150)) == "strong"  # a concise answer is not judged by it
     assert decide_band(Features(**strong, echo=0.3, words=220)) == "strong"  # nor a short design
+    # A 250-word design has room for almost none of the question's terms missing, not for nearly all of them.
+    assert decide_band(Features(**strong, echo=0.4, words=250)) == "strong"
+    assert decide_band(Features(**strong, echo=0.4, words=320)) == "partial"
+    assert decide_band(Features(**strong, echo=0.1, words=250)) == "off_topic"
     partial = dict(strong, covered_items=3)
     sidestepping = overall_score("partial", Features(**partial, echo=0.3, words=400))
     assert 2.5 <= sidestepping < overall_score("partial", Features(**partial, echo=0.6, words=400))
