@@ -86,7 +86,9 @@ STRONG_ECHO = 0.485  # ... and one that uses less than this weighted share of th
 # 0.61 to 0.86): the middle of that gap
 ECHO_FLOOR = 0.25  # ... and one that uses less than this share answers another question: on the tune halves three in
 # four long answers asked again under another question use 0.23 or less of its terms, every long answer written for
-# the question and labelled weak or better 0.29 or more
+# the question and labelled weak or better 0.29 or more. The same holds for a broad design of any length: on the tune
+# halves every answer labelled strong and graded strong uses 0.269 or more, while the seven graded strong below 0.25
+# are answers to another question (crossings and neighbour designs)
 
 
 class ItemResult(BaseModel):
@@ -230,8 +232,26 @@ class Features:
 
     @property
     def strays_from_question(self) -> bool:
-        """A long answer that uses almost none of the question's terms: it answers another question."""
-        return self.echo is not None and self.words >= FULL_DESIGN_WORDS and self.echo < ECHO_FLOOR
+        """A long answer, or one of any length that would be strong, that uses almost none of the question's terms: it
+        answers another question. A design good enough for a strong grade has room for the question's words; a
+        partial or thin one may leave them out and still be about it."""
+        if self.echo is None or self.echo >= ECHO_FLOOR:
+            return False
+        return self.words >= FULL_DESIGN_WORDS or self.strong_on_its_own
+
+    @property
+    def strong_on_its_own(self) -> bool:
+        """Broad, specific and sound, or a specific account of an asked concept: strong, unless it is about another
+        question."""
+        broad = (
+            self.evidence >= STRONG_EVIDENCE
+            and self.covered_items >= STRONG_COVERED_ITEMS
+            and self.red_flags <= 1
+            and self.specific
+            and not self.overclaims
+            and not self.sidesteps_question
+        )
+        return broad or self.explains_concept
 
     @property
     def touches_own_points(self) -> bool:
@@ -276,14 +296,7 @@ def decide_band(f: Features) -> Band:
         band: Band = "off_topic"
     elif f.red_flags == 0 and astray and (elsewhere or not (f.dismissals or f.touches_own_points or f.named_concepts)):
         band = "off_topic"
-    elif (
-        f.evidence >= STRONG_EVIDENCE
-        and f.covered_items >= STRONG_COVERED_ITEMS
-        and f.red_flags <= 1
-        and f.specific
-        and not f.overclaims
-        and not f.sidesteps_question
-    ) or f.explains_concept:
+    elif f.strong_on_its_own:
         band = "strong"
     elif (
         f.design_evidence >= DESIGN_EVIDENCE_FLOOR

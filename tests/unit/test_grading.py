@@ -875,7 +875,13 @@ def test_a_long_answer_that_leaves_the_questions_terms_unused_is_not_strong():
     astray = Features(**strong, echo=0.1, words=400)  # almost none of the question's terms: another question's answer
     assert decide_band(astray) == "off_topic" and overall_score("off_topic", astray) == 1.0
     assert decide_band(Features(**{**strong, "red_flags": 1}, echo=0.1, words=400)) == "weak"
-    assert decide_band(Features(**strong, echo=0.1, words=150)) == "strong"  # a concise answer is not judged by it
+    # A concise answer good enough for a strong grade has room for the question's words: almost none, another question.
+    assert decide_band(Features(**strong, echo=0.1, words=150)) == "off_topic"
+    assert decide_band(Features(**strong, echo=0.3, words=150)) == "strong"
+    thin = dict(strong, evidence=8.0, covered_items=3)  # a partial answer may leave the question's words out
+    assert decide_band(Features(**thin, echo=0.1, words=90)) == "partial"
+    generic = dict(strong, specific_terms=5)  # broad but generic: partial, and may leave them out too
+    assert decide_band(Features(**generic, echo=0.1, words=150)) == "partial"
     assert decide_band(Features(**strong, echo=0.3, words=220)) == "strong"  # nor a short design
     # A 250-word design has room for almost none of the question's terms missing, not for nearly all of them.
     assert decide_band(Features(**strong, echo=0.4, words=250)) == "strong"
