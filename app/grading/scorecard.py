@@ -86,9 +86,9 @@ STRONG_ECHO = 0.485  # ... and one that uses less than this weighted share of th
 # 0.61 to 0.86): the middle of that gap
 ECHO_FLOOR = 0.25  # ... and one that uses less than this share answers another question: on the tune halves three in
 # four long answers asked again under another question use 0.23 or less of its terms, every long answer written for
-# the question and labelled weak or better 0.29 or more. The same holds for a broad design of any length: on the tune
-# halves every answer labelled strong and graded strong uses 0.269 or more, while the seven graded strong below 0.25
-# are answers to another question (crossings and neighbour designs)
+# the question and labelled weak or better 0.29 or more. The same holds for an answer of any length that would be
+# strong: on the tune halves every answer labelled strong and graded strong uses 0.269 or more, while the seven graded
+# strong below 0.25 are answers to another question (crossings and neighbour designs)
 
 
 class ItemResult(BaseModel):

@@ -883,7 +883,7 @@ def test_a_long_answer_that_leaves_the_questions_terms_unused_is_not_strong():
     generic = dict(strong, specific_terms=5)  # broad but generic: partial, and may leave them out too
     assert decide_band(Features(**generic, echo=0.1, words=150)) == "partial"
     assert decide_band(Features(**strong, echo=0.3, words=220)) == "strong"  # nor a short design
-    # A 250-word design has room for almost none of the question's terms missing, not for nearly all of them.
+    # A 250-word design is held to more than almost none of the question's terms, not yet to most of them.
     assert decide_band(Features(**strong, echo=0.4, words=250)) == "strong"
     assert decide_band(Features(**strong, echo=0.4, words=320)) == "partial"
     assert decide_band(Features(**strong, echo=0.1, words=250)) == "off_topic"
